@@ -1,0 +1,74 @@
+"""Masking of personal data, applied to everything the program writes (store, index, exports, logs).
+
+Detectors (``inspectors.leaks``) mask what they report; this module is the last line of defence:
+any long digit run shaped like an ID number, bank card or mobile number that reaches a writer is masked
+there too, so a bug in one inspector cannot leak data through the store or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+# 18-char ID (17 digits + digit/X), 15-digit legacy ID, 16-19 digit cards (maybe grouped by 4),
+# 11-digit mobiles (maybe with spaces/dashes). Bounded by non-digits so longer numbers are left alone.
+_ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<!\d)(\d{6})(\d{5})(\d{4})(?!\d)")
+_CARD = re.compile(r"(?<!\d)(\d{3})((?:[ -]?\d){9,12})([ -]?\d{4})(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)([ -]?\d{4}[ -]?)(\d{4})(?!\d)")
+
+
+def mask_id(value: str) -> str:
+    """Keep the first 6 and last 4 characters of an ID number (``findings.md``)."""
+    v = re.sub(r"\s", "", value)
+    return v[:6] + "*" * (len(v) - 10) + v[-4:] if len(v) > 10 else v
+
+
+def mask_digits(value: str) -> str:
+    """Keep the first 3 and last 4 digits of a phone or card number (``findings.md``)."""
+    digits = re.sub(r"\D", "", value)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:] if len(digits) > 7 else digits
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID-, card- or mobile-shaped number in free text."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID18.sub(lambda m: mask_id(m.group(0)), text)
+    text = _CARD.sub(lambda m: mask_digits(m.group(0)), text)
+    text = _ID15.sub(lambda m: mask_id(m.group(0)), text)
+    return _MOBILE.sub(lambda m: mask_digits(m.group(0)), text)
+
+
+def mask_value(value: Any) -> Any:
+    """Mask strings inside nested evidence (dicts, lists) without changing its shape."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(v) for v in value]
+    return value
+
+
+class MaskingFilter(logging.Filter):
+    """A logging filter that masks personal data in every record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            msg = record.getMessage()
+        except Exception:  # a broken format string is still logged, unformatted
+            return True
+        masked = mask_text(msg)
+        if masked != msg:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_masking() -> None:
+    """Attach :class:`MaskingFilter` to every handler of the root logger (idempotent)."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())

@@ -1,0 +1,70 @@
+"""URL normalisation and scope tests, as ``rules.md`` defines them."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters left as they are when re-quoting a path: RFC 3986 unreserved plus sub-delims, ':' '@' '/'.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/:@!$'()*+,;-._~?"
+
+
+def normalize_url(url: str) -> str:
+    """Normalise a URL so the same resource compares equal.
+
+    Scheme and host lower-cased, default port dropped, fragment dropped, query arguments sorted,
+    percent-encoding normalised (decoded then re-encoded as UTF-8). ``/dir/`` and
+    ``/dir/index.html`` stay different.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    if ":" in host and not host.startswith("["):
+        netloc = f"[{host}]"
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        netloc = f"{netloc}:{port}"
+    path = quote(unquote(parts.path), safe=_PATH_SAFE) or "/"
+    query_items = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    query = urlencode(query_items, quote_via=quote, safe=_QUERY_SAFE)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def host_key(url_or_host: str) -> str:
+    """``host[:port]`` of a URL (default port dropped), lower-cased: what scope checks compare."""
+    if "://" not in url_or_host:
+        url_or_host = "http://" + url_or_host
+    parts = urlsplit(url_or_host)
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and _DEFAULT_PORTS.get(parts.scheme.lower()) != port:
+        return f"{host}:{port}"
+    return host
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: the key of ``registry.unregistered-site``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{host_key(url)}"
+
+
+def is_http_url(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def is_government_host(host: str) -> bool:
+    """Government hosts (``.gov.cn``, ``.政务``) are never hidden-link or ad targets."""
+    host = host.split(":", 1)[0].lower().rstrip(".")
+    return host.endswith(".gov.cn") or host == "gov.cn" or host.endswith(".政务") or host.endswith(
+        ".xn--zfr164b"
+    )
