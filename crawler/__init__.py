@@ -1,0 +1,1 @@
+"""The Scrapy side of govinspect: spiders, middlewares, extensions and link extraction."""

@@ -1,0 +1,87 @@
+"""Extensions: live progress while crawling, and log masking."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from govinspect.masking import install_log_masking
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger("govinspect.progress")
+
+
+class LogMasking:
+    """Masks personal data in every log line (attached once the logging handlers exist)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LogMasking:
+        ext = cls()
+        crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
+        install_log_masking()
+        return ext
+
+    def engine_started(self) -> None:
+        install_log_masking()
+
+
+class Progress:
+    """Pages, pages/s, sites done and findings so far: a live line on a terminal, log lines otherwise."""
+
+    def __init__(self, crawler: Crawler, interval: float, tty: bool):
+        self.crawler = crawler
+        self.interval = interval
+        self.tty = tty
+        self.started = time.monotonic()
+        self._task: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 5.0)
+        if interval <= 0:
+            raise NotConfigured
+        tty = crawler.settings.getbool("PROGRESS_TTY", sys.stderr.isatty())
+        ext = cls(crawler, 1.0 if tty else interval, tty)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def line(self) -> str:
+        stats = self.crawler.stats
+        spider = self.crawler.spider
+        pages = stats.get_value("govinspect/pages", 0)
+        checks = stats.get_value("response_received_count", 0)
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        progress = getattr(spider, "progress", {})
+        done = sum(1 for p in progress.values() if p.done)
+        findings = stats.get_value("govinspect/observations", 0)
+        return (f"pages {pages} ({pages / elapsed:.1f}/s), responses {checks},"
+                f" sites done {done}/{len(progress)}, observations {findings}")
+
+    def spider_opened(self, spider) -> None:
+        self.started = time.monotonic()
+        self._task = task.LoopingCall(self.report)
+        self._task.start(self.interval, now=False)
+
+    def report(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K" + self.line())
+            sys.stderr.flush()
+        else:
+            logger.info(self.line())
+
+    def spider_closed(self, spider, reason) -> None:
+        if self._task is not None and self._task.running:
+            self._task.stop()
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K" + self.line() + "\n")
+        else:
+            logger.info("final: %s", self.line())

@@ -1,0 +1,1 @@
+"""Spiders: ``cluster`` crawls every registered site of a cluster (or one ad-hoc site)."""

@@ -1,0 +1,253 @@
+"""The cluster spider: crawls every registered site from its homepage and feeds the inspectors.
+
+Each registered site is its own scope (its host plus ``extra_hosts``). Pages in scope are crawled up
+to the page budget and depth limit; every other link target (other sites, external hosts, images,
+scripts, attachments) is checked once per run with HEAD, falling back to GET when HEAD is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import StopDownload
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler.links import extract_links
+from crawler.outcomes import classify_failure, is_blocked
+from crawler.progress import SiteProgress
+from crawler.traps import TrapGuard, strip_session_ids
+from govinspect.findings import LinkCheck
+from govinspect.registry import Registry, Site
+from govinspect.urls import host_key, normalize_url
+from inspectors.base import PAGE, Attachment, InspectorManager, Link, Page, RunContext
+
+logger = logging.getLogger(__name__)
+
+ERROR_STATUSES = list(range(400, 600))
+HTML_TYPES = (b"text/html", b"application/xhtml")
+
+
+class ClusterSpider(Spider):
+    name = "cluster"
+
+    def __init__(self, registry: Registry, run_id: str, as_of: date, max_pages: int | None = None,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        self.registry = registry
+        self.run_id = run_id
+        self.as_of = as_of
+        self._max_pages = max_pages
+        self.context = RunContext(run_id=run_id, as_of=as_of, registry=registry)
+        self._checked: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ClusterSpider:
+        spider: ClusterSpider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        max_pages = spider._max_pages or s.getint("MAX_PAGES_PER_SITE", 2000)
+        spider.max_depth = s.getint("MAX_PAGE_DEPTH", 10)
+        spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
+        spider.progress = {site.id: SiteProgress(site.id, max_pages) for site in spider.registry}
+        spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
+        spider.inspectors = InspectorManager.from_crawler(crawler)
+        crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
+        return spider
+
+    # ---- scheduling ------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        for site in self.registry:
+            url = strip_session_ids(site.url)
+            self.progress[site.id].take_page(normalize_url(url))
+            yield self._page_request(site, url, depth=0, homepage=True, priority=100)
+
+    def _page_request(self, site: Site, url: str, depth: int, homepage: bool = False, priority: int = 0,
+                      referer: str | None = None, link_text: str | None = None) -> Request:
+        self.progress[site.id].pending += 1
+        return Request(
+            url, callback=self.parse_page, errback=self.page_failed, priority=priority - depth,
+            meta={"site_id": site.id, "depth": depth, "homepage": homepage, "kind": "page",
+                  "handle_httpstatus_list": ERROR_STATUSES, "link_text": link_text, "from_page": referer},
+        )
+
+    def _check_request(self, site: Site, url: str, method: str = "HEAD") -> Request:
+        self.progress[site.id].pending += 1
+        return Request(
+            url, method=method, callback=self.check_done, errback=self.check_failed, priority=-50,
+            dont_filter=method == "GET",
+            meta={"site_id": site.id, "kind": "check", "handle_httpstatus_list": ERROR_STATUSES,
+                  "headers_only": True},
+        )
+
+    def _attachment_request(self, site: Site, link: Link, page: Page) -> Request:
+        self.progress[site.id].pending += 1
+        return Request(
+            link.url, callback=self.parse_attachment, errback=self.check_failed, priority=-20,
+            meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
+                  "download_maxsize": self.attachment_maxsize, "referer_page": page.url,
+                  "link_text": link.text},
+        )
+
+    def _done(self, request: Request) -> None:
+        site_id = request.meta.get("site_id")
+        if site_id in self.progress:
+            self.progress[site_id].pending -= 1
+
+    def _request_dropped(self, request: Request, spider: Spider) -> None:
+        if spider is self:
+            self._done(request)
+
+    def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
+        """Link checks need the status only: stop GET downloads once the headers are in."""
+        if request.meta.get("headers_only"):
+            raise StopDownload(fail=False)
+
+    def in_scope(self, site: Site, url: str) -> bool:
+        return host_key(url) in site.hosts
+
+    # ---- outcomes --------------------------------------------------------------------------------
+    def _record(self, response: Response) -> LinkCheck:
+        """The verdict on a fetched URL, stored under the URL asked for and the one answered."""
+        request = response.request
+        blocked = is_blocked(response)
+        redirects = request.meta.get("redirect_urls") or []
+        return LinkCheck(
+            target_url=normalize_url(redirects[0] if redirects else response.url),
+            ok=response.status < 400 and not blocked, status=response.status,
+            error="blocked" if blocked else None, blocked=blocked, method=request.method,
+            redirects=len(redirects),
+        )
+
+    def _failure_check(self, failure: Failure) -> LinkCheck:
+        request = failure.request
+        code, detail = classify_failure(failure)
+        redirects = request.meta.get("redirect_urls") or []
+        url = redirects[0] if redirects else request.url
+        logger.info("fetch failed: %s (%s)", url, detail)
+        return LinkCheck(target_url=normalize_url(url), ok=False, status=None, error=code,
+                         method=request.method, redirects=len(redirects))
+
+    def _checks_for(self, response: Response, check: LinkCheck) -> Iterator[LinkCheck]:
+        yield check
+        final = normalize_url(response.url)
+        if final != check.target_url:
+            yield LinkCheck(final, check.ok, check.status, check.error, check.blocked, check.method)
+
+    # ---- callbacks -------------------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        self._done(response.request)
+        meta = response.meta
+        site = self.registry.get(meta["site_id"])
+        progress = self.progress[site.id]
+        check = self._record(response)
+        yield from self._checks_for(response, check)
+        if meta.get("homepage"):
+            progress.homepage_done = True
+            progress.homepage_ok = check.ok and not check.blocked
+        if check.blocked:
+            progress.blocked += 1
+            return
+        if not check.ok:
+            progress.errors += 1
+            return
+        if not isinstance(response, TextResponse) or not any(
+            t in response.headers.get(b"Content-Type", b"text/html").lower() for t in HTML_TYPES
+        ):
+            return
+        progress.pages += 1
+        try:
+            tree = response.selector.root
+            links = extract_links(tree, response.url)
+        except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
+            logger.warning("cannot parse %s: %s", response.url, exc)
+            progress.errors += 1
+            return
+        page = Page(
+            url=response.url, site=site, status=response.status,
+            headers=_headers(response),
+            text=response.text, tree=tree, links=links, depth=meta.get("depth", 0),
+            is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
+            link_text=meta.get("link_text"), run=self.context,
+        )
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("govinspect/pages")
+        yield from self.inspectors.inspect_page(page)
+        yield from self._follow(page)
+
+    def _follow(self, page: Page) -> Iterator[Request]:
+        site = page.site
+        progress = self.progress[site.id]
+        attachments = {id(link) for link in self.inspectors.wanted_attachments(page)}
+        for link in page.links:
+            url = strip_session_ids(link.url)
+            target = normalize_url(url)
+            if id(link) in attachments:
+                key = "A " + target
+                if key not in self._checked:
+                    self._checked.add(key)
+                    yield self._attachment_request(site, link, page)
+                continue
+            if link.kind == PAGE and self.in_scope(site, url) and page.depth < self.max_depth:
+                if self.traps.is_trap(site.id, url):
+                    continue
+                taken = progress.take_page(target)
+                if taken:
+                    yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text)
+                    continue
+                if taken is None:
+                    continue
+            if target not in self._checked and target not in progress.seen_pages:
+                self._checked.add(target)
+                yield self._check_request(site, url)
+
+    def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
+        request = failure.request
+        self._done(request)
+        progress = self.progress.get(request.meta.get("site_id"))
+        if progress is not None:
+            progress.errors += 1
+            if request.meta.get("homepage"):
+                progress.homepage_done = True
+        yield self._failure_check(failure)
+
+    def check_done(self, response: Response) -> Iterator[Any]:
+        self._done(response.request)
+        if response.request.method == "HEAD" and response.status in (405, 501, 400, 403):
+            # Many servers refuse HEAD (or a WAF treats it as odd): ask again with GET before judging.
+            site = self.registry.get(response.meta["site_id"])
+            yield self._check_request(site, response.url, method="GET")
+            return
+        check = self._record(response)
+        progress = self.progress.get(response.meta.get("site_id"))
+        if check.blocked and progress is not None:
+            progress.blocked += 1
+        yield from self._checks_for(response, check)
+
+    def check_failed(self, failure: Failure) -> Iterator[LinkCheck]:
+        self._done(failure.request)
+        yield self._failure_check(failure)
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        self._done(response.request)
+        check = self._record(response)
+        yield from self._checks_for(response, check)
+        if not check.ok or check.blocked:
+            return
+        site = self.registry.get(response.meta["site_id"])
+        attachment = Attachment(
+            url=response.url, site=site, body=response.body,
+            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            referer=response.meta.get("referer_page") or site.url,
+            link_text=response.meta.get("link_text") or "",
+            truncated="partial" in response.flags, run=self.context,
+        )
+        yield from self.inspectors.inspect_attachment(attachment)
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}

@@ -1,0 +1,83 @@
+"""Crawler-trap protection: session ids, calendars and query-string explosions.
+
+Session ids are stripped so the same page is one URL; calendars and endless query variants are
+capped per path, so a single script-built listing cannot eat the whole page budget.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SESSION_PARAMS = frozenset(
+    "jsessionid phpsessid sid sessionid session_id aspsessionid cfid cftoken sessid".split()
+)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.IGNORECASE)
+_DATE_PARAM = re.compile(r"(?:date|day|month|year|time|cal|calendar|week|rq|ny)", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2[0-9]\d\d)(?!\d)")
+
+
+def strip_session_ids(url: str) -> str:
+    """Remove ``;jsessionid=…`` path parameters and session query arguments."""
+    url = _PATH_SESSION.sub("", url)
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    args = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in args if k.lower() not in SESSION_PARAMS]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
+
+
+class TrapGuard:
+    """Decides whether a URL looks like a crawler trap. Counts are per site and path."""
+
+    def __init__(self, max_query_variants: int = 30, max_date_variants: int = 12, max_url_length: int = 400,
+                 max_repeated_segments: int = 3, year_window: tuple[int, int] = (1990, 2100)):
+        self.max_query_variants = max_query_variants
+        self.max_date_variants = max_date_variants
+        self.max_url_length = max_url_length
+        self.max_repeated_segments = max_repeated_segments
+        self.year_window = year_window
+        self._variants: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.trapped = 0
+
+    @classmethod
+    def from_settings(cls, settings, as_of_year: int) -> TrapGuard:
+        return cls(
+            settings.getint("TRAP_MAX_QUERY_VARIANTS", 30),
+            settings.getint("TRAP_MAX_DATE_VARIANTS", 12),
+            settings.getint("TRAP_MAX_URL_LENGTH", 400),
+            settings.getint("TRAP_MAX_REPEATED_SEGMENTS", 3),
+            (as_of_year - settings.getint("TRAP_YEARS_BACK", 30), as_of_year + 2),
+        )
+
+    def is_trap(self, site_id: str, url: str) -> bool:
+        if self._check(site_id, url):
+            self.trapped += 1
+            return True
+        return False
+
+    def _check(self, site_id: str, url: str) -> bool:
+        if len(url) > self.max_url_length:
+            return True
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.split("/") if s]
+        if segments and max(segments.count(s) for s in set(segments)) >= self.max_repeated_segments:
+            return True
+        if not parts.query:
+            return False
+        args = parse_qsl(parts.query, keep_blank_values=True)
+        date_like = any(_DATE_PARAM.search(k) for k, _ in args)
+        for _, value in args:
+            for year in _YEAR.findall(value):
+                if not self.year_window[0] <= int(year) <= self.year_window[1]:
+                    return True
+        variants = self._variants[(site_id, parts.path)]
+        if parts.query in variants:
+            return False
+        limit = self.max_date_variants if date_like else self.max_query_variants
+        if len(variants) >= limit:
+            return True
+        variants.add(parts.query)
+        return False

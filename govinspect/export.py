@@ -1,0 +1,84 @@
+"""Exporting findings: JSON Lines (the ``findings.md`` record), CSV and XLSX.
+
+CSV and XLSX carry the same fields with ``evidence`` and ``referrers`` as JSON text, and a header
+row in Chinese second line-free form so a unit's editor can read the sheet. Everything exported is
+masked again on the way out (defence in depth).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from govinspect.findings import FINDING_FIELDS
+from govinspect.masking import mask_text, mask_value
+
+FORMATS = ("jsonl", "csv", "xlsx")
+HEADERS_ZH = {
+    "fingerprint": "问题编号", "rule": "规则", "severity": "严重程度", "site_id": "网站标识码",
+    "site_name": "网站名称", "organizer": "主办单位", "page_url": "问题页面", "target_url": "问题链接/资源",
+    "message": "问题描述", "evidence": "证据", "occurrences": "出现次数", "referrers": "出现页面",
+    "status": "状态", "first_seen": "首次发现", "last_seen": "最近发现", "run_id": "检查批次",
+    "screenshot": "截图",
+}
+
+
+def _masked(record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    out["message"] = mask_text(out.get("message", ""))
+    out["evidence"] = mask_value(out.get("evidence", {}))
+    out.pop("fixed_at", None)
+    return out
+
+
+def _flat(record: dict[str, Any]) -> list[Any]:
+    row = []
+    for field in FINDING_FIELDS:
+        value = record.get(field)
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        row.append("" if value is None else value)
+    return row
+
+
+def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
+    """Write ``records`` to ``out`` in ``fmt``; returns how many were written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    if fmt == "jsonl":
+        with out.open("w", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(json.dumps(_masked(record), ensure_ascii=False) + "\n")
+                count += 1
+    elif fmt == "csv":
+        # utf-8-sig: Excel on Chinese Windows opens it without mojibake.
+        with out.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(FINDING_FIELDS)
+            for record in records:
+                writer.writerow(_flat(_masked(record)))
+                count += 1
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("findings")
+        ws.append(list(FINDING_FIELDS))
+        ws.append([HEADERS_ZH[f] for f in FINDING_FIELDS])
+        for record in records:
+            ws.append([_xlsx_safe(v) for v in _flat(_masked(record))])
+            count += 1
+        wb.save(out)
+    return count
+
+
+def _xlsx_safe(value: Any) -> Any:
+    """Strings starting with '=' would be formulas in a spreadsheet: keep them text."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value
+    return value
