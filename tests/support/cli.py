@@ -1,0 +1,36 @@
+"""Running the real ``govinspect`` command in a subprocess, as a scheduler would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "PROGRESS_INTERVAL=0"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without proxy variables (tests set them explicitly when they want one)."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+    env.update(extra)
+    return env
+
+
+def govinspect(*args: str, env: dict[str, str] | None = None, timeout: float = 180,
+               cwd: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "govinspect.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or clean_env(),
+                          cwd=cwd)
+
+
+def write_registry(path: Path, rows: list[dict[str, str]]) -> Path:
+    import csv
+
+    cols = ["id", "name", "organizer", "level", "url", "parent", "archive_paths", "extra_hosts", "render"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"level": "portal", "render": "never", **row})
+    return path
