@@ -80,6 +80,11 @@ EXTENSIONS = {
 INSPECTORS = {
     "inspectors.links.BrokenLinkInspector": 100,
     "inspectors.reachability.ReachabilityInspector": 110,
+    "inspectors.ads_network.AdNetworkInspector": 200,
+    "inspectors.ads_commercial.AdCommercialInspector": 210,
+    "inspectors.hidden_links.HiddenLinkInspector": 220,
+    "inspectors.leaks.LeakInspector": 300,
+    "inspectors.archives.ArchiveInspector": 400,
 }
 
 # ---- store ----------------------------------------------------------------------------------------
@@ -91,3 +96,47 @@ PROGRESS_INTERVAL = 10.0
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# ---- ads, hidden links, leaks, archives (issue 3) ---------------------------------------------------
+# ad.network: EasyList-syntax lists. Local paths work offline; URLs (e.g. EasyList
+# https://easylist.to/easylist/easylist.txt, EasyList China
+# https://easylist-downloads.adblockplus.org/easylistchina.txt) are downloaded into the cache folder
+# and refreshed after AD_FILTER_REFRESH_HOURS; none are configured by default, so nothing is fetched.
+INSPECT_ADS_ENABLED = True
+AD_FILTER_DEFAULT_LIST = True  # the shipped list of ad networks common on Chinese sites
+AD_FILTER_LISTS = []  # local list files
+AD_FILTER_URLS = []
+AD_FILTER_CACHE_DIR = "govinspect-data/filter-lists"
+AD_FILTER_REFRESH_HOURS = 24
+AD_FILTER_DOWNLOAD_TIMEOUT = 30
+# Analytics/statistics services are never ads (rules.md): always allowed, whatever a list says.
+AD_FILTER_ALLOW_HOSTS = [
+    "hm.baidu.com", "cnzz.com", "umeng.com", "zz.bdstatic.com", "tajs.qq.com", "pingjs.qq.com",
+    "google-analytics.com", "googletagmanager.com", "51.la", "growingio.com", "ucs.gov.cn",
+]
+# ad.commercial
+INSPECT_AD_COMMERCIAL_ENABLED = True
+AD_COMMERCIAL_MAX_BLOCK_CHARS = 200  # text blocks longer than this are article text, not ad labels
+# ad.hidden-link
+INSPECT_HIDDEN_LINKS_ENABLED = True
+HIDDEN_LINK_OFFSCREEN_PX = 999  # |left|, |top|, text-indent, translate beyond this is off-screen
+HIDDEN_LINK_TINY_PX = 1  # boxes (and marquees) this small or smaller are invisible
+# leak.*
+INSPECT_LEAKS_ENABLED = True
+LEAK_SCAN_PAGES = True
+LEAK_SCAN_ATTACHMENTS = True
+LEAK_ATTACHMENT_EXTENSIONS = ["xlsx", "xlsm", "xls", "et", "docx", "doc", "wps", "pdf", "csv", "txt"]
+LEAK_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+LEAK_ATTACHMENT_MAX_SECONDS = 30.0
+LEAK_ATTACHMENT_MAX_CELLS = 2_000_000
+LEAK_PDF_MAX_PAGES = 300
+LEAK_ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024  # zip-based formats: total declared size
+LEAK_ZIP_MAX_RATIO = 100  # and uncompressed/compressed ratio
+LEAK_ZIP_MAX_MEMBERS = 10_000
+LEAK_PHONE_MIN_DISTINCT = 3
+LEAK_ID15_REQUIRE_CONTEXT = True  # 15-digit legacy IDs need 身份证/证件号 nearby (many false positives)
+LEAK_MAX_EVIDENCE_HITS = 5
+# archive.unlabeled
+INSPECT_ARCHIVES_ENABLED = True
+ARCHIVE_LINK_WORDS = ["网站归档", "历史网站", "旧版网站", "归档"]
+ARCHIVE_LINK_MAX_CHARS = 12  # longer link texts are titles that mention 归档, not archive entries
