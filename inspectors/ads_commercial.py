@@ -1,0 +1,9 @@
+"""Placeholder while issue 3 is built: the inspector exists so the INSPECTORS setting loads."""
+
+from __future__ import annotations
+
+from inspectors.base import Inspector
+
+
+class AdCommercialInspector(Inspector):
+    enabled_setting = "INSPECT_AD_COMMERCIAL_ENABLED"
