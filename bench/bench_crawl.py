@@ -1,0 +1,82 @@
+"""Crawl benchmark: govinspect (crawl + link inspection) vs a plain link-following Scrapy spider.
+
+Builds a cluster of at least 20 sites and 10,000 pages, serves it on loopback through the demo proxy,
+runs each crawler in its own process over the same cluster with the same concurrency, and prints
+pages/s, CPU seconds per 1,000 pages, peak memory (max RSS) and the ratio.
+
+    .venv/bin/python bench/bench_crawl.py [--sites 20] [--pages-per-site 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from govinspect.demo.generator import build_cluster  # noqa: E402
+from govinspect.demo.server import ClusterServer  # noqa: E402
+
+# Same concurrency for both crawlers; politeness delays off (our own loopback server).
+COMMON = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS=32",
+          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0",
+          "-s", "PROGRESS_INTERVAL=0", "-s", "LOG_LEVEL=WARNING"]
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run one crawler process; wall time, CPU seconds and peak RSS of that process alone."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{cmd[0:3]} failed:\n{err[-3000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sites", type=int, default=20)
+    parser.add_argument("--pages-per-site", type=int, default=500)
+    parser.add_argument("--max-pages", type=int, default=5000, help="govinspect page budget per site")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="govinspect-bench-"))
+    t0 = time.monotonic()
+    cluster = build_cluster(work / "cluster", sites=args.sites, pages_per_site=args.pages_per_site,
+                            hang_seconds=1.0)
+    print(f"cluster: {len(cluster.sites)} sites, {cluster.page_count} pages, built in {time.monotonic() - t0:.1f}s")
+    with ClusterServer(work / "cluster") as server:
+        env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy",)}
+        env["http_proxy"] = env["HTTP_PROXY"] = server.proxy_url
+        plain_out = work / "plain.json"
+        plain = measure([sys.executable, str(ROOT / "bench" / "plain_spider.py"), str(cluster.registry_path),
+                         str(plain_out)], env)
+        plain["pages"] = json.loads(plain_out.read_text())["pages"]
+        store = work / "store.sqlite3"
+        gov = measure([sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(cluster.registry_path),
+                       "--store", str(store), "--max-pages", str(args.max_pages), *COMMON], env)
+        import sqlite3
+
+        db = sqlite3.connect(store)
+        gov["pages"] = db.execute("SELECT SUM(pages) FROM run_sites").fetchone()[0] or 0
+        checks = db.execute("SELECT COUNT(*) FROM link_checks").fetchone()[0]
+        findings = db.execute("SELECT COUNT(*) FROM findings").fetchone()[0]
+    print(f"{'crawler':<12}{'pages':>8}{'wall s':>9}{'pages/s':>9}{'CPU s/1k pages':>16}{'peak RSS MB':>13}")
+    for name, r in (("plain scrapy", plain), ("govinspect", gov)):
+        r["rate"] = r["pages"] / r["wall"]
+        print(f"{name:<12}{r['pages']:>8}{r['wall']:>9.1f}{r['rate']:>9.1f}"
+              f"{1000 * r['cpu'] / max(r['pages'], 1):>16.2f}{r['maxrss_mb']:>13.0f}")
+    print(f"govinspect/plain pages/s ratio: {gov['rate'] / plain['rate']:.2f}"
+          f"  (govinspect also judged {checks} link targets, {findings} findings)")
+
+
+if __name__ == "__main__":
+    main()

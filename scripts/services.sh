@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Start/stop the services the tests talk to: Redis (Debian redis-server) on a private loopback port,
+# Elasticsearch and OpenSearch (scripts/engines.sh). Writes .services.env with the URLs for pytest.
+#
+#   scripts/services.sh start|stop
+#
+# GOVINSPECT_SKIP_ENGINES=1 skips the search engines (their tests then skip, saying so).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN_DIR="${GOVINSPECT_SERVICES_DIR:-/tmp/govinspect-services}"
+REDIS_PORT="${GOVINSPECT_TEST_REDIS_PORT:-6390}"
+ENV_FILE=.services.env
+mkdir -p "$RUN_DIR"
+
+start_redis() {
+  if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then return 0; fi
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log" --dir "$RUN_DIR"
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "services.sh: redis did not start; see $RUN_DIR/redis.log" >&2
+  return 1
+}
+
+case "${1:-}" in
+  start)
+    start_redis
+    {
+      echo "export GOVINSPECT_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+    } > "$ENV_FILE"
+    if [ "${GOVINSPECT_SKIP_ENGINES:-0}" != 1 ]; then
+      # Both engines start in the background of each other: they take the longest.
+      bash scripts/engines.sh start es &
+      es_pid=$!
+      bash scripts/engines.sh start opensearch &
+      os_pid=$!
+      es_ok=0; os_ok=0
+      wait "$es_pid" && es_ok=1
+      wait "$os_pid" && os_ok=1
+      [ "$es_ok" = 1 ] && echo "export GOVINSPECT_TEST_ES_URL=$(bash scripts/engines.sh url es)" >> "$ENV_FILE"
+      [ "$os_ok" = 1 ] && echo "export GOVINSPECT_TEST_OPENSEARCH_URL=$(bash scripts/engines.sh url opensearch)" >> "$ENV_FILE"
+      if [ "$es_ok" != 1 ] || [ "$os_ok" != 1 ]; then
+        echo "services.sh: a search engine failed to start (es=$es_ok opensearch=$os_ok)" >&2
+        exit 1
+      fi
+    else
+      echo "export GOVINSPECT_SKIP_ENGINES=1" >> "$ENV_FILE"
+    fi
+    ;;
+  stop)
+    if [ -f "$RUN_DIR/redis.pid" ]; then kill "$(cat "$RUN_DIR/redis.pid")" 2>/dev/null || true; fi
+    if [ "${GOVINSPECT_SKIP_ENGINES:-0}" != 1 ]; then
+      bash scripts/engines.sh stop es || true
+      bash scripts/engines.sh stop opensearch || true
+    fi
+    ;;
+  *)
+    echo "usage: scripts/services.sh start|stop" >&2
+    exit 2
+    ;;
+esac

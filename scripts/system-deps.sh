@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages govinspect's tests need (Redis, Chromium, a CJK font, unzip/curl for
+# the search engines) when they are missing. Needs root (CI runs as root); a no-op when all present.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "system-deps.sh: missing Debian packages: ${need[*]} (run as root: apt-get install ${need[*]})" >&2
+  exit 1
+fi
+echo "system-deps.sh: installing ${need[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
