@@ -6,8 +6,11 @@ them tiny, fast to make and readable by pdfminer; xlsx/docx come from openpyxl/p
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import struct
+import zipfile
 import zlib
 from collections.abc import Sequence
 
@@ -18,6 +21,26 @@ _PDF_FONT = (
     "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
     "/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>",
 )
+
+
+FIXED_TIME = dt.datetime(2026, 1, 1, 8, 0, 0)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """Re-pack an OOXML zip with fixed entry times, so the same seed gives the same bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" at save time
+                content = _MODIFIED.sub(rb"\g<1>2026-01-01T08:00:00Z\g<2>", content)
+            dst.writestr(fixed, content)
+    return out.getvalue()
 
 
 def _ucs2(text: str) -> str:
@@ -56,6 +79,7 @@ def make_xlsx(title: str, rows: Sequence[Sequence[object]]) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
+    wb.properties.created = wb.properties.modified = FIXED_TIME
     ws = wb.active
     ws.title = "Sheet1"
     ws.append([title])
@@ -63,7 +87,7 @@ def make_xlsx(title: str, rows: Sequence[Sequence[object]]) -> bytes:
         ws.append(list(row))
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _stable_zip(buf.getvalue())
 
 
 def make_docx(title: str, paragraphs: Sequence[str]) -> bytes:
@@ -71,13 +95,15 @@ def make_docx(title: str, paragraphs: Sequence[str]) -> bytes:
     import docx
 
     doc = docx.Document()
-    doc.core_properties.author = "demo"
+    props = doc.core_properties
+    props.author = "demo"
+    props.created = props.modified = props.last_printed = FIXED_TIME
     doc.add_heading(title, level=1)
     for para in paragraphs:
         doc.add_paragraph(para)
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    return _stable_zip(buf.getvalue())
 
 
 def make_attachment(kind: str, title: str, lines: Sequence[str]) -> bytes:
