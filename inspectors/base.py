@@ -39,7 +39,14 @@ class Link:
 
 @dataclass
 class ElementBox:
-    """Rendered geometry of an element (from the browser): CSS pixels and visibility."""
+    """Rendered geometry of an element (from the browser): CSS pixels and visibility.
+
+    ``x``/``y`` are document (page) coordinates, so they index the full-page screenshot directly.
+    ``hidden_reason`` says why ``visible`` is False: ``display:none``, ``visibility:hidden``,
+    ``opacity:0``, ``font-size:0``, ``zero-size``, ``off-screen``, ``clipped`` (an ancestor with
+    overflow hidden and no height or width) or ``marquee`` (inside a 1-pixel marquee).
+    ``object_fit`` is the computed CSS ``object-fit`` of images (``fill`` stretches, others keep aspect).
+    """
 
     x: float
     y: float
@@ -48,11 +55,19 @@ class ElementBox:
     visible: bool = True
     natural_width: int | None = None
     natural_height: int | None = None
+    hidden_reason: str | None = None
+    object_fit: str | None = None
 
 
 @dataclass
 class RenderInfo:
-    """What a browser render adds to a page: geometry by element id and a screenshot path."""
+    """What a browser render adds to a page: geometry by element id and a screenshot path.
+
+    ``boxes`` is keyed by the ``data-gi-id`` attribute the browser stamped on every ``img``, ``a``,
+    ``area``, ``iframe`` and ``input[type=image]`` before measuring; the page's tree is parsed from the
+    DOM after stamping, so ``page.rendered.boxes.get(el.get("data-gi-id"))`` is that element's box.
+    ``screenshot`` is the full-page capture; ``crawler.rendering.evidence_screenshot`` crops it.
+    """
 
     boxes: dict[str, ElementBox] = field(default_factory=dict)
     screenshot: str | None = None

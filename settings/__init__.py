@@ -140,3 +140,38 @@ LEAK_MAX_EVIDENCE_HITS = 5
 INSPECT_ARCHIVES_ENABLED = True
 ARCHIVE_LINK_WORDS = ["网站归档", "历史网站", "旧版网站", "归档"]
 ARCHIVE_LINK_MAX_CHARS = 12  # longer link texts are titles that mention 归档, not archive entries
+
+# ---- rendering, evidence screenshots, flag/emblem/map checks (crawler/rendering.py, inspectors/images) ----
+# Browser pages go through Playwright (Debian's Chromium); everything else through the plain handler.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.rendering.RenderDownloadHandler",
+    "https": "crawler.rendering.RenderDownloadHandler",
+}
+RENDER_ENABLED = True  # False: never render, whatever the registry says
+RENDER_BROWSER_PATH = "/usr/bin/chromium"  # any Chromium build; Playwright cannot download one here
+RENDER_BROWSER_ARGS: list[str] = []  # extra Chromium switches
+RENDER_LOOPBACK_ONLY = False  # tests/demo: the browser may reach loopback (directly or via the proxy) only
+RENDER_MAX_PAGES = 2  # pages rendered at once (memory: ~100-200 MB each)
+RENDER_PAGE_TIMEOUT = 30.0  # seconds for one whole render; then the page is fetched without the browser
+RENDER_FALLBACK_STATIC = True
+RENDER_SETTLE_MS = 1500  # wait at most this long for the network to go idle before measuring
+RENDER_MAX_ELEMENTS = 5000  # elements measured per page
+RENDER_SCREENSHOTS = True  # full-page capture of every rendered page, cropped for evidence
+RENDER_SCREENSHOT_MAX_HEIGHT = 6000
+RENDER_CAPTURE_IMAGES = 60  # image bodies taken from the browser per page (so they are not fetched again)
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
+INSPECT_IMAGES_ENABLED = True
+INSPECT_EMBLEM_MISSING_ENABLED = True
+IMAGE_MAXSIZE = 5 * 1024 * 1024  # bytes; larger images are not analysed
+IMAGE_MAX_PIXELS = 40_000_000  # decoded-pixel limit (decompression bombs)
+IMAGE_MAX_PER_SITE = 400  # images fetched for analysis per site
+IMAGE_MIN_SIDE = 16  # declared/rendered images smaller than this are icons, not analysed
+IMAGE_FLAG_ASPECT_TOLERANCE = 0.05  # off 3:2 by more than this
+IMAGE_FLAG_MAX_DELTA_E = 15.0  # CIEDE2000 from #EE1C25 / #FFFF00
+IMAGE_EMBLEM_REFERENCE_DIR = ""  # folder of reference emblem images; empty: the bundled placeholder
+IMAGE_EMBLEM_HASH_DISTANCE = 12  # perceptual-hash bits (of 64) for "same picture as a reference"
+IMAGE_EMBLEM_ASPECT_TOLERANCE = 0.05
+IMAGE_EMBLEM_MAX_OFF_COLOUR = 0.15  # share of coloured pixels neither red nor gold
+IMAGE_MAP_MIN_SIDE = 120  # map images smaller than this (both sides) are icons

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from crawler.links import extract_links
 from crawler.outcomes import classify_failure, is_blocked
 from crawler.progress import SiteProgress
+from crawler.rendering import RenderPolicy
 from crawler.traps import TrapGuard, strip_session_ids
 from govinspect.findings import LinkCheck
 from govinspect.registry import Registry, Site
@@ -55,6 +56,7 @@ class ClusterSpider(Spider):
         spider.progress = {site.id: SiteProgress(site.id, max_pages) for site in spider.registry}
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
         spider.inspectors = InspectorManager.from_crawler(crawler)
+        spider.render = RenderPolicy.from_crawler(crawler)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
@@ -67,13 +69,15 @@ class ClusterSpider(Spider):
             yield self._page_request(site, url, depth=0, homepage=True, priority=100)
 
     def _page_request(self, site: Site, url: str, depth: int, homepage: bool = False, priority: int = 0,
-                      referer: str | None = None, link_text: str | None = None) -> Request:
+                      referer: str | None = None, link_text: str | None = None, render: bool = False) -> Request:
+        """A page request; the site's render policy (or ``render``) may turn it into a browser render."""
         self.progress[site.id].pending += 1
-        return Request(
+        request = Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=priority - depth,
             meta={"site_id": site.id, "depth": depth, "homepage": homepage, "kind": "page",
                   "handle_httpstatus_list": ERROR_STATUSES, "link_text": link_text, "from_page": referer},
         )
+        return self.render.prepare(request, site, homepage, force=render)
 
     def _check_request(self, site: Site, url: str, method: str = "HEAD") -> Request:
         self.progress[site.id].pending += 1
@@ -159,6 +163,10 @@ class ClusterSpider(Spider):
             t in response.headers.get(b"Content-Type", b"text/html").lower() for t in HTML_TYPES
         ):
             return
+        if self.render.wants_rerender(site, response):  # render=auto: static HTML looks script-built
+            yield self._page_request(site, response.url, meta.get("depth", 0), bool(meta.get("homepage")),
+                                     referer=meta.get("from_page"), link_text=meta.get("link_text"), render=True)
+            return
         progress.pages += 1
         try:
             tree = response.selector.root
@@ -172,7 +180,7 @@ class ClusterSpider(Spider):
             headers=_headers(response),
             text=response.text, tree=tree, links=links, depth=meta.get("depth", 0),
             is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
-            link_text=meta.get("link_text"), run=self.context,
+            link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
         )
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govinspect/pages")
