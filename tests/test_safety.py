@@ -78,3 +78,20 @@ def test_inspect_one_unregistered_site(tmp_path):
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [(r["rule"], r["site_name"]) for r in lines] == [("link.broken", "临时检查")]
     assert lines[0]["target_url"].endswith("/nope.html")
+
+
+def test_homepage_redirect_to_another_host_extends_the_scope(tmp_path):
+    """A registered http://a/ that redirects to http://b/ (new domain) is crawled on b."""
+    with RouteServer() as new, RouteServer() as old:
+        old.routes["/"] = Route(b"", 301, location=new.url + "/index.html")
+        new.routes.update({"/index.html": Route(html('<a href="/news.html">要闻</a>')),
+                           "/news.html": Route(html('<a href="/gone.html">失效</a>'))})
+        registry = write_registry(tmp_path / "r.csv", [
+            {"id": "3416000001", "name": "测试", "organizer": "测试", "url": old.url + "/"}])
+        store = tmp_path / "s.sqlite3"
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), *FAST)
+        new_hits = list(new.hits)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ("GET", "/news.html") in new_hits
+    db = sqlite3.connect(store)
+    assert [r[0].rsplit("/", 1)[-1] for r in db.execute("SELECT target_url FROM findings")] == ["gone.html"]

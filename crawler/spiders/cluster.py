@@ -55,6 +55,8 @@ class ClusterSpider(Spider):
         spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
         spider.progress = {site.id: SiteProgress(site.id, max_pages) for site in spider.registry}
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
+        # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain).
+        spider.scope = {site.id: set(site.hosts) for site in spider.registry}
         spider.inspectors = InspectorManager.from_crawler(crawler)
         spider.render = RenderPolicy.from_crawler(crawler)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
@@ -112,7 +114,7 @@ class ClusterSpider(Spider):
             raise StopDownload(fail=False)
 
     def in_scope(self, site: Site, url: str) -> bool:
-        return host_key(url) in site.hosts
+        return host_key(url) in self.scope.get(site.id, site.hosts)
 
     # ---- outcomes --------------------------------------------------------------------------------
     def _record(self, response: Response) -> LinkCheck:
@@ -153,6 +155,7 @@ class ClusterSpider(Spider):
         if meta.get("homepage"):
             progress.homepage_done = True
             progress.homepage_ok = check.ok and not check.blocked
+            self.scope[site.id].add(host_key(response.url))
         if check.blocked:
             progress.blocked += 1
             return
