@@ -60,6 +60,7 @@ def materialize(b: ClusterBuilder, site: SiteSpec, index: int, budget: int) -> N
     """Give every column its dated articles (``budget`` in all) and list page paths, after seeds' plans."""
     next_id = 100 + index * 7
     short = text.short_name(site.shown_name)
+    attached = 0
     for col in site.columns:
         count = 0 if col.empty else max(1, round(budget * col.share))
         col.articles = []
@@ -68,7 +69,8 @@ def materialize(b: ClusterBuilder, site: SiteSpec, index: int, budget: int) -> N
             next_id += 1
             art = Article(next_id, text.title(b.rng, col.kind, short), day, _article_path(site, col, next_id, day))
             if col.kind in ("notice", "policy") and k % 4 == 0:
-                art.attachment = attachment_url(site, ATTACH_KINDS[(k // 4) % 3])
+                art.attachment = attachment_url(site, ATTACH_KINDS[attached % len(ATTACH_KINDS)])
+                attached += 1
             col.articles.append(art)
         pages = max(1, -(-count // PER_LIST_PAGE))
         base = _column_base(site, col)
