@@ -195,7 +195,7 @@ def _emit(b: ClusterBuilder, footers: dict[str, str], spec: PageSpec) -> None:
     if extra:
         body += "".join(extra)
     if spec.chrome:
-        label = ("gb2312" if site.role == "county_b" else encoding) if declare else None
+        label = ((site.charset_label if spec.encoding is None else None) or encoding) if declare else None
         doc = html.document(
             site, title=spec.title, body=body, metas=spec.metas, charset_label=label, chrome_footer=footers[site.host]
         )

@@ -62,6 +62,7 @@ class SiteSpec:
     encoding: str = "utf-8"  # "utf-8" or "gbk"
     charset_header: bool = True  # send "; charset=..." in Content-Type
     charset_meta: bool = True  # write <meta charset=...>
+    charset_label: str | None = None  # label written in <meta> (e.g. gb2312); default: ``encoding``
     display_name: str | None = None  # name shown on pages when it differs from the registry name
     display_code: str | None = None  # 网站标识码 shown when it differs from the registry id
     missing_marks: set[str] = field(default_factory=set)  # subset of FOOTER_MARKS

@@ -60,7 +60,7 @@ def content_type(path: str) -> str:
     return CONTENT_TYPES.get(ext, "application/octet-stream")
 
 
-class Cluster:
+class ClusterFiles:
     """Files and behaviours of one cluster directory, with a byte cache shared by all threads."""
 
     def __init__(self, root: Path, max_delay: float | None = None):
@@ -194,7 +194,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self._send(400, b"Bad Request\n", "text/plain", head)
             return
         host, raw_path, query = target
-        cluster: Cluster = self.server.cluster
+        cluster: ClusterFiles = self.server.cluster
         if host not in cluster.hosts:
             self._send(
                 502,
@@ -295,13 +295,20 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, addr, cluster: Cluster, verbose: bool):
+    def __init__(self, addr, cluster: ClusterFiles, verbose: bool):
         self.cluster = cluster
         self.verbose = verbose
         self.stopping = threading.Event()
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__(addr, ProxyHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients that hang up (a crawler's timeout) are normal here; anything else is printed."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._conns_lock:
@@ -338,7 +345,7 @@ class ClusterServer:
         self.root = Path(root)
         self.host = host
         self.port = port
-        self.cluster = Cluster(self.root, max_delay)
+        self.cluster = ClusterFiles(self.root, max_delay)
         self.verbose = verbose
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -14,6 +14,7 @@ def plan(b: ClusterBuilder) -> None:
         site.encoding, site.charset_header, site.charset_meta = "gbk", True, False
     if site := b.site("county_b"):
         site.encoding, site.charset_header, site.charset_meta = "gbk", False, True
+        site.charset_label = "gb2312"  # old sites say gb2312; decode as its superset
     if site := b.site("mzj"):
         site.charset_header = False  # UTF-8 declared by <meta> only
 
