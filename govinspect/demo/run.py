@@ -38,11 +38,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of) if args.as_of else date.today()
     started = time.monotonic()
     cluster = build_cluster(out / "cluster", as_of=as_of, hang_seconds=8.0)
-    print(
-        f"demo cluster: {len(cluster.sites)} sites, {cluster.page_count} pages in {out / 'cluster'}"
-        f" ({time.monotonic() - started:.1f}s)",
-        file=sys.stderr,
-    )
+    print(f"demo cluster: {len(cluster.sites)} sites, {cluster.page_count} pages in {out / 'cluster'}"
+          f" ({time.monotonic() - started:.1f}s)", file=sys.stderr)
     store_path = Path(args.store) if args.store else out / "findings.sqlite3"
     extra = {**DEMO_SETTINGS, "GOVINSPECT_STORE": str(store_path)}
     saved = {k: os.environ.get(k) for k in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY")}
@@ -52,9 +49,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ.pop("NO_PROXY", None)
         print(f"serving the cluster through the loopback proxy {server.proxy_url}", file=sys.stderr)
         try:
-            crawl_args = argparse.Namespace(
-                **{**vars(args), "as_of": as_of.isoformat(), "run_id": None, "store": str(store_path)}
-            )
+            crawl_args = argparse.Namespace(**{**vars(args), "as_of": as_of.isoformat(), "run_id": None,
+                                               "store": str(store_path)})
             code = cmd_crawl(crawl_args, registry=load_registry(cluster.registry_path), extra=extra)
         finally:
             for key, value in saved.items():
