@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,7 @@ class Indexer:
     def __init__(
         self, engine: SearchEngine, *, retries: int = 4, backoff: float = 0.5, max_backoff: float = 10.0,
         chunk_size: int = 1000, refresh: bool = False, sleep: Callable[[float], None] = time.sleep,
+        concurrency: int = 2,
     ):
         self.engine = engine
         self.retries = retries
@@ -74,17 +77,36 @@ class Indexer:
         self.chunk_size = chunk_size
         self.refresh = refresh
         self.sleep = sleep
+        self.concurrency = max(1, concurrency)
 
     def send(
         self, actions: Iterable[Action], on_chunk: Callable[[BulkResult], None] | None = None
     ) -> BulkResult:
-        """Index everything; ``on_chunk`` sees each chunk's result as soon as it is durable."""
+        """Index everything; ``on_chunk`` sees each chunk's result (in order) once it is durable.
+
+        Up to ``concurrency`` bulk requests are in flight while the next chunk's documents are built,
+        so neither side waits for the other.
+        """
         total = BulkResult()
-        for batch in chunks(actions, self.chunk_size):
-            result = self._send_chunk(batch)
+
+        def finish(future: Future[BulkResult]) -> None:
+            result = future.result()
             if on_chunk is not None:
                 on_chunk(result)
             total.merge(result)
+
+        inflight: deque[Future[BulkResult]] = deque()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="govinspect-bulk") as pool:
+            try:
+                for batch in chunks(actions, self.chunk_size):
+                    inflight.append(pool.submit(self._send_chunk, batch))
+                    if len(inflight) >= self.concurrency:
+                        finish(inflight.popleft())
+                while inflight:
+                    finish(inflight.popleft())
+            finally:
+                for future in inflight:  # an error ends the send: let running chunks finish quietly
+                    future.cancel()
         return total
 
     def _delay(self, attempt: int) -> float:

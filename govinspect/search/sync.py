@@ -201,13 +201,34 @@ class Syncer:
         counts["findings"] = len(result.done)
         counts["failed"] += len(result.failed)
         counts["retries"] += result.retries
-        for run, site in self.state.pending_observation_groups(run_id, site_id):
-            result = self.indexer.send(observation_actions(self.state, self.names, run, site))
-            counts["observations"] += len(result.done)
-            counts["failed"] += len(result.failed)
-            counts["retries"] += result.retries
-            if not result.failed:
-                self.state.mark_observations(run, site)
+        groups = self.state.pending_observation_groups(run_id, site_id)
+        group_of: dict[str, tuple[str, str]] = {}
+        remaining: dict[tuple[str, str], int] = {}
+        spoiled: set[tuple[str, str]] = set()
+
+        def observation_stream() -> Iterator[Action]:
+            for group in groups:
+                actions = observation_actions(self.state, self.names, *group)
+                remaining[group] = len(actions)
+                if not actions:
+                    self.state.mark_observations(*group)
+                for action in actions:
+                    group_of[action.id] = group
+                    yield action
+
+        def record_observations(result: BulkResult) -> None:
+            """A (run, site) is marked sent once all its documents are acknowledged."""
+            spoiled.update(group_of[a.id] for a, _ in result.failed)
+            for action in result.done:
+                group = group_of[action.id]
+                remaining[group] -= 1
+                if remaining[group] == 0 and group not in spoiled:
+                    self.state.mark_observations(*group)
+
+        result = self.indexer.send(observation_stream(), on_chunk=record_observations)
+        counts["observations"] = len(result.done)
+        counts["failed"] += len(result.failed)
+        counts["retries"] += result.retries
         return counts
 
 
