@@ -1,9 +1,161 @@
-"""Placeholder while issue 3 is built: the inspector exists so the INSPECTORS setting loads."""
+"""``leak.*``: personal data and secrecy markings in page text and in attachments.
+
+Pages are scanned in their visible text. Attachments (xlsx, xls, docx, pdf, csv, …) are fetched by the
+crawl when :meth:`LeakInspector.wants_attachment` says so, then scanned once per run: a cache by URL
+and by content hash means a file linked from many pages, or published twice under different names, is
+read once. Only masked values ever leave the detectors; log lines name the file and the problem only.
+"""
 
 from __future__ import annotations
 
-from inspectors.base import Inspector
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+from govinspect.findings import Observation
+from govinspect.urls import host_key, is_government_host
+from inspectors.base import ATTACHMENT, Attachment, Inspector, Link, Page
+from inspectors.sensitive import (
+    LEAK_CARD,
+    LEAK_ID,
+    LEAK_MARK,
+    LEAK_PHONE,
+    Chunk,
+    Limits,
+    RuleHits,
+    Scanner,
+    TimeUp,
+    UnreadableFile,
+    UnsafeFile,
+    extract,
+    page_text,
+)
+from inspectors.sensitive.extract import sniff
+
+logger = logging.getLogger(__name__)
+
+WHAT = {
+    LEAK_ID: "公民身份号码",
+    LEAK_PHONE: "手机号码名单",
+    LEAK_CARD: "银行卡号",
+    LEAK_MARK: "密级或内部资料标志",
+}
+FIX = {
+    LEAK_ID: "请立即撤下或对身份证号做去标识化处理（如仅保留前6位和后4位）",
+    LEAK_PHONE: "请撤下或对手机号做去标识化处理（如138****1234）",
+    LEAK_CARD: "请立即撤下或对银行卡号做去标识化处理",
+    LEAK_MARK: "请立即撤下并进行保密审查",
+}
+
+
+def _extension(url: str) -> str:
+    from crawler.links import extension
+
+    return extension(url)
 
 
 class LeakInspector(Inspector):
     enabled_setting = "INSPECT_LEAKS_ENABLED"
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        s = self.settings
+        self.scan_pages = s.getbool("LEAK_SCAN_PAGES", True)
+        self.scan_attachments = s.getbool("LEAK_SCAN_ATTACHMENTS", True)
+        self.extensions = {e.lower().lstrip(".") for e in s.getlist(
+            "LEAK_ATTACHMENT_EXTENSIONS", ["xlsx", "xls", "docx", "pdf", "csv"])}
+        self.limits = Limits.from_settings(s)
+        self.phone_min = s.getint("LEAK_PHONE_MIN_DISTINCT", 3)
+        self.id15_context = s.getbool("LEAK_ID15_REQUIRE_CONTEXT", True)
+        self.max_samples = s.getint("LEAK_MAX_EVIDENCE_HITS", 5)
+        self.xlsx_reader = s.get("LEAK_XLSX_READER", "fast")
+        # Per-run caches (an optimisation only: a worker without them scans again, same result).
+        self._run_id: str | None = None
+        self._urls: set[str] = set()
+        self._by_hash: OrderedDict[str, dict[str, RuleHits]] = OrderedDict()
+
+    def _scanner(self, run) -> Scanner:
+        return Scanner(run.as_of if run else None, self.phone_min, self.id15_context, self.max_samples)
+
+    # ---- pages ---------------------------------------------------------------------------------------
+    def inspect_page(self, page: Page) -> Iterator[Observation]:
+        if not self.scan_pages:
+            return
+        text = page_text(page)
+        scanner = self._scanner(page.run)
+        scanner.scan(Chunk("", text, resolver=lambda off: f"第{text.count(chr(10), 0, off) + 1}行"))
+        for rule, hits in scanner.results().items():
+            yield self._observation(rule, hits, page.site.id, page.url, None, "网页正文")
+
+    # ---- attachments ------------------------------------------------------------------------------
+    def wants_attachment(self, link: Link, page: Page) -> bool:
+        if not self.scan_attachments or link.kind != ATTACHMENT:
+            return False
+        if _extension(link.url) not in self.extensions:
+            return False
+        host = host_key(link.url)
+        return host in page.site.hosts or is_government_host(host) or (
+            page.run is not None and page.run.registry.site_for_host(host) is not None)
+
+    def inspect_attachment(self, attachment: Attachment) -> Iterator[Observation]:
+        run = attachment.run
+        run_id = run.run_id if run else None
+        if run_id != self._run_id:
+            self._run_id, self._urls = run_id, set()
+            self._by_hash.clear()
+        if attachment.url in self._urls:
+            return
+        self._urls.add(attachment.url)
+        digest = hashlib.sha256(attachment.body).hexdigest()
+        results = self._by_hash.get(digest)
+        if results is None:
+            results = self.scan_attachment(attachment)
+            self._by_hash[digest] = results
+            while len(self._by_hash) > 10_000:
+                self._by_hash.popitem(last=False)
+        name = attachment.link_text or attachment.url.rsplit("/", 1)[-1]
+        for rule, hits in results.items():
+            yield self._observation(rule, hits, attachment.site.id, attachment.referer, attachment.url,
+                                    f"附件《{name}》")
+
+    def scan_attachment(self, attachment: Attachment) -> dict[str, RuleHits]:
+        """Scan one file within the limits; problems are one clear log line each, never a crash."""
+        ext = _extension(attachment.url)
+        scanner = self._scanner(attachment.run)
+        started = time.monotonic()
+        if attachment.truncated:
+            logger.warning("attachment %s truncated at the download size limit; scanning what arrived",
+                           attachment.url)
+        try:
+            for chunk in extract(attachment.body, ext, self.limits, self.xlsx_reader):
+                scanner.scan(chunk)
+        except UnsafeFile as exc:
+            logger.warning("attachment %s not scanned: %s", attachment.url, exc)
+        except UnreadableFile as exc:
+            logger.warning("attachment %s (%s) not readable: %s", attachment.url, sniff(attachment.body, ext), exc)
+        except TimeUp:
+            logger.warning("attachment %s: scan stopped after %.0f s (LEAK_ATTACHMENT_MAX_SECONDS); "
+                           "partial results kept", attachment.url, self.limits.max_seconds)
+        except Exception as exc:  # a reader bug on a strange file: the file is skipped, the run goes on
+            logger.warning("attachment %s could not be scanned (%s: %s)", attachment.url,
+                           type(exc).__name__, str(exc)[:200])
+        logger.debug("scanned %s (%d bytes) in %.2f s", attachment.url, len(attachment.body),
+                     time.monotonic() - started)
+        return scanner.results()
+
+    # ---- output ------------------------------------------------------------------------------------
+    def _observation(self, rule: str, hits: RuleHits, site_id: str, page_url: str, target: str | None,
+                     where: str) -> Observation:
+        samples = [{"value": h.masked, "where": h.where} for h in hits.samples]
+        distinct = len(hits.values)
+        shown = "、".join(h.masked for h in hits.samples[:3])
+        message = f"{where}含有{distinct}个{WHAT[rule]}（如{shown}），{FIX[rule]}。"
+        evidence = {"count": hits.count, "distinct": distinct, "samples": samples, "source": where}
+        return Observation(rule=rule, site_id=site_id, page_url=page_url, target_url=target,
+                           message=message, evidence=evidence)
+
+    def site_finished(self, site, view) -> Iterable[Observation]:
+        return ()
+

@@ -1,0 +1,186 @@
+"""Detectors for personal data and secrecy markings in extracted text (``domain-rules.md`` §4).
+
+Text arrives as :class:`~inspectors.sensitive.text.Chunk` objects (a page's text, a PDF page, a sheet
+with one line per row). Candidates are found by regular expressions over the whole chunk (fast), then
+validated: GB 11643 check character and a real birth date not after the inspection date, Luhn and a
+BIN prefix for cards, roster context for mobile numbers. Only masked values leave this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from govinspect.masking import mask_digits, mask_id
+from inspectors.sensitive.text import Chunk
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+# Digits, letters and '*' around a candidate mean it is part of something longer or already masked.
+_B = r"(?<![0-9A-Za-z*])"
+_E = r"(?![0-9A-Za-z*])"
+ID18 = re.compile(_B + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _E)
+ID15 = re.compile(_B + r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _E)
+CARD = re.compile(_B + r"(?:(?:62|4|5)\d{14,17}|(?:62\d\d|[45]\d{3})(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)" + _E)
+MOBILE = re.compile(r"(?<![0-9A-Za-z*+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _E)
+_PERIOD = r"(?:\d{1,2}\s*(?:年|个月)|长期|[一二三四五六七八九十]{1,3}年)"
+SECRET = re.compile(
+    r"(?<!商业)(?<!工作)(?<!个人)(?:绝密|机密|秘密)(?:\s*[★☆]\s*" + _PERIOD + r"?|\s*" + _PERIOD + r")"
+)
+INTERNAL = re.compile(r"内部资料|内部文件|注意保存|不得外传")
+ID_CONTEXT = re.compile(r"身份证|证件号|公民身份号码|身份号码")
+# Name-like cell or token: 2–4 Han characters starting with a common surname (top ~100 cover ~85 %).
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫严段雷侯龙史陶黎贺顾毛郝龚邵万钱覃武戴"
+    "莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅"
+    "童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连"
+)
+_SEP = r"\s,，;；:：|、（(）)\t"
+NAME = re.compile(
+    r"(?:^|(?<=[" + _SEP + r"\ue000]))[" + SURNAMES + r"][\u4e00-\u9fff]{1,3}(?=$|[" + _SEP + "])", re.M
+)
+_DIGITS = re.compile(r"\d{4}")
+LEAK_ID, LEAK_PHONE, LEAK_CARD, LEAK_MARK = (
+    "leak.id-number", "leak.phone", "leak.bank-card", "leak.classified-marking")
+
+
+def id18_valid(value: str, as_of: date | None = None) -> bool:
+    """GB 11643: MOD 11-2 check character and a real birth date not after the inspection date."""
+    total = sum(int(c) * w for c, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    if ID_CHECK[total % 11] != value[17].upper():
+        return False
+    return _real_date(int(value[6:10]), int(value[10:12]), int(value[12:14]), as_of)
+
+
+def id15_valid(value: str, as_of: date | None = None) -> bool:
+    """GB 11643-1989: no check digit; the YYMMDD birth date (19YY) must be a real date."""
+    return _real_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]), as_of)
+
+
+def _real_date(y: int, m: int, d: int, as_of: date | None) -> bool:
+    try:
+        born = date(y, m, d)
+    except ValueError:
+        return False
+    return y >= 1880 and (as_of is None or born <= as_of)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = ord(ch) - 48
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+@dataclass
+class Hit:
+    """One validated, masked hit and where it was."""
+
+    masked: str
+    where: str
+
+
+@dataclass
+class RuleHits:
+    values: set[int] = field(default_factory=set)  # hashes of distinct raw values (never stored)
+    samples: list[Hit] = field(default_factory=list)
+    count: int = 0
+
+
+class Scanner:
+    """Accumulates hits over the chunks of one page or attachment; :meth:`results` concludes."""
+
+    def __init__(self, as_of: date | None = None, phone_min: int = 3, id15_context: bool = True,
+                 max_samples: int = 5):
+        self.as_of = as_of
+        self.phone_min = phone_min
+        self.id15_context = id15_context
+        self.max_samples = max_samples
+        self.hits: dict[str, RuleHits] = {}
+        self._id15: list[tuple[str, Chunk, int]] = []
+        self._phones: list[tuple[str, Chunk, int]] = []
+        self._id_context = False
+
+    def _add(self, rule: str, raw: str, masked: str, chunk: Chunk, offset: int) -> None:
+        """Count a hit; locate it (which may cost a search) only when it becomes a sample."""
+        rh = self.hits.setdefault(rule, RuleHits())
+        rh.count += 1
+        key = hash(raw)
+        if key not in rh.values:
+            rh.values.add(key)
+            if len(rh.samples) < self.max_samples:
+                rh.samples.append(Hit(masked, chunk.locate(offset)))
+
+    def scan(self, chunk: Chunk) -> None:
+        text = chunk.text
+        if not text:
+            return
+        if any(ch in text for ch in "密部存传"):
+            self._markings(chunk)
+        if not _DIGITS.search(text):
+            return
+        if not self._id_context and ID_CONTEXT.search(text):
+            self._id_context = True
+        # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
+        taken: set[int] = set()
+        id_lines: set[int] = set()
+        for m in ID18.finditer(text):
+            if id18_valid(m.group(), self.as_of):
+                taken.add(m.start())
+                id_lines.add(_line_start(text, m.start()))
+                self._add(LEAK_ID, m.group(), mask_id(m.group()), chunk, m.start())
+        for m in ID15.finditer(text):
+            if id15_valid(m.group(), self.as_of):
+                taken.add(m.start())
+                id_lines.add(_line_start(text, m.start()))
+                self._id15.append((m.group(), chunk, m.start()))
+        for m in CARD.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if 16 <= len(digits) <= 19 and m.start() not in taken and luhn_valid(digits):
+                taken.add(m.start())
+                self._add(LEAK_CARD, digits, mask_digits(digits), chunk, m.start())
+        roster_lines: dict[int, bool] = {}
+        for m in MOBILE.finditer(text):
+            if m.start() in taken:
+                continue
+            start = _line_start(text, m.start())
+            if start not in roster_lines:
+                line = text[start:_line_end(text, m.end())]
+                roster_lines[start] = start in id_lines or bool(NAME.search(line))
+            if roster_lines[start]:
+                digits = re.sub(r"\D", "", m.group())[-11:]
+                self._phones.append((digits, chunk, m.start()))
+
+    def _markings(self, chunk: Chunk) -> None:
+        for rx in (SECRET, INTERNAL):
+            for m in rx.finditer(chunk.text):
+                self._add(LEAK_MARK, m.group(), m.group().strip(), chunk, m.start())
+
+    def results(self) -> dict[str, RuleHits]:
+        """Hits per rule, after the document-wide conditions (ID context, phone roster size)."""
+        out = {rule: rh for rule, rh in self.hits.items() if rh.count}
+        if self._id15 and (self._id_context or not self.id15_context):
+            for raw, chunk, offset in self._id15:
+                self._add(LEAK_ID, raw, mask_id(raw), chunk, offset)
+            out[LEAK_ID] = self.hits[LEAK_ID]
+        distinct = {raw for raw, _, _ in self._phones}
+        if len(distinct) >= self.phone_min:
+            for raw, chunk, offset in self._phones:
+                self._add(LEAK_PHONE, raw, mask_digits(raw), chunk, offset)
+            out[LEAK_PHONE] = self.hits[LEAK_PHONE]
+        return out
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+

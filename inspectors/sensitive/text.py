@@ -1,0 +1,80 @@
+"""Text units the detectors scan, and the visible text of an HTML page as lines.
+
+A :class:`Chunk` is a block of text with a location label (sheet, PDF page, table) and, for tabular
+sources, a way to name the row/column of an offset. Detectors run one regex pass per chunk, so big
+sheets are one chunk rather than a Python call per cell.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# Tags whose content is not visible text, and tags that start a new line.
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "link"})
+_BLOCK = frozenset(
+    "p div br tr li ul ol dl dt dd h1 h2 h3 h4 h5 h6 table tbody thead tfoot section article header footer "
+    "nav aside form fieldset pre blockquote address hr option select center".split()
+)
+_CELL = frozenset({"td", "th"})
+
+
+@dataclass
+class Chunk:
+    """Text plus a location label; ``marks``/``labels`` name positions inside it (rows, cells)."""
+
+    where: str
+    text: str
+    marks: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    resolver: Callable[[int], str] | None = None
+
+    def locate(self, offset: int) -> str:
+        if self.resolver is not None:
+            return self.resolver(offset)
+        if self.marks:
+            i = bisect.bisect_right(self.marks, offset) - 1
+            if i >= 0:
+                return f"{self.where}{self.labels[i]}"
+        return self.where
+
+
+def html_lines(tree: HtmlElement) -> str:
+    """Visible text of a page with one line per block element and tabs between table cells."""
+    parts: list[str] = []
+    walker = etree.iterwalk(tree, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if event in ("comment", "pi"):
+            if el.tail:
+                parts.append(el.tail)
+        elif event == "start":
+            if not tag or tag in _INVISIBLE:
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCK:
+                parts.append("\n")
+            elif tag in _CELL:
+                parts.append("\t")
+            if el.text:
+                parts.append(el.text)
+        else:
+            if tag in _BLOCK:
+                parts.append("\n")
+            if el.tail and el is not tree:
+                parts.append(el.tail)
+    text = "".join(parts)
+    return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+
+
+def page_text(page) -> str:
+    """The page's visible text as lines, computed once per page and shared by inspectors."""
+    cached = page.__dict__.get("_visible_lines")
+    if cached is None:
+        cached = html_lines(page.tree)
+        page.__dict__["_visible_lines"] = cached
+    return cached
