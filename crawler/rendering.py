@@ -412,7 +412,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
 # ---- evidence ------------------------------------------------------------------------------------------------
 def evidence_screenshot(render: RenderInfo | None, name: str, gi_id: str | None = None,
                         margin: int = 40) -> str | None:
-    """A screenshot for a finding: the page capture cropped around element ``gi_id`` (with a red
+    """A screenshot for a finding: the page capture cropped around element ``gi_id`` (with a blue
     frame), or the whole capture when ``gi_id`` is None (site-level findings). Returns its path."""
     if render is None or not render.screenshot or not Path(render.screenshot).is_file():
         return None
@@ -435,7 +435,7 @@ def evidence_screenshot(render: RenderInfo | None, name: str, gi_id: str | None 
         crop = shot.crop((left, top, right, bottom))
         ImageDraw.Draw(crop).rectangle(
             (int(box.x) - left - 2, int(box.y) - top - 2,
-             int(box.x + box.width) - left + 1, int(box.y + box.height) - top + 1), outline=(255, 0, 0), width=2)
+             int(box.x + box.width) - left + 1, int(box.y + box.height) - top + 1), outline=(0, 102, 255), width=2)
         crop.save(out)
     return str(out)
 

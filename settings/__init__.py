@@ -85,6 +85,8 @@ INSPECTORS = {
     "inspectors.hidden_links.HiddenLinkInspector": 220,
     "inspectors.leaks.LeakInspector": 300,
     "inspectors.archives.ArchiveInspector": 400,
+    "inspectors.images.ImageInspector": 500,
+    "inspectors.identity_emblem.EmblemMissingInspector": 510,
 }
 
 # ---- store ----------------------------------------------------------------------------------------

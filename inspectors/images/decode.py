@@ -1,0 +1,59 @@
+"""Safe image decoding: header first, pixel limit before any decode, small working copies.
+
+A 100 KB PNG can declare 50 000 × 50 000 pixels (a decompression bomb): the declared size is read
+from the header and checked against ``IMAGE_MAX_PIXELS`` before a single pixel is decoded. Large
+JPEGs are decoded at reduced scale (``draft``), and analysis runs on a copy at most ``WORK_SIDE``
+pixels wide, which is plenty for 3:2 geometry, star positions and colours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+WORK_SIDE = 240
+
+
+class ImageRejected(ValueError):
+    """Not analysed: not an image, too many pixels, corrupt."""
+
+
+@dataclass
+class Decoded:
+    """An image as the checks see it: intrinsic size, a small RGB copy and its opacity mask."""
+
+    sha256: str
+    format: str
+    width: int
+    height: int
+    rgb: np.ndarray  # (h, w, 3) uint8, at most WORK_SIDE on the long side
+    opaque: np.ndarray  # (h, w) bool
+
+
+def decode(body: bytes, max_pixels: int, work_side: int = WORK_SIDE) -> Decoded:
+    sha = hashlib.sha256(body).hexdigest()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(body))
+            width, height = im.size
+            if width <= 0 or height <= 0 or width * height > max_pixels:
+                raise ImageRejected(f"{width}x{height} exceeds the {max_pixels}-pixel limit")
+            fmt = im.format or "?"
+            if fmt == "JPEG":
+                im.draft("RGB", (work_side * 2, work_side * 2))
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            im.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+            rgba = im.convert("RGBA")
+    except ImageRejected:
+        raise
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ImageRejected(f"cannot decode: {exc}") from None
+    arr = np.asarray(rgba)
+    return Decoded(sha, fmt, width, height, np.ascontiguousarray(arr[..., :3]), arr[..., 3] > 127)

@@ -1,0 +1,134 @@
+"""National emblem recognition (context words, perceptual hash against reference images) and checks.
+
+GB 15093: the emblem is gold and red only, and it is drawn to a fixed grid, so its aspect is the
+reference image's. References come from ``IMAGE_EMBLEM_REFERENCE_DIR`` (drop the standard image
+published on gov.cn there) or, when unset, the bundled placeholder in ``inspectors/data/emblem``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import imagehash
+import numpy as np
+from PIL import Image
+
+from inspectors.images.colour import srgb_to_lab
+from inspectors.images.decode import Decoded, ImageRejected, decode
+
+logger = logging.getLogger(__name__)
+
+BUNDLED = Path(__file__).resolve().parent.parent / "data" / "emblem"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+
+
+@dataclass
+class Reference:
+    name: str
+    hashes: tuple[imagehash.ImageHash, imagehash.ImageHash]  # phash, dhash
+    aspect: float
+
+
+@dataclass
+class EmblemFacts:
+    """Colour make-up of an image and its closest reference emblem."""
+
+    distance: int | None  # perceptual-hash bits to the closest reference (None: no references)
+    reference: Reference | None
+    coloured: float  # share of foreground pixels with colour
+    off_colour: float  # share of coloured pixels neither red nor gold
+    red: float  # share of coloured pixels that are red
+
+    @property
+    def greyscale(self) -> bool:
+        return self.coloured < 0.05
+
+
+def _flatten(img: Decoded) -> Image.Image:
+    rgb = img.rgb.copy()
+    rgb[~img.opaque] = 255
+    return Image.fromarray(rgb)
+
+
+def _hashes(img: Decoded) -> tuple[imagehash.ImageHash, imagehash.ImageHash]:
+    flat = _flatten(img)
+    return imagehash.phash(flat), imagehash.dhash(flat)
+
+
+def _distance(a: tuple, b: tuple) -> int:
+    """Bits apart by the closer of two hashes: phash flips on symmetric pictures, dhash on gradients."""
+    return int(min(a[0] - b[0], a[1] - b[1]))
+
+
+def load_references(folder: str | Path | None, max_pixels: int = 40_000_000) -> list[Reference]:
+    path = Path(folder) if folder else BUNDLED
+    refs = []
+    for file in sorted(path.glob("*")) if path.is_dir() else []:
+        if file.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        try:
+            img = decode(file.read_bytes(), max_pixels)
+        except (OSError, ImageRejected) as exc:
+            logger.warning("emblem reference %s unusable: %s", file, exc)
+            continue
+        refs.append(Reference(file.name, _hashes(img), img.width / img.height))
+    if not refs:
+        logger.warning("no emblem reference images in %s: emblems are found by context only", path)
+    return refs
+
+
+def analyse_emblem(img: Decoded, refs: list[Reference]) -> EmblemFacts:
+    best: tuple[int, Reference] | None = None
+    if refs:
+        h = _hashes(img)
+        best = min(((_distance(h, r.hashes), r) for r in refs), key=lambda t: t[0])
+    lab = srgb_to_lab(img.rgb)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
+    background = ~img.opaque | ((lab[..., 0] > 92) & (chroma < 10))
+    fg = ~background
+    total = max(1, int(fg.sum()))
+    coloured = fg & (chroma > 15)
+    n_col = max(1, int(coloured.sum()))
+    red = coloured & (hue >= -10) & (hue < 55)
+    gold = coloured & (hue >= 55) & (hue <= 115)
+    return EmblemFacts(
+        distance=int(best[0]) if best else None, reference=best[1] if best else None,
+        coloured=float(coloured.sum() / total),
+        off_colour=float((coloured & ~red & ~gold).sum() / n_col), red=float(red.sum() / n_col),
+    )
+
+
+def judge_emblem(facts: EmblemFacts, intrinsic: tuple[int, int], rendered: tuple[float, float] | None,
+                 matched: bool, tolerance: float, max_off: float) -> tuple[list[str], dict]:
+    """Problem codes (rendered-aspect, aspect, greyscale, colour) and details."""
+    problems: list[str] = []
+    aspect = intrinsic[0] / intrinsic[1]
+    details: dict = {"intrinsic_aspect": round(aspect, 3), "off_colour_share": round(facts.off_colour, 3),
+                     "hash_distance": facts.distance}
+    if rendered and rendered[0] > 0 and rendered[1] > 0:
+        shown = rendered[0] / rendered[1]
+        details["rendered_aspect"] = round(shown, 3)
+        details["rendered_size"] = [round(rendered[0], 1), round(rendered[1], 1)]
+        if abs(shown / aspect - 1) > tolerance:
+            problems.append("rendered-aspect")
+    if matched and facts.reference is not None:
+        details["reference"] = facts.reference.name
+        details["reference_aspect"] = round(facts.reference.aspect, 3)
+        if abs(aspect / facts.reference.aspect - 1) > tolerance:
+            problems.append("aspect")
+    if facts.greyscale:
+        problems.append("greyscale")
+    elif facts.off_colour > max_off or facts.red < 0.03:
+        problems.append("colour")
+    return problems, details
+
+
+PROBLEM_TEXT = {
+    "rendered-aspect": "页面显示时被拉伸或压缩",
+    "aspect": "图片比例与标准国徽不符",
+    "greyscale": "为黑白（灰度）图案",
+    "colour": "颜色不是标准的金、红两色",
+}

@@ -1,0 +1,132 @@
+"""``image.flag-misuse``, ``image.emblem-misuse`` and ``image.map-no-approval``.
+
+Each ``img`` of a page becomes an :class:`ImageContext`. Its bytes come from the browser when the page
+was rendered, otherwise the crawl downloads the image once per run (``wants_attachment``) and calls
+:meth:`inspect_attachment`; contexts wait in the shared :class:`ImageStore` until then. Findings on
+rendered pages carry a screenshot cropped around the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from crawler.links import extension
+from crawler.rendering import evidence_screenshot
+from govinspect.findings import Observation
+from inspectors.base import Attachment, Inspector, Link, Page, RenderInfo
+from inspectors.images import emblem as emblem_mod
+from inspectors.images import flag as flag_mod
+from inspectors.images.cache import Analysis, ImageStore
+from inspectors.images.context import ImageContext, image_contexts
+
+SKIP_EXTENSIONS = {"svg", "ico"}
+
+
+class ImageInspector(Inspector):
+    enabled_setting = "INSPECT_IMAGES_ENABLED"
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        s = self.settings
+        self.store = ImageStore.for_crawler(crawler)
+        self.max_per_site = s.getint("IMAGE_MAX_PER_SITE", 400)
+        self.min_side = s.getfloat("IMAGE_MIN_SIDE", 16)
+        self.flag_tolerance = s.getfloat("IMAGE_FLAG_ASPECT_TOLERANCE", 0.05)
+        self.max_delta_e = s.getfloat("IMAGE_FLAG_MAX_DELTA_E", 15.0)
+        self.emblem_tolerance = s.getfloat("IMAGE_EMBLEM_ASPECT_TOLERANCE", 0.05)
+        self.emblem_off = s.getfloat("IMAGE_EMBLEM_MAX_OFF_COLOUR", 0.15)
+        self.map_min_side = s.getfloat("IMAGE_MAP_MIN_SIDE", 120)
+
+    # ---- crawl hooks -----------------------------------------------------------------------------
+    def inspect_page(self, page: Page) -> Iterator[Observation]:
+        contexts = [c for c in image_contexts(page) if self._worth(c)]
+        if page.rendered is not None:
+            captured = page.rendered.extra.get("images") or {}
+            for ctx in contexts:
+                if ctx.url in captured and self.store.get(ctx.url) is None:
+                    self.store.analyse(ctx.url, captured[ctx.url])
+        for ctx in contexts:
+            analysis = self.store.get(ctx.url)
+            if analysis is not None:
+                yield from self.judge(ctx, analysis)
+            else:
+                self.store.pending[ctx.url].append(ctx)
+
+    def wants_attachment(self, link: Link, page: Page) -> bool:
+        if link.tag != "img":
+            return False
+        if link.url in self.store.requested:  # already asked for: the crawl dedupes, no extra HEAD check
+            return True
+        if link.url not in self.store.pending:
+            return False
+        if self.store.per_site[page.site.id] >= self.max_per_site:
+            return False
+        self.store.requested.add(link.url)
+        self.store.per_site[page.site.id] += 1
+        return True
+
+    def inspect_attachment(self, attachment: Attachment) -> Iterator[Observation]:
+        waiting = self.store.pending.pop(attachment.url, None)
+        if waiting is None or attachment.truncated:
+            return
+        analysis = self.store.analyse(attachment.url, attachment.body)
+        for ctx in waiting:
+            yield from self.judge(ctx, analysis)
+
+    def _worth(self, ctx: ImageContext) -> bool:
+        if extension(ctx.url) in SKIP_EXTENSIONS:
+            return False
+        if ctx.box is not None:  # rendered: hidden images (carousels) are still files worth checking
+            shown = (ctx.box.width, ctx.box.height) if ctx.box.visible else None
+        else:
+            shown = ctx.declared
+        return not shown or min(shown) >= self.min_side or ctx.emblem_hint or ctx.flag_hint
+
+    # ---- verdicts ----------------------------------------------------------------------------------
+    def judge(self, ctx: ImageContext, analysis: Analysis) -> Iterable[Observation]:
+        if analysis.error:
+            return
+        intrinsic = (analysis.width, analysis.height)
+        facts = analysis.flag
+        is_flag = facts is not None and (facts.red_field or ctx.flag_hint)
+        if is_flag:
+            verdict = flag_mod.judge_flag(facts, ctx.shown, intrinsic, self.flag_tolerance, self.max_delta_e)
+            if verdict.problems:
+                texts = "；".join(flag_mod.PROBLEM_TEXT[p] for p in verdict.problems)
+                yield self._observe("image.flag-misuse", ctx, analysis, verdict.problems, verdict.details,
+                                    f"国旗图片使用不规范（{texts}），请更换为标准国旗图案：{ctx.url}",
+                                    "content" if facts.red_field else "context")
+        matched = self.store.is_emblem(analysis)
+        if not is_flag and analysis.emblem and (matched or (ctx.emblem_hint and 0.75 <= intrinsic[0] / intrinsic[1]
+                                                            <= 1.33)):
+            problems, details = emblem_mod.judge_emblem(analysis.emblem, intrinsic, ctx.shown, matched,
+                                                        self.emblem_tolerance, self.emblem_off)
+            if problems:
+                texts = "；".join(emblem_mod.PROBLEM_TEXT[p] for p in problems)
+                yield self._observe("image.emblem-misuse", ctx, analysis, problems, details,
+                                    f"国徽图片使用不规范（{texts}），请使用标准国徽图案：{ctx.url}",
+                                    "reference" if matched else "context")
+        if ctx.map_hint and not ctx.approval and not is_flag and not matched:
+            side = max(ctx.shown or intrinsic)
+            if side >= self.map_min_side:
+                yield self._observe("image.map-no-approval", ctx, analysis, ["no-approval"], {},
+                                    f"页面使用的地图图片未标注审图号，请使用标准地图并标注审图号：{ctx.url}", "context")
+
+    def _observe(self, rule: str, ctx: ImageContext, analysis: Analysis, problems: list[str], details: dict,
+                 message: str, found_by: str) -> Observation:
+        evidence = {"problems": problems, "found_by": found_by, "alt": ctx.alt, "title": ctx.title,
+                    "caption": ctx.caption, "intrinsic_size": [analysis.width, analysis.height],
+                    "format": analysis.format, "sha256": analysis.sha256, **details}
+        if ctx.declared:
+            evidence["declared_size"] = list(ctx.declared)
+        return Observation(rule=rule, site_id=ctx.site_id, page_url=ctx.page_url, target_url=ctx.url,
+                           message=message, evidence=evidence, screenshot=self._screenshot(rule, ctx))
+
+    def _screenshot(self, rule: str, ctx: ImageContext) -> str | None:
+        if not (ctx.page_shot and ctx.gi_id and ctx.box):
+            return None
+        render = RenderInfo(boxes={ctx.gi_id: ctx.box}, screenshot=ctx.page_shot,
+                            extra={"evidence_dir": ctx.evidence_dir})
+        digest = hashlib.sha1(f"{ctx.page_url}\x1f{ctx.url}".encode()).hexdigest()[:16]
+        return evidence_screenshot(render, f"{rule.replace('.', '-')}-{digest}", ctx.gi_id)
