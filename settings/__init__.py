@@ -85,6 +85,9 @@ INSPECTORS = {
     "inspectors.hidden_links.HiddenLinkInspector": 220,
     "inspectors.leaks.LeakInspector": 300,
     "inspectors.archives.ArchiveInspector": 400,
+    "inspectors.identity.IdentityInspector": 800,
+    "inspectors.freshness.FreshnessInspector": 810,
+    "inspectors.unregistered.UnregisteredSiteInspector": 820,
     "inspectors.images.ImageInspector": 500,
     "inspectors.identity_emblem.EmblemMissingInspector": 510,
 }
@@ -177,3 +180,13 @@ IMAGE_EMBLEM_HASH_DISTANCE = 12  # perceptual-hash bits (of 64) for "same pictur
 IMAGE_EMBLEM_ASPECT_TOLERANCE = 0.05
 IMAGE_EMBLEM_MAX_OFF_COLOUR = 0.15  # share of coloured pixels neither red nor gold
 IMAGE_MAP_MIN_SIDE = 120  # map images smaller than this (both sides) are icons
+
+# ---- identity, freshness, registry (inspectors/identity.py, freshness.py, unregistered.py) --------------
+INSPECT_IDENTITY_ENABLED = True  # identity.icp/psb/conac/site-code-missing, identity.name-mismatch
+IDENTITY_ICP_PROVINCE = ""  # e.g. "皖": an ICP number of another province counts as missing; "": any
+INSPECT_FRESHNESS_ENABLED = True  # freshness.homepage-stale, column-stale, column-empty
+FRESHNESS_HOMEPAGE_DAYS = 14  # newest dated item linked from the homepage
+FRESHNESS_NEWS_DAYS = 14  # 要闻/动态/新闻 columns
+FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
+FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
+INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
