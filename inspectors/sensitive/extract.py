@@ -26,7 +26,7 @@ from inspectors.sensitive.text import Chunk
 ZIP_MAGIC, OLE_MAGIC, PDF_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"%PDF"
 SSML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 # Markers put into sheet XML before it is flattened: private-use characters are valid XML text.
-ROW_MARK, SST_MARK = "\ue000", "\ue001"
+ROW_MARK, SST_MARK, SI_MARK = "\ue000", "\ue001", "\ue002"
 ROW_MARK_B, SST_MARK_B = ROW_MARK.encode(), SST_MARK.encode()
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, recover=False)
 
@@ -185,10 +185,10 @@ def _sheet_names(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
 def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
     if "xl/sharedStrings.xml" not in zf.namelist():
         return []
-    raw = _read_member(zf, "xl/sharedStrings.xml").replace(b"</si>", b"</si>\x00")
+    raw = _read_member(zf, "xl/sharedStrings.xml").replace(b"</si>", b"</si>" + SI_MARK.encode())
     root = etree.fromstring(raw, _XML)
     text = etree.tostring(root, method="text", encoding="unicode")
-    return text.replace("\n", " ").replace("\t", " ").split("\x00")[:-1]
+    return text.replace("\n", " ").replace("\t", " ").split(SI_MARK)[:-1]
 
 
 _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')

@@ -1,0 +1,97 @@
+"""Detectors: checksums, dates, masking, roster context and markings (domain-rules §4)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from inspectors.sensitive import LEAK_CARD, LEAK_ID, LEAK_MARK, LEAK_PHONE, Chunk, Scanner
+from inspectors.sensitive.detectors import id15_valid, id18_valid, luhn_valid
+from tests.inspectors.helpers import AS_OF, CARD_A, CARD_B, ID_A, ID_B, ID_C, PHONES
+
+
+def scan(text: str, **kw) -> dict:
+    scanner = Scanner(AS_OF, **kw)
+    scanner.scan(Chunk("", text))
+    return scanner.results()
+
+
+def test_gb11643_check_character_and_dates():
+    assert id18_valid("11010519491231002X")
+    assert not id18_valid("110105194912310021")  # wrong check character
+    assert id18_valid(ID_A) and id18_valid(ID_B)
+    # Real check character but an impossible date (Feb 30) or a birth after the inspection date.
+    from tests.inspectors.helpers import id18
+
+    assert not id18_valid(id18("34160219900230123"))
+    assert not id18_valid(id18("34160220301201123"), date(2026, 11, 1))
+    assert id15_valid("341602850312123") and not id15_valid("341602851332123")
+
+
+def test_luhn():
+    assert luhn_valid(CARD_A) and luhn_valid(CARD_B)
+    assert not luhn_valid(CARD_A[:-1] + str((int(CARD_A[-1]) + 1) % 10))
+
+
+def test_ids_found_masked_and_counted():
+    res = scan(f"张三 {ID_A}\n李四 {ID_C}\n张三 {ID_A}")
+    hits = res[LEAK_ID]
+    assert hits.count == 3 and len(hits.values) == 2
+    assert [h.masked for h in hits.samples] == [ID_A[:6] + "********" + ID_A[-4:], "110105********002X"]
+    assert all(ID_A not in h.masked for h in hits.samples)
+
+
+@pytest.mark.parametrize("decoy", [
+    "341602********1234",  # masked ID
+    "3416021985****1236",
+    ID_A[:-1] + ("0" if ID_A[-1] != "0" else "1"),  # invalid check character
+    "订单号 " + ID_A + "7",  # longer digit run: not an ID
+    "138****1234",
+    "6222 **** **** 1234",
+])
+def test_decoys_are_not_leaks(decoy):
+    assert scan(f"姓名 王五 证件 {decoy}") == {}
+
+
+def test_legacy_15_digit_needs_context_by_default():
+    assert scan("编号 341602850312123") == {}
+    assert LEAK_ID in scan("身份证号 341602850312123")
+    assert LEAK_ID in scan("编号 341602850312123", id15_context=False)
+
+
+def test_bank_cards_plain_and_grouped():
+    grouped = " ".join(CARD_A[i:i + 4] for i in range(0, len(CARD_A), 4))
+    res = scan(f"开户行 示例银行 卡号 {grouped}\n账号 {CARD_B}")
+    assert len(res[LEAK_CARD].values) == 2
+    assert res[LEAK_CARD].samples[0].masked == CARD_A[:3] + "*" * 12 + CARD_A[-4:]
+    bad = CARD_B[:-1] + str((int(CARD_B[-1]) + 1) % 10)
+    assert scan(f"账号 {bad}") == {}
+    assert LEAK_CARD not in scan("账号 3567420000123454")  # prefix 3 is not a BIN we accept
+
+
+def test_phone_roster_vs_published_contact():
+    roster = "\n".join(f"{name} {p}" for name, p in zip(["王芳", "李强", "张伟", "刘洋"], PHONES, strict=True))
+    res = scan(roster)
+    assert len(res[LEAK_PHONE].values) == 4
+    assert res[LEAK_PHONE].samples[0].masked == "138****5678"
+    assert scan(f"咨询电话：{PHONES[0]}（工作日）") == {}
+    # Three office numbers without names: a contact list, not a roster.
+    assert scan("\n".join(f"办公室 {p}" for p in PHONES[:3])) == {}
+    # Below the threshold.
+    assert scan("王芳 13812345678\n李强 13923456789") == {}
+    # Written with dashes and spaces, rows carrying ID numbers.
+    spaced = f"{ID_A} 138-1234-5678\n{ID_B} 139 2345 6789\n{ID_C} +86 150 3456 7890"
+    assert len(scan(spaced)[LEAK_PHONE].values) == 3
+
+
+@pytest.mark.parametrize("text", ["绝密★", "机密★5年", "秘密★1年", "机密 10年", "秘密★长期", "内部资料 注意保存",
+                                  "内部文件", "不得外传"])
+def test_markings(text):
+    res = scan(f"关于做好有关工作的通知 {text}")
+    assert LEAK_MARK in res, text
+
+
+@pytest.mark.parametrize("text", ["保护商业秘密", "工作秘密", "机密文件管理办法", "秘密通道", "个人秘密"])
+def test_marking_decoys(text):
+    assert scan(text) == {}
