@@ -24,6 +24,7 @@ SEEDS: list[str] = [
     "freshness",
     "links",
     "traps",
+    "images",
 ]
 
 
