@@ -65,10 +65,14 @@ def parse_rules(css: str) -> list[tuple[str, dict[str, str]]]:
         ch = css[pos]
         if ch == "{":
             prelude = css[start:pos].strip()
-            if prelude.startswith("@") and prelude.split()[0].lower() in ("@media", "@supports", "@document"):
+            lowered = prelude.lower()
+            # Only unconditional screen rules: print sheets and responsive (width) queries hide things
+            # that a desktop visitor sees.
+            screen = not lowered.startswith("@media") or ("(" not in lowered and "print" not in lowered)
+            if lowered.split()[0] in ("@media", "@supports", "@document") and screen:
                 start = pos + 1  # a group: its rules are read as top-level rules
             elif prelude.startswith("@"):
-                # @font-face, @keyframes…: skip the whole block.
+                # @font-face, @keyframes, @media print…: skip the whole block.
                 level, pos = 1, pos + 1
                 while pos < len(css) and level:
                     level += {"{": 1, "}": -1}.get(css[pos], 0)
