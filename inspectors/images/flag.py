@@ -53,12 +53,22 @@ def _mean_lab(lab: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
 
 def analyse_flag(img: Decoded) -> FlagFacts | None:
     """Flag structure facts, or None when the picture is not a flat flag of any colour."""
-    rgb, opaque = img.rgb, img.opaque
+    opaque = img.opaque
     h, w = opaque.shape
-    if h < 12 or w < 12 or opaque.mean() < 0.5:
+    if h < 12 or w < 12 or opaque.mean() < 0.3:
         return None
-    lab = srgb_to_lab(rgb)
-    median = np.median(lab[opaque], axis=0)
+    lab = srgb_to_lab(img.rgb)
+    facts = _analyse(img, lab, np.median(lab[opaque], axis=0))
+    if facts is None:  # a white margin may outnumber the field: take the field colour without it
+        inner = opaque & ~((lab[..., 0] > 90) & (np.hypot(lab[..., 1], lab[..., 2]) < 8))
+        if inner.sum() > 0.3 * h * w:
+            facts = _analyse(img, lab, np.median(lab[inner], axis=0))
+    return facts
+
+
+def _analyse(img: Decoded, lab: np.ndarray, median: np.ndarray) -> FlagFacts | None:
+    opaque = img.opaque
+    h, w = opaque.shape
     dist = np.sqrt(((lab - median) ** 2).sum(axis=2))
     field_mask = (dist < 25) & opaque
     rows = np.flatnonzero(field_mask.mean(axis=1) > 0.3)
@@ -68,7 +78,7 @@ def analyse_flag(img: Decoded) -> FlagFacts | None:
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     fm = field_mask[y0:y1, x0:x1]
     bh, bw = fm.shape
-    if fm.mean() < 0.85 or (y1 - y0) * (x1 - x0) < 0.6 * h * w:
+    if fm.mean() < 0.85 or (y1 - y0) * (x1 - x0) < 0.3 * h * w:
         return None
     other = ~fm & opaque[y0:y1, x0:x1]
     labels, count = ndimage.label(other)
