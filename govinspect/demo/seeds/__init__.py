@@ -25,6 +25,9 @@ SEEDS: list[str] = [
     "links",
     "traps",
     "images",
+    "ads",
+    "leaks",
+    "archives",
 ]
 
 
