@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from govinspect.findings import Observation
@@ -29,6 +30,10 @@ CONAC_HOSTS = ("bszs.conac.cn", "dcs.conac.cn")
 _CONAC_SCRIPT = re.compile(r"dcs\.conac\.cn/js/", re.IGNORECASE)
 
 _INVISIBLE_TAGS = frozenset({"head", "script", "style", "noscript", "template", "title", "meta", "link"})
+_BLOCK_TAGS = frozenset({
+    "p", "div", "li", "ul", "ol", "td", "th", "tr", "table", "br", "dd", "dt", "dl", "h1", "h2", "h3", "h4", "h5",
+    "h6", "section", "article", "header", "footer", "nav", "form", "select", "option", "span", "a",
+})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HEADER_TOKEN = re.compile(
     r"(?:^|[\s_-])(?:header|head|top|logo|banner|masthead|site-?name|sitename)(?:$|[\s_-])", re.IGNORECASE
@@ -41,24 +46,34 @@ def is_hidden(el: HtmlElement) -> bool:
 
 
 def visible_text(root: HtmlElement) -> str:
-    """Text a visitor can see: no head, scripts, styles, comments or inline-hidden elements; plus img alt."""
-    parts: list[str] = []
+    """Text a visitor can see: no head, scripts, styles, comments or inline-hidden elements; plus img alt.
 
-    def walk(el: HtmlElement) -> None:
+    Inline elements join without a gap (``皖ICP备<b>12345678</b>号`` reads as one number); block
+    elements are separated by a space.
+    """
+    body = root.find(".//body") if root.tag != "body" else None
+    start = body if body is not None else root
+    parts: list[str] = []
+    hidden_depth = 0
+    for event, el in etree.iterwalk(start, events=("start", "end")):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if tag and tag not in _INVISIBLE_TAGS and not is_hidden(el):
-            if el.text:
-                parts.append(el.text)
+        if event == "start":
+            if hidden_depth or not tag or tag in _INVISIBLE_TAGS or is_hidden(el):
+                hidden_depth += 1
+                continue
+            if tag in _BLOCK_TAGS:
+                parts.append(" ")
+            parts.append(el.text or "")
             if tag == "img" and el.get("alt"):
                 parts.append(" " + el.get("alt") + " ")
-            for child in el:
-                walk(child)
-        if el.tail and el is not root:
-            parts.append(el.tail)
-
-    body = root.find(".//body")
-    walk(body if body is not None else root)
-    return nfkc(" ".join(parts))
+            continue
+        if hidden_depth:
+            hidden_depth -= 1
+        elif tag in _BLOCK_TAGS:
+            parts.append(" ")
+        if el is not start and not hidden_depth:
+            parts.append(el.tail or "")
+    return nfkc("".join(parts))
 
 
 def _hidden_with_ancestors(el: HtmlElement) -> bool:
@@ -108,11 +123,15 @@ def conac_badge(page: Page) -> bool:
 def header_text(root: HtmlElement) -> str:
     """Text of the header area: ``<header>``, elements whose id/class says header/top/logo/banner, the first h1."""
     texts: list[str] = []
+    taken: set[HtmlElement] = set()
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag.lower() in _INVISIBLE_TAGS:
             continue
         marker = f"{el.get('id') or ''} {el.get('class') or ''}"
-        if el.tag.lower() == "header" or _HEADER_TOKEN.search(marker):
+        if (el.tag.lower() == "header" or _HEADER_TOKEN.search(marker)) and not any(
+            a in taken for a in el.iterancestors()
+        ):
+            taken.add(el)
             texts.append(visible_text(el))
     h1 = root.find(".//h1")
     if h1 is not None:

@@ -68,6 +68,10 @@ def test_icp_not_shown_to_visitors_is_missing(where):
     assert inspect(home(icp=icp, head=head)) == ["identity.icp-missing"]
 
 
+def test_marks_split_by_inline_markup_still_read_as_one():
+    assert inspect(home(icp="皖ICP备<b>12345678</b>号", code="网站标识码：<em>3416000001</em>")) == []
+
+
 def test_icp_licence_is_not_a_filing_number():
     assert inspect(home(icp="京ICP证030173号")) == ["identity.icp-missing"]
 
