@@ -1,5 +1,10 @@
 """One default demo cluster and one proxy server per test module: building takes under a second,
-but the server's ``times`` counters (429 then 200) need a fresh start per module."""
+but the server's ``times`` counters (429 then 200) need a fresh start per module.
+
+``cluster`` uses only the seeds these tests are about, so other seeds (ads, leaks, images,
+archives) can change the cluster without breaking exact assertions here; ``full_cluster`` uses
+every registered seed and backs the tests that check the manifest is true whatever seeds exist.
+"""
 
 from __future__ import annotations
 
@@ -42,9 +47,23 @@ def fetch(opener: urllib.request.OpenerDirector, url: str, method: str = "GET", 
         return Fetched(err.code, dict(err.headers), err.read(), url)
 
 
+MY_SEEDS = ["encodings", "availability", "identity", "freshness", "links", "traps"]
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Cluster:
-    return build_cluster(tmp_path_factory.mktemp("demo") / "cluster")
+    return build_cluster(tmp_path_factory.mktemp("demo") / "cluster", seed_names=MY_SEEDS)
+
+
+@pytest.fixture(scope="module")
+def full_cluster(tmp_path_factory) -> Cluster:
+    return build_cluster(tmp_path_factory.mktemp("demo_full") / "cluster")
+
+
+@pytest.fixture(scope="module")
+def full_opener(full_cluster):
+    with ClusterServer(full_cluster.root, max_delay=1.0) as srv:
+        yield srv, make_opener(srv.proxy_url)
 
 
 @pytest.fixture(scope="module")

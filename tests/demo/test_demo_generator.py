@@ -75,9 +75,14 @@ def test_manifest_file_matches_the_returned_entries(cluster):
         assert {"rule", "site_id", "target_url", "page_url", "expect"} <= set(e)
 
 
+@pytest.mark.parametrize("which", ["cluster", "full_cluster"])
 @pytest.mark.parametrize("expect", ["finding", "not-broken", "blocked", "link", "trap", "not-link"])
-def test_manifest_pages_exist_and_carry_their_links(cluster, opener, expect):
-    entries = [e for e in cluster.expected(expect=expect)
+def test_manifest_pages_exist_and_carry_their_links(request, which, expect):
+    if which == "cluster":
+        built, opener = request.getfixturevalue("cluster"), request.getfixturevalue("opener")
+    else:
+        built, (_, opener) = request.getfixturevalue("full_cluster"), request.getfixturevalue("full_opener")
+    entries = [e for e in built.expected(expect=expect)
                if e["page_url"] and e["target_url"] and e["rule"] in (None, "link.broken")]
     assert entries, f"no {expect} entries"
     for e in entries:
@@ -86,6 +91,12 @@ def test_manifest_pages_exist_and_carry_their_links(cluster, opener, expect):
         found = links_of(e["page_url"], got.body)
         kinds = [e["link_kind"]] if e.get("link_kind") else list(found)
         assert any(e["target_url"] in found[k] for k in kinds), e
+
+
+def test_full_cluster_keeps_the_base_seeds(full_cluster, cluster):
+    """Other seeds add entries but must not drop or change the ones these seeds make."""
+    full = {json.dumps(e, sort_keys=True) for e in full_cluster.entries}
+    assert {json.dumps(e, sort_keys=True) for e in cluster.entries} <= full
 
 
 def test_every_link_kind_is_seeded_broken_and_used_for_real(cluster):
@@ -97,18 +108,24 @@ def test_every_link_kind_is_seeded_broken_and_used_for_real(cluster):
         "javascript:void(0)", "mailto:wzjc@example-city.gov.cn", "tel:0558-12345", "#top"}
 
 
-def test_broken_targets_really_fail_and_the_others_do_not(cluster, opener, server):
+@pytest.mark.parametrize("which", ["cluster", "full_cluster"])
+def test_broken_targets_really_fail_and_the_others_do_not(request, which):
+    if which == "cluster":
+        cluster, opener, server = (request.getfixturevalue(n) for n in ("cluster", "opener", "server"))
+    else:
+        cluster = request.getfixturevalue("full_cluster")
+        server, opener = request.getfixturevalue("full_opener")
     server.reset()
     behaviours = json.loads(cluster.behaviours_path.read_text(encoding="utf-8"))["hosts"]
     kinds = set()
     for e in cluster.expected("link.broken"):
-        if e["note"] == "timeout":
+        if e.get("note") == "timeout":
             host, _, path = e["target_url"].removeprefix("http://").partition("/")
             assert behaviours[host]["paths"]["/" + path]["delay"] > 15  # longer than the crawl timeout
             kinds.add("timeout")
             continue
         got = fetch(opener, e["target_url"])  # urllib gives up on a redirect loop with its last 3xx
-        assert got.status >= 400 or (e["note"] == "redirect loop" and got.status == 302), e
+        assert got.status >= 400 or (e.get("note") == "redirect loop" and got.status == 302), e
         kinds.add(got.status)
     assert {404, 500, 502, 503, 302, "timeout"} <= kinds
     for e in cluster.expected(expect="not-broken"):
