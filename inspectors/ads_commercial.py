@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml.html import HtmlElement
 
@@ -32,6 +33,12 @@ NOT_PROMO = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
+def link_host(url: str) -> str:
+    """``host_key`` of a link, cached: pages of one site repeat the same navigation links."""
+    return host_key(url)
+
+
 def is_foreign(host: str, page: Page) -> bool:
     """Neither a government host nor one of the cluster's registered sites."""
     if not host or is_government_host(host) or host in page.site.hosts:
@@ -51,7 +58,7 @@ class AdCommercialInspector(Inspector):
         self.max_block = self.settings.getint("AD_COMMERCIAL_MAX_BLOCK_CHARS", 200)
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
-        external = [(link, host_key(link.url)) for link in page.links
+        external = [(link, link_host(link.url)) for link in page.links
                     if link.tag in ("a", "area", "iframe", "img", "script", "onclick")]
         external = [(link, host) for link, host in external if is_foreign(host, page)]
         google_units = page.tree.xpath("//ins[@data-ad-client or @data-ad-slot] | //*[contains(@class,'adsbygoogle')]")

@@ -31,7 +31,7 @@ REQUEST_TYPES = {
     "script": "script", "iframe": "sub_frame", "frame": "sub_frame", "img": "image",
     "embed": "object", "object": "object", "link": "stylesheet",
 }
-_ENGINES: dict[tuple, adblock.Engine] = {}
+_ENGINES: dict[tuple, tuple[adblock.Engine, adblock.Engine]] = {}
 _LOCK = threading.Lock()
 
 
@@ -65,15 +65,19 @@ def allow_rules(hosts: list[str]) -> str:
     return "\n".join(f"@@||{h.strip().lstrip('.')}^" for h in hosts if h.strip())
 
 
-def build_engine(texts: list[str]) -> adblock.Engine:
-    filters = adblock.FilterSet(debug=True)  # debug keeps each rule's text for the evidence
+def build_engine(texts: list[str], debug: bool = False) -> adblock.Engine:
+    """``debug`` keeps each rule's text (for the evidence) but matches about 30 % slower."""
+    filters = adblock.FilterSet(debug=debug)
     for text in texts:
         filters.add_filter_list(text)
     return adblock.Engine(filters, optimize=True)
 
 
-def engine_for(settings) -> adblock.Engine:
-    """The process-wide engine for this list configuration (built on first use)."""
+def engine_for(settings) -> tuple[adblock.Engine, adblock.Engine]:
+    """The process-wide (fast, debug) engines for this list configuration (built on first use).
+
+    Every URL is matched by the fast engine; the debug one only names the rule of the rare match.
+    """
     paths = [str(DEFAULT_LIST)] if settings.getbool("AD_FILTER_DEFAULT_LIST", True) else []
     paths += [str(p) for p in settings.getlist("AD_FILTER_LISTS", [])]
     urls = tuple(settings.getlist("AD_FILTER_URLS", []))
@@ -98,7 +102,7 @@ def engine_for(settings) -> adblock.Engine:
                 texts.append(text)
         texts.append(allow_rules(list(allow)))
         started = time.perf_counter()
-        engine = build_engine(texts)
+        engine = (build_engine(texts), build_engine(texts, debug=True))
         logger.info("ad filter engine built from %d list(s) in %.2f s", len(texts) - 1,
                     time.perf_counter() - started)
         _ENGINES[key] = engine
@@ -130,7 +134,7 @@ class AdNetworkInspector(Inspector):
 
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.engine = engine_for(self.settings)
+        self.engine, self.debug_engine = engine_for(self.settings)
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         seen: set[str] = set()
@@ -141,6 +145,7 @@ class AdNetworkInspector(Inspector):
             result = self.engine.check_network_urls(url, page.url, kind)
             if not result.matched or result.exception:
                 continue
+            result = self.debug_engine.check_network_urls(url, page.url, kind)
             yield Observation(
                 rule="ad.network", site_id=page.site.id, page_url=page.url, target_url=url,
                 message=f"网页引用了广告联盟或广告网络资源，请删除该{_TAG_NAMES.get(tag, '资源')}引用：{url}",

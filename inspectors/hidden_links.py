@@ -21,8 +21,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from govinspect.findings import Observation
-from govinspect.urls import host_key
-from inspectors.ads_commercial import is_foreign
+from inspectors.ads_commercial import is_foreign, link_host
 from inspectors.base import Inspector, Page
 
 PROPS = frozenset(
@@ -206,7 +205,7 @@ class HiddenLinkInspector(Inspector):
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         candidates = [link for link in page.links
                       if link.tag in ("a", "area") and link.element is not None
-                      and is_foreign(host_key(link.url), page)]
+                      and is_foreign(link_host(link.url), page)]
         if not candidates:
             return
         index = StyleIndex(page.tree)

@@ -32,6 +32,7 @@ from inspectors.sensitive import (
     extract,
     page_text,
 )
+from inspectors.sensitive.detectors import might_leak
 from inspectors.sensitive.extract import sniff
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class LeakInspector(Inspector):
 
     # ---- pages ---------------------------------------------------------------------------------------
     def inspect_page(self, page: Page) -> Iterator[Observation]:
-        if not self.scan_pages:
+        if not self.scan_pages or not might_leak(page.text):
             return
         text = page_text(page)
         scanner = self._scanner(page.run)

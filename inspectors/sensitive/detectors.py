@@ -46,9 +46,25 @@ LEAK_ID, LEAK_PHONE, LEAK_CARD, LEAK_MARK = (
     "leak.id-number", "leak.phone", "leak.bank-card", "leak.classified-marking")
 
 
+# Anything any detector could match: 11+ digit runs, separated mobiles/cards, markings.
+_MAYBE = re.compile(r"\d{11}|\d[ -]\d{4}[ -]\d{4}|内部资料|内部文件|注意保存|不得外传|(?:绝密|机密|秘密)\s*(?:[★☆]|\d)")
+
+
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _digits(value: str) -> str:
+    return value if value.isdigit() else _NON_DIGIT.sub("", value)
+
+
+def might_leak(text: str) -> bool:
+    """A cheap test on raw text (HTML included) before the detectors run on the visible text."""
+    return bool(_MAYBE.search(text))
+
+
 def id18_valid(value: str, as_of: date | None = None) -> bool:
     """GB 11643: MOD 11-2 check character and a real birth date not after the inspection date."""
-    total = sum(int(c) * w for c, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    total = sum(map(_mul, value[:17].encode(), ID_WEIGHTS))
     if ID_CHECK[total % 11] != value[17].upper():
         return False
     return _real_date(int(value[6:10]), int(value[10:12]), int(value[12:14]), as_of)
@@ -65,6 +81,10 @@ def _real_date(y: int, m: int, d: int, as_of: date | None) -> bool:
     except ValueError:
         return False
     return y >= 1880 and (as_of is None or born <= as_of)
+
+
+def _mul(code: int, weight: int) -> int:
+    return (code - 48) * weight
 
 
 def luhn_valid(digits: str) -> bool:
@@ -140,7 +160,7 @@ class Scanner:
                 id_lines.add(_line_start(text, m.start()))
                 self._id15.append((m.group(), chunk, m.start()))
         for m in CARD.finditer(text):
-            digits = re.sub(r"\D", "", m.group())
+            digits = _digits(m.group())
             if 16 <= len(digits) <= 19 and m.start() not in taken and luhn_valid(digits):
                 taken.add(m.start())
                 self._add(LEAK_CARD, digits, mask_digits(digits), chunk, m.start())
@@ -153,7 +173,7 @@ class Scanner:
                 line = text[start:_line_end(text, m.end())]
                 roster_lines[start] = start in id_lines or bool(NAME.search(line))
             if roster_lines[start]:
-                digits = re.sub(r"\D", "", m.group())[-11:]
+                digits = _digits(m.group())[-11:]
                 self._phones.append((digits, chunk, m.start()))
 
     def _markings(self, chunk: Chunk) -> None:

@@ -84,10 +84,11 @@ def test_engine_built_once_per_configuration(filter_list, monkeypatch):
     ads_network._ENGINES.clear()
     built = []
     real = ads_network.build_engine
-    monkeypatch.setattr(ads_network, "build_engine", lambda texts: built.append(1) or real(texts))
+    monkeypatch.setattr(ads_network, "build_engine",
+                        lambda texts, debug=False: built.append(debug) or real(texts, debug))
     for _ in range(3):
         make_inspector(AdNetworkInspector, AD_FILTER_LISTS=[filter_list])
-    assert len(built) == 1
+    assert built == [False, True]  # one matching engine and one that names rules, once
 
 
 def test_filter_list_download_cache_and_refresh(tmp_path):
