@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import islice
 
 from lxml.html import HtmlElement
 
@@ -35,8 +36,15 @@ NOT_PROMO = re.compile(
 
 @lru_cache(maxsize=65536)
 def link_host(url: str) -> str:
-    """``host_key`` of a link, cached: pages of one site repeat the same navigation links."""
-    return host_key(url)
+    """``host_key`` of an absolute link; plain hosts without ``urlsplit`` (hot: every link of every page)."""
+    _, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0]
+    if not sep or not netloc or any(c in netloc for c in ":@[%"):
+        return host_key(url)
+    return netloc.lower().rstrip(".")
+
+
+_GOOGLE_UNITS = "//ins[@data-ad-client or @data-ad-slot] | //*[contains(@class,'adsbygoogle')]"
 
 
 def is_foreign(host: str, page: Page) -> bool:
@@ -61,7 +69,7 @@ class AdCommercialInspector(Inspector):
         external = [(link, link_host(link.url)) for link in page.links
                     if link.tag in ("a", "area", "iframe", "img", "script", "onclick")]
         external = [(link, host) for link, host in external if is_foreign(host, page)]
-        google_units = page.tree.xpath("//ins[@data-ad-client or @data-ad-slot] | //*[contains(@class,'adsbygoogle')]")
+        google_units = page.tree.xpath(_GOOGLE_UNITS) if "adsbygoogle" in page.text or "data-ad-" in page.text else []
         if not external and not google_units:
             return
         reasons: list[dict] = []
@@ -110,6 +118,8 @@ class AdCommercialInspector(Inspector):
         """Promotion words in the link text or its short enclosing block (not in article text)."""
         node, depth = el, 0
         while node is not None and depth < 3:
+            if depth and sum(1 for _ in islice(node.iter(), 41)) > 40:
+                return None  # a block of many elements is a page region, not a label
             text = " ".join(node.text_content().split())
             if len(text) > self.max_block:
                 return None

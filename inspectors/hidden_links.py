@@ -115,6 +115,8 @@ def length_px(value: str) -> float | None:
 
 def hiding_reason(style: dict[str, str], tiny: float, offscreen: float) -> str | None:
     """Why an element with these declarations is invisible, or None."""
+    if not style:
+        return None
     if style.get("display") == "none":
         return "display:none"
     if style.get("visibility") in ("hidden", "collapse"):
