@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SITE_A, do_run, stale
 
 from govinspect.search.config import ConfigError, SearchConfig, read_secrets_file
 from govinspect.search.sync import run_sync
 from govinspect.store import FindingStore
+from tests.search.helpers import SITE_A, do_run, stale
 
 SECRET = "c2VjcmV0LWlkOnNlY3JldC1rZXktOTg3NjU="
 

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import SITE_A, SITE_B, Relay, broken, do_run, leak, stale
 
 from govinspect.search.adapter import ELASTICSEARCH, OPENSEARCH, SearchEngine, detect
 from govinspect.search.config import SearchConfig
@@ -17,6 +16,7 @@ from govinspect.search.indexer import Action, Indexer
 from govinspect.search.mapping import TEMPLATE_VERSION, IndexNames, ensure_templates, template
 from govinspect.search.sync import run_sync
 from govinspect.store import FindingStore
+from tests.search.helpers import SITE_A, SITE_B, Relay, broken, do_run, leak, stale
 
 
 def docs_by_id(engine: SearchEngine, index: str) -> dict[str, dict[str, Any]]:

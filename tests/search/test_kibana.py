@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import SITE_A, SITE_B, broken, do_run, leak, stale
 
 from govinspect.search.adapter import SearchEngine
 from govinspect.search.config import SearchConfig
@@ -32,6 +31,7 @@ from govinspect.search.kibana import KibanaImportError, import_saved_objects
 from govinspect.search.mapping import IndexNames
 from govinspect.search.sync import run_sync
 from govinspect.store import FindingStore
+from tests.search.helpers import SITE_A, SITE_B, broken, do_run, leak, stale
 
 ROOT = Path(__file__).resolve().parents[2]
 NDJSON = ROOT / "kibana" / "govinspect.ndjson"
