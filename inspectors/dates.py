@@ -13,8 +13,9 @@ import unicodedata
 from datetime import date, timedelta
 
 _FULL = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
-# Year-less dates: ``11-03`` / ``11/03`` / ``11.03`` / ``11月3日``; not inside numbers, times or ranges like 1-10月.
-_SHORT = re.compile(r"(?<![\d.:/-])(\d{1,2})(?:[-/.]|\s*月\s*)(\d{1,2})(?:\s*日)?(?![\d:/.月-])")
+# Year-less dates: ``11-03`` / ``11/03`` / ``11月3日``; not inside numbers, decimals (3.5%), times or
+# ranges like 1-10月.
+_SHORT = re.compile(r"(?<![\d.:/-])(\d{1,2})(?:[-/]|\s*月\s*)(\d{1,2})(?:\s*日)?(?![\d:/.%月-])")
 _URL_PATTERNS = (
     re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/art_"),  # jcms
     re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"),  # TRS

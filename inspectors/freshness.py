@@ -208,8 +208,9 @@ def is_later_list_page(page: Page) -> bool:
     for key, value in parse_qsl(parts.query):
         if key.lower() in _PAGE_PARAMS and value.isdigit() and int(value) > 1:
             return True
+    here = normalize_url(page.url)
     return any(link.tag == "a" and nfkc(link.text).strip("<《 ") in ("上一页", "上页", "前一页")
-               for link in page.links)
+               and normalize_url(link.url) != here for link in page.links)
 
 
 class FreshnessInspector(Inspector):

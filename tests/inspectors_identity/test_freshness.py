@@ -164,8 +164,10 @@ def test_page_without_column_signals_is_not_judged():
 def test_later_list_pages_are_not_judged():
     later = LIST_URL.replace("index.html", "index_1.html")
     assert column(rows(400), url=later) == []
-    pager = '<div class="pager"><a href="/xxgk/tzgg/index.html">上一页</a></div>'
-    assert column(rows(400) + pager) == []
+    pager = '<div class="pager"><a href="/xxgk/tzgg/list.jsp?cur=2">上一页</a></div>'
+    assert column(rows(400) + pager, url="http://www.example-city.gov.cn/xxgk/tzgg/list.jsp?cur=3") == []
+    first_page_pager = '<div class="pager"><a href="/xxgk/tzgg/index.html">上一页</a></div>'  # links itself
+    assert rules(column(rows(400) + first_page_pager)) == ["freshness.column-stale"]
     assert column(rows(400), url=LIST_URL + "?page=2") == []
     assert rules(column(rows(400), url=LIST_URL + "?page=1")) == ["freshness.column-stale"]
 
@@ -194,7 +196,7 @@ def test_date_text_forms():
     assert date_in_text("２０２６－１１－０３", AS_OF) == date(2026, 11, 3)
     assert date_in_text("[11-03]", AS_OF) == date(2026, 11, 3)
     assert date_in_text("[12-03]", AS_OF) == date(2025, 12, 3)  # a year-less date is never in the future
-    assert dates_in_text("电话0558-5123456 时间 09:30 1-10月", AS_OF) == []
+    assert dates_in_text("电话0558-5123456 时间 09:30 1-10月 增长3.5% 10.1", AS_OF) == []
     assert date_in_text("2026-02-30", AS_OF) is None
     assert date_in_text("2027-01-01", AS_OF) is None  # after the inspection date: not a publish date
 
