@@ -20,8 +20,18 @@ from govinspect.registry import load_registry
 from .conftest import fetch
 
 ONCLICK = re.compile(r"""(?:window\.open|location\.href\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
-LINK_KINDS = {"a[href]", "area[href]", "iframe[src]", "frame[src]", "img[src]", "script[src]", "link[href]",
-              "option[value]", "onclick:window.open", "onclick:location.href"}
+LINK_KINDS = {
+    "a[href]",
+    "area[href]",
+    "iframe[src]",
+    "frame[src]",
+    "img[src]",
+    "script[src]",
+    "link[href]",
+    "option[value]",
+    "onclick:window.open",
+    "onclick:location.href",
+}
 ICP = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备\d{6,10}号")
 PSB = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]\s*公网安备\s*\d{14}\s*号")
 CONAC = re.compile(r"//bszs\.conac\.cn/sitename\?method=show&(?:amp;)?id=[0-9A-F]{32}")
@@ -31,8 +41,16 @@ def links_of(page_url: str, body: bytes) -> dict[str, set[str]]:
     """Every link kind's absolute targets on a page (the extraction rules.md describes)."""
     tree = lxml.html.fromstring(body)
     found: dict[str, set[str]] = {k: set() for k in LINK_KINDS}
-    for tag, attr in (("a", "href"), ("area", "href"), ("iframe", "src"), ("frame", "src"), ("img", "src"),
-                      ("script", "src"), ("link", "href"), ("option", "value")):
+    for tag, attr in (
+        ("a", "href"),
+        ("area", "href"),
+        ("iframe", "src"),
+        ("frame", "src"),
+        ("img", "src"),
+        ("script", "src"),
+        ("link", "href"),
+        ("option", "value"),
+    ):
         for el in tree.iter(tag):
             if el.get(attr):
                 found[f"{tag}[{attr}]"].add(el.get(attr).strip())
@@ -40,8 +58,10 @@ def links_of(page_url: str, body: bytes) -> dict[str, set[str]]:
         for target in ONCLICK.findall(el.get("onclick")):
             kind = "onclick:window.open" if "window.open" in el.get("onclick") else "onclick:location.href"
             found[kind].add(target)
-    return {k: {v if v.startswith(("javascript:", "mailto:", "tel:", "#")) else urljoin(page_url, v) for v in vs}
-            for k, vs in found.items()}
+    return {
+        k: {v if v.startswith(("javascript:", "mailto:", "tel:", "#")) else urljoin(page_url, v) for v in vs}
+        for k, vs in found.items()
+    }
 
 
 def page_bytes(cluster, url: str) -> bytes:
@@ -82,8 +102,11 @@ def test_manifest_pages_exist_and_carry_their_links(request, which, expect):
         built, opener = request.getfixturevalue("cluster"), request.getfixturevalue("opener")
     else:
         built, (_, opener) = request.getfixturevalue("full_cluster"), request.getfixturevalue("full_opener")
-    entries = [e for e in built.expected(expect=expect)
-               if e["page_url"] and e["target_url"] and e["rule"] in (None, "link.broken")]
+    entries = [
+        e
+        for e in built.expected(expect=expect)
+        if e["page_url"] and e["target_url"] and e["rule"] in (None, "link.broken")
+    ]
     assert entries, f"no {expect} entries"
     for e in entries:
         got = fetch(opener, e["page_url"])
@@ -105,7 +128,11 @@ def test_every_link_kind_is_seeded_broken_and_used_for_real(cluster):
     assert broken == LINK_KINDS
     assert working == LINK_KINDS
     assert {e["target_url"] for e in cluster.expected(expect="not-link")} == {
-        "javascript:void(0)", "mailto:wzjc@example-city.gov.cn", "tel:0558-12345", "#top"}
+        "javascript:void(0)",
+        "mailto:wzjc@example-city.gov.cn",
+        "tel:0558-12345",
+        "#top",
+    }
 
 
 @pytest.mark.parametrize("which", ["cluster", "full_cluster"])
@@ -155,12 +182,15 @@ def test_decoded_entries_hold_their_text_only_in_gbk(cluster):
 
 
 def test_identity_marks_follow_the_manifest(cluster):
-    missing = {(e["site_id"], e["rule"]) for e in cluster.expected()
-               if (e["rule"] or "").startswith("identity.")}
+    missing = {(e["site_id"], e["rule"]) for e in cluster.expected() if (e["rule"] or "").startswith("identity.")}
     assert missing == {
-        ("3416220001", "identity.icp-missing"), ("3416000002", "identity.psb-missing"),
-        ("3416020001", "identity.conac-missing"), ("3416020001", "identity.emblem-missing"),
-        ("3416000003", "identity.site-code-missing"), ("3416000004", "identity.name-mismatch")}
+        ("3416220001", "identity.icp-missing"),
+        ("3416000002", "identity.psb-missing"),
+        ("3416020001", "identity.conac-missing"),
+        ("3416020001", "identity.emblem-missing"),
+        ("3416000003", "identity.site-code-missing"),
+        ("3416000004", "identity.name-mismatch"),
+    }
     for site in cluster.sites:
         if site.down:
             continue
@@ -236,8 +266,12 @@ def test_attachments_are_real_files(cluster):
         else:
             assert docx.Document(str(path)).paragraphs[0].text == "示例市年度重点工作任务"
     jyj = cluster.site("jyj")
-    assert all(a.attachment.startswith("http://files.example-city.gov.cn/")
-               for c in jyj.columns for a in c.articles if a.attachment)
+    assert all(
+        a.attachment.startswith("http://files.example-city.gov.cn/")
+        for c in jyj.columns
+        for a in c.articles
+        if a.attachment
+    )
 
 
 def test_archive_section_is_labelled(cluster):

@@ -176,8 +176,12 @@ def test_calendar_trap_never_ends(cluster, opener):
         nxt = re.search(r'href="([^"]+)">下一月', body)[1]
         url = city.abs(nxt)
         seen.append(nxt)
-    assert seen == ["/calendar?month=2026-12", "/calendar?month=2027-01", "/calendar?month=2027-02",
-                    "/calendar?month=2027-03"]
+    assert seen == [
+        "/calendar?month=2026-12",
+        "/calendar?month=2027-01",
+        "/calendar?month=2027-02",
+        "/calendar?month=2027-03",
+    ]
 
 
 def test_session_ids_are_ignored_for_files_and_multiply_on_the_trap(cluster, opener):
