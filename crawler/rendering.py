@@ -1,7 +1,9 @@
 """Browser rendering: which pages to render, a bounded Playwright download handler, rendered geometry.
 
 Rendering costs about 70× a plain fetch, so the registry ``render`` field decides: ``always``,
-``never``, or ``auto`` (the homepage, plus pages whose static HTML looks built by script). Rendered
+``never``, or ``auto`` (the homepage, plus pages whose static HTML looks built by script; these are
+fetched statically first so the crawl goes on while the browser works, and the rendered copy is the
+one inspected). Rendered
 pages carry :class:`inspectors.base.RenderInfo`:
 
 * ``boxes`` — geometry keyed by the ``data-gi-id`` attribute that the browser stamps on every
@@ -141,9 +143,8 @@ class RenderPolicy:
         return cls(crawler.settings)
 
     def wants(self, site: Site, homepage: bool) -> bool:
-        if not self.enabled or site.render == "never":
-            return False
-        return site.render == "always" or homepage
+        """Render from the start: ``always`` only (``auto`` fetches statically first, see below)."""
+        return self.enabled and site.render == "always"
 
     def prepare(self, request: Request, site: Site, homepage: bool, force: bool = False) -> Request:
         """Mark a page request for rendering when the policy (or ``force``) says so."""
@@ -167,11 +168,17 @@ class RenderPolicy:
         }
 
     def wants_rerender(self, site: Site, response: Response) -> bool:
-        """``auto``: a statically fetched page that looks script-built is fetched again, rendered."""
+        """``auto``: the homepage, and static pages that look script-built, are fetched again rendered.
+
+        The spider follows the static page's links at once and inspects only the rendered copy, so a
+        site's crawl never waits for the browser.
+        """
         meta = response.meta
         if (not self.enabled or site.render != "auto" or "playwright" in response.flags
                 or meta.get("playwright") or meta.get("gi_render_failed")):
             return False
+        if meta.get("homepage"):
+            return True
         try:
             return looks_script_built(response.text)
         except (AttributeError, ValueError):
@@ -211,13 +218,25 @@ async def init_page(page: Any, request: Request) -> None:
     """Remember the page (to close it on timeout), collect image responses, block stray WebSockets."""
     request.meta["_gi_page"] = page
     images: dict[str, Any] = {}
-    page._gi_images = images  # read by measure_page
+    net = {"inflight": 0, "last": time.monotonic()}
+    page._gi_images, page._gi_net = images, net  # read by measure_page
 
     def on_response(resp: Any) -> None:
         if resp.request.resource_type == "image" and resp.status == 200 and len(images) < 500:
             images.setdefault(resp.url, resp)
 
+    def started(_: Any) -> None:
+        net["inflight"] += 1
+        net["last"] = time.monotonic()
+
+    def ended(_: Any) -> None:
+        net["inflight"] -= 1
+        net["last"] = time.monotonic()
+
     page.on("response", on_response)
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
     guard = _GUARD
     if guard is not None and guard.loopback_only:
         async def on_ws(ws: Any) -> None:
@@ -228,20 +247,28 @@ async def init_page(page: Any, request: Request) -> None:
         await page.route_web_socket(re.compile(".*"), on_ws)
 
 
+async def _settle(page: Any, limit: float, quiet: float = 0.15) -> None:
+    """Wait until no request has been in flight for ``quiet`` seconds (scripts filling lists), at most
+    ``limit``; cheaper than Playwright's ``networkidle``, which always waits 500 ms."""
+    net = getattr(page, "_gi_net", None)
+    deadline = time.monotonic() + limit
+    while net is not None and time.monotonic() < deadline:
+        if net["inflight"] <= 0 and time.monotonic() - net["last"] >= quiet:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def measure_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Let the page settle, stamp and measure elements, take the page screenshot, keep image bytes."""
     started = time.monotonic()
-    try:
-        await page.wait_for_load_state("networkidle", timeout=options["settle_ms"])
-    except Exception:  # a page that keeps polling never goes idle: measure what is there
-        pass
+    await _settle(page, options["settle_ms"] / 1000)
     result = await page.evaluate(_MEASURE_JS, {"selector": options["selector"], "max": options["max"]})
     shot = options.get("shot")
     if shot:
         Path(shot).parent.mkdir(parents=True, exist_ok=True)
         height = max(1, min(int(result["height"] or 1), options["shot_max_height"]))
         width = max(1, int(result["width"] or 1))
-        await page.screenshot(path=shot, type="jpeg", quality=80, full_page=True,
+        await page.screenshot(path=shot, type="jpeg", quality=70, full_page=True,
                               clip={"x": 0, "y": 0, "width": width, "height": height}, timeout=10_000)
         result["screenshot"] = shot
     images: dict[str, bytes] = {}

@@ -154,7 +154,8 @@ DOWNLOAD_HANDLERS = {
 }
 RENDER_ENABLED = True  # False: never render, whatever the registry says
 RENDER_BROWSER_PATH = "/usr/bin/chromium"  # any Chromium build; Playwright cannot download one here
-RENDER_BROWSER_ARGS: list[str] = []  # extra Chromium switches
+# extra Chromium switches; fewer renderer processes keep memory down (pages hold no secrets)
+RENDER_BROWSER_ARGS = ["--disable-site-isolation-trials", "--renderer-process-limit=4"]
 RENDER_LOOPBACK_ONLY = False  # tests/demo: the browser may reach loopback (directly or via the proxy) only
 RENDER_MAX_PAGES = 2  # pages rendered at once (memory: ~100-200 MB each)
 RENDER_PAGE_TIMEOUT = 30.0  # seconds for one whole render; then the page is fetched without the browser

@@ -166,11 +166,10 @@ class ClusterSpider(Spider):
             t in response.headers.get(b"Content-Type", b"text/html").lower() for t in HTML_TYPES
         ):
             return
-        if self.render.wants_rerender(site, response):  # render=auto: static HTML looks script-built
-            yield self._page_request(site, response.url, meta.get("depth", 0), bool(meta.get("homepage")),
-                                     referer=meta.get("from_page"), link_text=meta.get("link_text"), render=True)
-            return
-        progress.pages += 1
+        # render=auto (homepage, script-built pages): follow the static links now, inspect the render later
+        rerender = self.render.wants_rerender(site, response)
+        if not rerender:
+            progress.pages += 1
         try:
             tree = response.selector.root
             links = extract_links(tree, response.url)
@@ -185,6 +184,11 @@ class ClusterSpider(Spider):
             is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
             link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
         )
+        if rerender:
+            yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,
+                                     referer=page.referer, link_text=page.link_text, render=True)
+            yield from self._follow(page)
+            return
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govinspect/pages")
         yield from self.inspectors.inspect_page(page)

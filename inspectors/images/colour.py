@@ -18,11 +18,15 @@ _M = np.array([[0.4124564, 0.3575761, 0.1804375],
                [0.0193339, 0.1191920, 0.9503041]])
 
 
+_V = np.arange(256, dtype=np.float64) / 255.0
+_LINEAR = np.where(_V <= 0.04045, _V / 12.92, ((_V + 0.055) / 1.055) ** 2.4).astype(np.float32)
+_M_WHITE = (_M.T / _WHITE).astype(np.float32)  # XYZ normalised by the white point in one product
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """``(..., 3)`` uint8 sRGB → float Lab, same leading shape."""
-    c = np.asarray(rgb, dtype=np.float32) / 255.0
-    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    xyz = (c @ _M.T.astype(np.float32)) / _WHITE.astype(np.float32)
+    """``(..., 3)`` uint8 sRGB → float32 Lab, same leading shape (a lookup table linearises)."""
+    c = _LINEAR[np.asarray(rgb, dtype=np.uint8)]
+    xyz = c @ _M_WHITE
     f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
     lab = np.empty_like(f)
     lab[..., 0] = 116 * f[..., 1] - 16

@@ -15,7 +15,6 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-from inspectors.images.colour import srgb_to_lab
 from inspectors.images.decode import Decoded, ImageRejected, decode
 
 logger = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ def analyse_emblem(img: Decoded, refs: list[Reference]) -> EmblemFacts:
     if refs:
         h = _hashes(img)
         best = min(((_distance(h, r.hashes), r) for r in refs), key=lambda t: t[0])
-    lab = srgb_to_lab(img.rgb)
+    lab = img.lab
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
     background = ~img.opaque | ((lab[..., 0] > 92) & (chroma < 10))

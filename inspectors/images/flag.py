@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from inspectors.images.colour import FLAG_RED, FLAG_YELLOW, chroma, delta_e2000, lab_of, srgb_to_lab
+from inspectors.images.colour import FLAG_RED, FLAG_YELLOW, chroma, delta_e2000, lab_of
 from inspectors.images.decode import Decoded
 
 RED_LAB = lab_of(FLAG_RED)
@@ -57,11 +57,11 @@ def analyse_flag(img: Decoded) -> FlagFacts | None:
     h, w = opaque.shape
     if h < 12 or w < 12 or opaque.mean() < 0.3:
         return None
-    lab = srgb_to_lab(img.rgb)
+    lab = img.lab
     facts = _analyse(img, lab, np.median(lab[opaque], axis=0))
     if facts is None:  # a white margin may outnumber the field: take the field colour without it
-        inner = opaque & ~((lab[..., 0] > 90) & (np.hypot(lab[..., 1], lab[..., 2]) < 8))
-        if inner.sum() > 0.3 * h * w:
+        inner = opaque & ~((lab[..., 0] > 90) & (np.abs(lab[..., 1]) + np.abs(lab[..., 2]) < 10))
+        if 0.3 * h * w < inner.sum() < 0.9 * opaque.sum():
             facts = _analyse(img, lab, np.median(lab[inner], axis=0))
     return facts
 

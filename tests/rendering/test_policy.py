@@ -35,8 +35,7 @@ def _site(render: str) -> Site:
 def test_policy_per_site():
     policy = RenderPolicy(Settings())
     assert policy.wants(_site("always"), homepage=False)
-    assert policy.wants(_site("auto"), homepage=True)
-    assert not policy.wants(_site("auto"), homepage=False)
+    assert not policy.wants(_site("auto"), homepage=True)  # auto: static first, rendered copy after
     assert not policy.wants(_site("never"), homepage=True)
     assert not RenderPolicy(Settings({"RENDER_ENABLED": False})).wants(_site("always"), homepage=True)
 
