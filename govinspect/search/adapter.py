@@ -53,8 +53,11 @@ def _ssl_context(config: SearchConfig) -> ssl.SSLContext | None:
 
 
 def detect(config: SearchConfig) -> ServerInfo:
-    """Ask ``GET /`` what the server is. The ES integ-test build has no root endpoint (405), but its
-    every answer carries ``X-Elastic-Product``; OpenSearch answers with ``version.distribution``."""
+    """Ask ``GET /`` what the server is (through the proxy variables, as the clients do).
+
+    The ES integ-test build has no root endpoint (405), but its every answer carries
+    ``X-Elastic-Product``; OpenSearch answers with ``version.distribution``.
+    """
     req = urllib.request.Request(config.url.rstrip("/") + "/", headers=_auth_header(config))
     try:
         with urllib.request.urlopen(req, timeout=config.timeout, context=_ssl_context(config)) as resp:
@@ -101,14 +104,15 @@ class SearchEngine:
                 common["api_key"] = c.api_key
             elif c.username:
                 common["basic_auth"] = (c.username, c.password or "")
-            return Elasticsearch(c.url, max_retries=0, **common)
-        from opensearchpy import OpenSearch
+            # The requests-based node honours http(s)_proxy/no_proxy like every request govinspect makes.
+            return Elasticsearch(c.url, max_retries=0, node_class="requests", **common)
+        from opensearchpy import OpenSearch, RequestsHttpConnection
 
         if c.api_key:
             common["headers"] = {"Authorization": f"ApiKey {c.api_key}"}
         elif c.username:
             common["http_auth"] = (c.username, c.password or "")
-        return OpenSearch([c.url], max_retries=0, **common)
+        return OpenSearch([c.url], max_retries=0, connection_class=RequestsHttpConnection, **common)
 
     @property
     def is_es(self) -> bool:

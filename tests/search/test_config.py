@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from govinspect.search.adapter import EngineUnavailable, SearchEngine
 from govinspect.search.config import ConfigError, SearchConfig, read_secrets_file
 from govinspect.search.sync import run_sync
 from govinspect.store import FindingStore
@@ -67,3 +68,26 @@ def test_secret_never_logged(engine_url: str, prefix: str, store: FindingStore, 
     assert caplog.records
     assert SECRET not in caplog.text
     assert base64.b64encode(f"u:{SECRET}".encode()).decode() not in caplog.text
+
+
+def test_engine_requests_honour_proxy_variables(engine_url: str, prefix: str, store: FindingStore, engine,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """cli.md: every request honours http_proxy/no_proxy. A dead proxy makes the engine unreachable;
+    no_proxy for the engine's host lets it through directly."""
+    from tests.search.helpers import Relay
+
+    dead = Relay(engine_url)  # a free loopback port with nothing listening
+    do_run(store, "r1", [stale(SITE_A)])
+    config = SearchConfig.load({}, env={"GOVINSPECT_ES_URL": engine_url, "GOVINSPECT_ES_INDEX_PREFIX": prefix})
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    connected = SearchEngine(config)  # detected directly; its client must now follow the proxy too
+    monkeypatch.setenv("http_proxy", dead.url)
+    monkeypatch.setenv("HTTP_PROXY", dead.url)
+    with pytest.raises(EngineUnavailable):
+        run_sync(store, config)  # detection
+    with pytest.raises(EngineUnavailable):
+        run_sync(store, config, engine=connected)  # the client's own requests
+    connected.close()
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    assert run_sync(store, config)["findings"] == 1
