@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 from govinspect.store import FindingStore
-from tests.support.cli import FAST, govinspect, write_registry
+from tests.support.cli import FAST, LINKS_ONLY, govinspect, write_registry
 from tests.support.server import Route, RouteServer, html
 
 HOME = html('<a href="/a.html">A</a><a href="/b.html">B</a><a href="/c.html">C</a><a href="/d.html">D</a>')
@@ -31,7 +31,7 @@ def test_open_fixed_reopened_across_three_runs_and_halfway_run(tmp_path):
 
         def run(run_id: str, *extra: str):
             result = govinspect("crawl", "--registry", str(registry), "--store", str(store), "--run-id", run_id,
-                                *FAST, *extra)
+                                *FAST, *LINKS_ONLY, *extra)
             return result
 
         assert run("r1").returncode == 0
@@ -66,7 +66,7 @@ def test_page_budget_exhausted_is_incomplete(tmp_path):
     with RouteServer({"/": Route(HOME)}) as srv:
         registry = write_registry(tmp_path / "r.csv", [
             {"id": "3416000001", "name": "测试", "organizer": "测试办", "url": srv.url + "/"}])
-        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), "--max-pages", "2", *FAST)
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), "--max-pages", "2", *FAST, *LINKS_ONLY)
     assert result.returncode == 0
     s = FindingStore(store)
     site = s.run_sites(s.runs()[0]["run_id"])[0]

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "PROGRESS_INTERVAL=0"]
+# Only the link and reachability inspectors: for tests about link checking and the lifecycle, whose
+# bare test pages would otherwise (rightly) collect identity and freshness findings too.
+LINKS_ONLY = ["-s", 'INSPECTORS={"inspectors.links.BrokenLinkInspector": 100, '
+              '"inspectors.reachability.ReachabilityInspector": 110}']
 
 
 def clean_env(**extra: str) -> dict[str, str]:
