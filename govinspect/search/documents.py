@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +20,20 @@ ECS_VERSION = "8.11.0"
 SEVERITY_SCORE = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
+@lru_cache(maxsize=4096)
+def _url_parts(url: str) -> tuple[str | None, str, str]:
+    """(host, path, scheme) of a URL; pages and targets repeat a lot within a run."""
+    parts = urlsplit(url)
+    return parts.hostname, parts.path or "/", parts.scheme
+
+
 def _domain(url: str | None) -> str | None:
-    return (urlsplit(url).hostname or None) if url else None
+    return (_url_parts(url)[0] or None) if url else None
 
 
 def evidence_text(evidence: Any) -> str:
-    """All evidence values as one searchable line (keys dropped, values in order)."""
+    """All evidence values as one searchable line (keys dropped, values in order). Callers pass
+    evidence already masked by :func:`mask_value`; masking is not repeated here."""
     parts: list[str] = []
 
     def walk(value: Any) -> None:
@@ -38,7 +47,7 @@ def evidence_text(evidence: Any) -> str:
             parts.append(str(value))
 
     walk(evidence)
-    return mask_text(" ".join(parts))
+    return " ".join(parts)
 
 
 def _status_code(evidence: Any) -> int | None:
@@ -57,7 +66,7 @@ def _common(rec: dict[str, Any], dataset: str, kind: str) -> dict[str, Any]:
     page = rec["page_url"]
     target = rec.get("target_url")
     evidence = mask_value(rec.get("evidence") or {})
-    page_parts = urlsplit(page)
+    host, path, scheme = _url_parts(page)
     doc: dict[str, Any] = {
         "message": mask_text(rec["message"]),
         "ecs": {"version": ECS_VERSION},
@@ -68,8 +77,7 @@ def _common(rec: dict[str, Any], dataset: str, kind: str) -> dict[str, Any]:
         },
         "rule": {"id": rule_id, "name": rule.name if rule else rule_id, "category": category(rule_id),
                  "ruleset": "govinspect"},
-        "url": {"full": page, "domain": page_parts.hostname, "path": page_parts.path or "/",
-                "scheme": page_parts.scheme},
+        "url": {"full": page, "domain": host, "path": path, "scheme": scheme},
         "organization": {"name": rec["organizer"]},
         "observer": {"product": "govinspect", "vendor": "govinspect", "type": "crawler"},
         "govinspect": {
