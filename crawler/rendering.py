@@ -366,7 +366,11 @@ _GUARD: NetworkGuard | None = None
 
 # ---- the download handler ----------------------------------------------------------------------------------
 class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright with a lazy start, a page semaphore, a whole-render timeout and a static fallback."""
+    """scrapy-playwright with a page semaphore, a whole-render timeout and a static fallback.
+
+    With ``_PLAYWRIGHT_THREADED_LOOP`` (on by default here) the browser's I/O runs on its own event
+    loop in a thread, so page parsing and inspection on Scrapy's loop do not starve the renders.
+    """
 
     def __init__(self, crawler: Crawler):
         global _GUARD
@@ -378,17 +382,35 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.guard = _GUARD = NetworkGuard(proxy, settings.getbool("RENDER_LOOPBACK_ONLY"))
         if self.abort_request is None:
             self.abort_request = self.guard.abort
+        self.enabled = settings.getbool("RENDER_ENABLED", True)
         self.page_timeout = settings.getfloat("RENDER_PAGE_TIMEOUT", 30.0)
         self.fallback = settings.getbool("RENDER_FALLBACK_STATIC", True)
         self.slots = asyncio.Semaphore(max(1, settings.getint("RENDER_MAX_PAGES", 2)))
         self._started = False
         self._start_lock = asyncio.Lock()
+        # Scrapy builds one handler per scheme: http and https share the first one's browser.
+        self.primary: RenderDownloadHandler = getattr(crawler, "_govinspect_render_handler", None) or self
+        crawler._govinspect_render_handler = self.primary
 
     async def _maybe_launch_in_thread(self) -> None:
-        """Start Playwright only when the first page is rendered: ``never`` runs pay nothing."""
+        """At engine start, launch the browser in the background only if some site renders."""
+        registry = getattr(self._crawler.spider, "registry", None)
+        if (self.primary is not self or not self.enabled or registry is None
+                or all(s.render == "never" for s in registry)):
+            return
+        started = self._maybe_future_from_coro(self._warm_up())
+        if asyncio.iscoroutine(started):
+            asyncio.ensure_future(started)
 
-    def _engine_started(self):  # older Scrapy API: same laziness
+    def _engine_started(self):  # older Scrapy API: start lazily
         return None
+
+    async def _warm_up(self) -> None:
+        try:
+            await self._ensure_started()
+            await self._maybe_launch_browser()
+        except Exception as exc:  # the first render will try again and fall back
+            logger.warning("browser warm-up failed: %s", exc)
 
     async def _ensure_started(self) -> None:
         async with self._start_lock:
@@ -399,21 +421,29 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def download_request(self, request: Request, spider: Any = None) -> Response:  # type: ignore[override]
         if not request.meta.get("playwright"):
             return await HTTP11DownloadHandler.download_request(self, request)
+        owner = self.primary
         try:
-            async with self.slots:
-                await self._ensure_started()
-                return await asyncio.wait_for(self._download_request(request), self.page_timeout)
+            return await owner._maybe_future_from_coro(owner._render(request))
         except Exception as exc:  # TimeoutError, Playwright errors, a crashed browser
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             logger.warning("render failed for %s (%s)%s", request.url, reason,
                            "; fetching it without the browser" if self.fallback else "")
             self.stats.inc_value("govinspect/render_failed")
-            await self._discard_page(request)
             if not self.fallback:
                 raise
         request.meta["gi_render_failed"] = True
         request.meta.pop("playwright", None)
         return await HTTP11DownloadHandler.download_request(self, request)
+
+    async def _render(self, request: Request) -> Response:
+        """One render, on the browser's loop: a slot, then at most ``page_timeout`` seconds."""
+        async with self.slots:
+            await self._ensure_started()
+            try:
+                return await asyncio.wait_for(self._download_request(request), self.page_timeout)
+            except BaseException:
+                await self._discard_page(request)
+                raise
 
     async def _discard_page(self, request: Request) -> None:
         """Close the failed page; a browser that cannot even do that is restarted."""

@@ -165,6 +165,7 @@ RENDER_MAX_ELEMENTS = 5000  # elements measured per page
 RENDER_SCREENSHOTS = True  # full-page capture of every rendered page, cropped for evidence
 RENDER_SCREENSHOT_MAX_HEIGHT = 6000
 RENDER_CAPTURE_IMAGES = 60  # image bodies taken from the browser per page (so they are not fetched again)
+_PLAYWRIGHT_THREADED_LOOP = True  # scrapy-playwright: browser I/O on its own loop, not starved by parsing
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000

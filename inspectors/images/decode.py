@@ -60,7 +60,7 @@ def decode(body: bytes, max_pixels: int, work_side: int = WORK_SIDE) -> Decoded:
                 im.draft("RGB", (work_side, work_side))
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
-            im.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+            im.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=1.5)
             rgba = im.convert("RGBA")
     except ImageRejected:
         raise
