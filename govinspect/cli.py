@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print the summary table of a run")
     p.add_argument("--run", help="run id (default: the latest)")
     _common(p)
+
+    from govinspect.search.cli import add_cli_arguments
+
+    add_cli_arguments(sub, common=_common)
     return parser
 
 
@@ -161,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.verb == "summary":
             return cmd_summary(args)
+        if args.verb in ("es", "kibana"):
+            return args.search_cmd(args, _settings(args) if hasattr(args, "settings_file") else None)
     except RegistryError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -28,20 +28,15 @@ case "${1:-}" in
       echo "export GOVINSPECT_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
     } > "$ENV_FILE"
     if [ "${GOVINSPECT_SKIP_ENGINES:-0}" != 1 ]; then
-      # Both engines start in the background of each other: they take the longest.
-      bash scripts/engines.sh start es &
-      es_pid=$!
-      bash scripts/engines.sh start opensearch &
-      os_pid=$!
-      es_ok=0; os_ok=0
-      wait "$es_pid" && es_ok=1
-      wait "$os_pid" && os_ok=1
-      [ "$es_ok" = 1 ] && echo "export GOVINSPECT_TEST_ES_URL=$(bash scripts/engines.sh url es)" >> "$ENV_FILE"
-      [ "$os_ok" = 1 ] && echo "export GOVINSPECT_TEST_OPENSEARCH_URL=$(bash scripts/engines.sh url opensearch)" >> "$ENV_FILE"
-      if [ "$es_ok" != 1 ] || [ "$os_ok" != 1 ]; then
-        echo "services.sh: a search engine failed to start (es=$es_ok opensearch=$os_ok)" >&2
-        exit 1
-      fi
+      # One after the other: on 2 cores two JVMs starting at once are slower than in turn.
+      for engine in es opensearch; do
+        if ! bash scripts/engines.sh start "$engine"; then
+          echo "services.sh: $engine failed to start" >&2
+          exit 1
+        fi
+      done
+      echo "export GOVINSPECT_TEST_ES_URL=$(bash scripts/engines.sh url es)" >> "$ENV_FILE"
+      echo "export GOVINSPECT_TEST_OPENSEARCH_URL=$(bash scripts/engines.sh url opensearch)" >> "$ENV_FILE"
     else
       echo "export GOVINSPECT_SKIP_ENGINES=1" >> "$ENV_FILE"
     fi

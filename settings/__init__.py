@@ -75,6 +75,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
     "crawler.extensions.Progress": 500,
+    # indexes findings into Elasticsearch/OpenSearch when ELASTICSEARCH_URL / GOVINSPECT_ES_URL is set
+    "pipelines.search_index.SearchIndexExtension": 600,
 }
 # Inspectors run on every parsed page, in this order; set one to None to switch it off.
 INSPECTORS = {
