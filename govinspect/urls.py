@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -10,6 +11,7 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _QUERY_SAFE = "/:@!$'()*+,;-._~?"
 
 
+@lru_cache(maxsize=65536)  # footer and navigation links repeat on every page of a site
 def normalize_url(url: str) -> str:
     """Normalise a URL so the same resource compares equal.
 
@@ -37,6 +39,7 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@lru_cache(maxsize=16384)
 def host_key(url_or_host: str) -> str:
     """``host[:port]`` of a URL (default port dropped), lower-cased: what scope checks compare."""
     if "://" not in url_or_host:

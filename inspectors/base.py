@@ -12,7 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from govinspect.findings import LinkCheck, LinkRef, Observation
+from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -142,7 +142,7 @@ class Inspector:
     def from_crawler(cls, crawler: Crawler) -> Inspector:
         return cls(crawler)
 
-    def inspect_page(self, page: Page) -> Iterable[Observation | LinkRef]:
+    def inspect_page(self, page: Page) -> Iterable[Observation | LinkRef | PageLinks]:
         return ()
 
     def wants_attachment(self, link: Link, page: Page) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from govinspect.findings import LinkCheck, LinkRef, Observation
+from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.registry import Site
 from govinspect.urls import normalize_url
 from inspectors.base import Inspector, Page, RunView
@@ -34,14 +34,13 @@ def describe_failure(check: LinkCheck) -> str:
 class BrokenLinkInspector(Inspector):
     enabled_setting = "INSPECT_LINKS_ENABLED"
 
-    def inspect_page(self, page: Page) -> Iterator[LinkRef]:
-        seen: set[str] = set()
+    def inspect_page(self, page: Page) -> Iterator[PageLinks]:
+        refs: dict[str, LinkRef] = {}
         for link in page.links:
             target = normalize_url(link.url)
-            if target in seen:
-                continue
-            seen.add(target)
-            yield LinkRef(page.site.id, page.url, target, link.tag, link.text)
+            if target not in refs:
+                refs[target] = LinkRef(page.site.id, page.url, target, link.tag, link.text)
+        yield PageLinks(page.site.id, page.url, list(refs.values()))
 
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
         homepage = normalize_url(site.url)

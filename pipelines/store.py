@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from crawler import signals as gi_signals
-from govinspect.findings import LinkCheck, LinkRef, Observation
+from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.store import FindingStore
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class StorePipeline:
             self.store.add_observation(self.run_id, item, site.url if site else item.page_url)
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value("govinspect/observations")
+        elif isinstance(item, PageLinks):
+            self._refs.extend(item.refs)
         elif isinstance(item, LinkRef):
             self._refs.append(item)
         elif isinstance(item, LinkCheck):

@@ -47,6 +47,10 @@ DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 DNS_TIMEOUT = 15
 
+# Items are written synchronously (SQLite): Scrapy's default of 100 concurrent items per response
+# only costs 100 asyncio tasks per response (measured: ~20 % of the crawl's CPU time).
+CONCURRENT_ITEMS = 8
+
 # ---- crawl scope ----------------------------------------------------------------------------------
 MAX_PAGES_PER_SITE = 2000
 MAX_PAGE_DEPTH = 10
