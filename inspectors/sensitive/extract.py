@@ -190,7 +190,7 @@ def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
     if b"<rPh" in raw:
         raw = re.sub(rb"<rPh\b.*?</rPh>", b"", raw, flags=re.S)
     raw = raw.replace(b"</si>", SI_MARK.encode())
-    text = _unescape(_TAG.sub(b"", raw).decode("utf-8", "replace"))
+    text = _xml_text(_TAG.sub(b"", raw))
     return text.replace("\n", " ").replace("\t", " ").split(SI_MARK)[:-1]
 
 
@@ -231,7 +231,7 @@ def _xlsx_fast(zf: zipfile.ZipFile, limits: Limits, deadline: Deadline) -> Itera
         b = _ROW.sub(lambda m: m.group(1) + ROW_MARK_B + m.group(0), b)
         if sst:
             b = _SHARED_CELL.sub(lambda m: m.group(1) + SST_MARK_B, b)
-        text = _unescape(_TAG.sub(b"", b).decode("utf-8", "replace"))
+        text = _xml_text(_TAG.sub(b"", b))
         if sst:
             text = _SST_REF.sub(lambda m: sst[int(m.group(1))] if int(m.group(1)) < len(sst) else "", text)
         yield Chunk(name, text, resolver=_xlsx_resolver(name, text, raw))
@@ -255,6 +255,17 @@ def _entity(m: re.Match) -> str:
 
 def _unescape(text: str) -> str:
     return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def _xml_text(data: bytes) -> str:
+    """Tag-free XML character data as text; libxml2 decodes the entities (writers such as openpyxl
+    escape every CJK character as ``&#NNNNN;``, too many for a Python callback each)."""
+    if b"&" not in data:
+        return data.decode("utf-8", "replace")
+    try:
+        return etree.fromstring(b"<x>" + data + b"</x>", _XML).text or ""
+    except etree.XMLSyntaxError:
+        return _unescape(data.decode("utf-8", "replace"))
 
 
 def _xlsx_resolver(sheet: str, text: str, raw: bytes):
