@@ -261,16 +261,21 @@ class HiddenLinkInspector(Inspector):
         return amount.isdigit() and int(amount) >= 1000
 
     def _rendered(self, page: Page, el: HtmlElement):
-        """Browser geometry when the page was rendered: (reason, el), False for visible, None unknown."""
+        """Browser geometry when the page was rendered: (reason, el), False for visible, None unknown.
+
+        Boxes are keyed by the ``data-gi-id`` the renderer stamps on every ``a``/``area`` (see
+        ``crawler/rendering.py``); the browser's own hiding reason is used when it gives one.
+        """
         boxes = page.rendered.boxes if page.rendered is not None else None
         if not boxes:
             return None
-        for key in (el.get("data-gi-box"), el.get("id"), el.getroottree().getpath(el)):
+        for key in (el.get("data-gi-id"), el.get("id")):
             box = boxes.get(key) if key else None
             if box is None:
                 continue
+            reason = getattr(box, "hidden_reason", None)
             if not box.visible:
-                return "rendered:invisible", el
+                return f"rendered:{reason or 'invisible'}", el
             if box.width <= self.tiny or box.height <= self.tiny:
                 return f"rendered:{box.width:.0f}x{box.height:.0f}px", el
             if box.x + box.width <= 0 or box.y + box.height <= 0:

@@ -88,12 +88,16 @@ def test_thresholds_are_settings():
 
 
 def test_rendered_geometry_wins_when_present():
-    body = '<div id="box"><a id="spam" href="http://www.bocai-example.com/">百家乐</a></div>'
-    invisible = RenderInfo(boxes={"spam": ElementBox(x=10, y=10, width=0, height=0)})
+    """Boxes are keyed by the renderer's data-gi-id stamp (crawler/rendering.py)."""
+    body = '<div id="box"><a data-gi-id="g7" href="http://www.bocai-example.com/">百家乐</a></div>'
+    invisible = RenderInfo(boxes={"g7": ElementBox(x=10, y=10, width=80, height=16, visible=False,
+                                                   hidden_reason="clipped")})
     found = hidden(body, rendered=invisible)
-    assert len(found) == 1 and found[0].evidence["technique"].startswith("rendered:")
-    visible = RenderInfo(boxes={"spam": ElementBox(x=10, y=10, width=80, height=16)})
-    styled = '<div style="display:none"><a id="spam" href="http://www.bocai-example.com/">百家乐</a></div>'
+    assert len(found) == 1 and found[0].evidence["technique"] == "rendered:clipped"
+    tiny = RenderInfo(boxes={"g7": ElementBox(x=10, y=10, width=0, height=0)})
+    assert hidden(body, rendered=tiny)[0].evidence["technique"] == "rendered:0x0px"
+    visible = RenderInfo(boxes={"g7": ElementBox(x=10, y=10, width=80, height=16)})
+    styled = '<div style="display:none"><a data-gi-id="g7" href="http://www.bocai-example.com/">百家乐</a></div>'
     assert hidden(styled, rendered=visible) == []  # the browser saw it shown (e.g. a script opened it)
     assert len(hidden(styled, rendered=RenderInfo())) == 1  # no boxes: static analysis
 
