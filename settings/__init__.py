@@ -138,6 +138,8 @@ LEAK_SCAN_PAGES = True
 LEAK_SCAN_ATTACHMENTS = True
 LEAK_ATTACHMENT_EXTENSIONS = ["xlsx", "xlsm", "xls", "et", "docx", "doc", "wps", "pdf", "csv", "txt"]
 LEAK_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# "fast": sheets flattened by byte passes (~5x openpyxl); "openpyxl": read-only openpyxl.
+LEAK_XLSX_READER = "fast"
 LEAK_ATTACHMENT_MAX_SECONDS = 30.0
 LEAK_ATTACHMENT_MAX_CELLS = 2_000_000
 LEAK_PDF_MAX_PAGES = 300
