@@ -247,6 +247,17 @@ async def init_page(page: Any, request: Request) -> None:
         await page.route_web_socket(re.compile(".*"), on_ws)
 
 
+_SHOT_LOCK: asyncio.Lock | None = None
+
+
+def _shot_lock() -> asyncio.Lock:
+    """Created on first use, on the loop the renders run on (the browser's thread loop)."""
+    global _SHOT_LOCK
+    if _SHOT_LOCK is None:
+        _SHOT_LOCK = asyncio.Lock()
+    return _SHOT_LOCK
+
+
 async def _settle(page: Any, limit: float, quiet: float = 0.15) -> None:
     """Wait until no request has been in flight for ``quiet`` seconds (scripts filling lists), at most
     ``limit``; cheaper than Playwright's ``networkidle``, which always waits 500 ms."""
@@ -268,8 +279,12 @@ async def measure_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
         Path(shot).parent.mkdir(parents=True, exist_ok=True)
         height = max(1, min(int(result["height"] or 1), options["shot_max_height"]))
         width = max(1, int(result["width"] or 1))
-        await page.screenshot(path=shot, type="jpeg", quality=70, full_page=True,
-                              clip={"x": 0, "y": 0, "width": width, "height": height}, timeout=10_000)
+        # Headless Chromium paints beyond the viewport only for the page in front: pages captured
+        # side by side repeat their first screenful. One capture at a time, brought to front.
+        async with _shot_lock():
+            await page.bring_to_front()
+            await page.screenshot(path=shot, type="jpeg", quality=70, full_page=True,
+                                  clip={"x": 0, "y": 0, "width": width, "height": height}, timeout=10_000)
         result["screenshot"] = shot
     images: dict[str, bytes] = {}
     for url, resp in list(getattr(page, "_gi_images", {}).items())[: options["capture_images"]]:
@@ -480,8 +495,9 @@ def evidence_screenshot(render: RenderInfo | None, name: str, gi_id: str | None 
     out = out_dir / f"{_safe(name)}.png"
     with Image.open(render.screenshot) as shot:
         shot = shot.convert("RGB")
-        if gi_id is None:
-            shot.save(out)
+        if gi_id is None:  # the whole page: JPEG keeps it small
+            out = out.with_suffix(".jpg")
+            shot.save(out, quality=80)
             return str(out)
         box = render.boxes.get(gi_id)
         if box is None or box.width < 1 or box.height < 1 or box.y >= shot.height or box.x >= shot.width:

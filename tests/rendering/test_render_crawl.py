@@ -132,3 +132,23 @@ def test_emblem_missing_on_a_portal_homepage(tmp_path):
     missing = [f for f in findings if f["rule"] == "identity.emblem-missing"]
     assert [f["site_id"] for f in missing] == ["3416020009"]
     _not_blank(missing[0]["screenshot"])  # the full homepage
+
+
+def test_pages_rendered_side_by_side_get_their_own_full_page_capture(tmp_path):
+    """Four tall pages render at once; each capture shows its own bottom block, not a repeated top."""
+    from crawler.rendering import _digest
+
+    colours = {f"/p{i}.html": c for i, c in enumerate([(200, 30, 30), (30, 160, 30), (30, 30, 200), (200, 160, 0)])}
+    routes = {"/": Route(html("".join(f'<a href="{p}">{p}</a> ' for p in colours)))}
+    for i, (path, (r, g, b)) in enumerate(colours.items()):  # a slow image: the four finish together
+        routes[path] = Route(html(f'<img src="/slow{i}.png" width="10" height="10"><div style="height:1400px">顶部</div>'
+                                  f'<div style="width:400px;height:200px;background:rgb({r},{g},{b})"></div>'))
+        routes[f"/slow{i}.png"] = Route(encode(draw_flag(30, 20)), headers=PNG, delay=1.0)
+    with RouteServer(routes) as srv:
+        crawl(tmp_path, [site(srv.url + "/")], "-s", "RENDER_MAX_PAGES=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+    for path, colour in colours.items():
+        shot = tmp_path / "screenshots" / "pages" / f"{_digest(srv.url + path)}.jpg"
+        im = Image.open(shot).convert("RGB")
+        assert im.height >= 1600
+        got = np.asarray(im.crop((50, 1450, 350, 1550))).reshape(-1, 3).mean(axis=0)
+        assert np.abs(got - colour).max() < 30, (path, got)
