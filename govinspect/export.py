@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from govinspect.findings import FINDING_FIELDS
-from govinspect.masking import mask_text, mask_value
+from govinspect.masking import mask_text, mask_url, mask_value
 
 FORMATS = ("jsonl", "csv", "xlsx")
 HEADERS_ZH = {
@@ -30,6 +30,11 @@ def _masked(record: dict[str, Any]) -> dict[str, Any]:
     out = dict(record)
     out["message"] = mask_text(out.get("message", ""))
     out["evidence"] = mask_value(out.get("evidence", {}))
+    for key in ("page_url", "target_url"):
+        if out.get(key):
+            out[key] = mask_url(out[key])
+    if out.get("referrers"):
+        out["referrers"] = [mask_url(u) for u in out["referrers"]]
     out.pop("fixed_at", None)
     return out
 

@@ -52,6 +52,45 @@ def mask_value(value: Any) -> Any:
     return value
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_URL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[0-9Xx]|\d{16,19})(?![0-9A-Za-z])")
+
+
+def _id18_checksum_ok(value: str) -> bool:
+    if not value[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11] == value[17].upper()
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def mask_url(url: str | None) -> str | None:
+    """Mask ID and bank-card numbers inside a URL (``/files/3416021990….xlsx``, ``?card=…``).
+
+    Only numbers that pass the GB 11643 check character or the Luhn check with a card prefix are
+    masked: URLs stay usable, and CMS article ids (long digit runs too) are left alone.
+    """
+    if not url or not any(ch.isdigit() for ch in url):
+        return url
+
+    def repl(m: re.Match) -> str:
+        value = m.group(1)
+        if len(value) == 18 and _id18_checksum_ok(value):
+            return mask_id(value)
+        if value.isdigit() and value[0] in "456" and (value[0] != "6" or value.startswith("62")) and _luhn_ok(value):
+            return mask_digits(value)
+        return value
+
+    return _URL_NUMBER.sub(repl, url)
+
+
 class MaskingFilter(logging.Filter):
     """A logging filter that masks personal data in every record's final message."""
 

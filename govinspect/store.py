@@ -25,7 +25,7 @@ from govinspect.findings import (
     fingerprint,
     now_iso,
 )
-from govinspect.masking import mask_text, mask_value
+from govinspect.masking import mask_text, mask_url, mask_value
 from govinspect.registry import Site
 from govinspect.rules import SEVERITIES
 
@@ -140,7 +140,7 @@ class FindingStore:
                 "INSERT INTO observations (run_id, site_id, fingerprint, rule, severity, page_url,"
                 " target_url, message, evidence, screenshot, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    run_id, obs.site_id, fp, obs.rule, obs.severity, obs.page_url, obs.target_url,
+                    run_id, obs.site_id, fp, obs.rule, obs.severity, mask_url(obs.page_url), mask_url(obs.target_url),
                     mask_text(obs.message), _json(mask_value(obs.evidence)), obs.screenshot, obs.seen_at,
                 ),
             )
@@ -150,13 +150,14 @@ class FindingStore:
         with self._lock, self.db:
             self.db.executemany(
                 "INSERT OR IGNORE INTO link_refs VALUES (?,?,?,?,?,?)",
-                [(run_id, r.site_id, r.page_url, r.target_url, r.tag, mask_text(r.text[:200])) for r in refs],
+                [(run_id, r.site_id, mask_url(r.page_url), mask_url(r.target_url), r.tag, mask_text(r.text[:200]))
+                 for r in refs],
             )
 
     def add_checks(self, run_id: str, checks: Iterable[LinkCheck]) -> None:
         """Record target outcomes once per run; a success replaces an earlier failure, not the reverse."""
         rows = [
-            (run_id, c.target_url, int(c.ok), c.status, c.error, int(c.blocked), c.method, c.redirects,
+            (run_id, mask_url(c.target_url), int(c.ok), c.status, c.error, int(c.blocked), c.method, c.redirects,
              now_iso())
             for c in checks
         ]
@@ -323,7 +324,7 @@ class StoreRunView:
 
     def check(self, url: str) -> LinkCheck | None:
         row = self.store.db.execute(
-            "SELECT * FROM link_checks WHERE run_id=? AND target_url=?", (self.run_id, url)
+            "SELECT * FROM link_checks WHERE run_id=? AND target_url=?", (self.run_id, mask_url(url))
         ).fetchone()
         return _check_from_row(row) if row else None
 
