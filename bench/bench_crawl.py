@@ -29,7 +29,9 @@ from govinspect.demo.server import ClusterServer  # noqa: E402
 # Same concurrency for both crawlers; politeness delays off (our own loopback server).
 COMMON = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS=32",
           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0",
-          "-s", "PROGRESS_INTERVAL=0", "-s", "LOG_LEVEL=WARNING"]
+          "-s", "PROGRESS_INTERVAL=0", "-s", "LOG_LEVEL=WARNING",
+          # rendering has its own benchmark (bench/bench_render.py); this one compares crawling
+          "-s", "RENDER_ENABLED=false"]
 # Issue 2's target is crawl + link inspection; the other inspectors have targets of their own.
 LINKS_ONLY = ["-s", 'INSPECTORS={"inspectors.links.BrokenLinkInspector": 100, '
               '"inspectors.reachability.ReachabilityInspector": 110}']

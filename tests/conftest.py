@@ -37,7 +37,7 @@ def demo_crawl(tmp_path_factory) -> DemoCrawl:
             "crawl", "--registry", str(cluster.registry_path), "--store", str(store),
             "--as-of", DEMO_AS_OF.isoformat(), "--run-id", "demo-1",
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "DOWNLOAD_TIMEOUT=1.5", "-s", "RETRY_TIMES=1",
-            "-s", "PROGRESS_INTERVAL=0",
+            "-s", "PROGRESS_INTERVAL=0", "-s", "RENDER_LOOPBACK_ONLY=true",
             env=clean_env(http_proxy=server.proxy_url), timeout=600,
         )
     assert result.returncode == 0, result.stderr[-3000:]

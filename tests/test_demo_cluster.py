@@ -79,3 +79,17 @@ def test_every_link_kind_is_collected(demo_crawl):
     for e in demo_crawl.cluster.entries:
         if e["expect"] == "link":
             assert normalize_url(e["target_url"]) in refs, e
+
+
+def test_rendered_portal_gives_evidence_screenshots(demo_crawl):
+    """The city portal renders (render=auto): its homepage findings carry a screenshot that exists."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    shots = [r["screenshot"] for r in demo_crawl.db.execute(
+        "SELECT screenshot FROM findings WHERE site_id='3416000001' AND screenshot IS NOT NULL")]
+    assert shots
+    for shot in shots:
+        with Image.open(Path(shot)) as img:
+            assert img.width > 10 and img.height > 10 and img.convert("L").getextrema()[0] < 250

@@ -28,6 +28,13 @@ def _map(width: int = 400, height: int = 300) -> bytes:
     return encode(im)
 
 
+def plan(b: ClusterBuilder) -> None:
+    """The city portal renders (``render=auto``): its homepage goes through the browser in the demo."""
+    city = b.site("city")
+    if city is not None and not city.down:
+        city.render = "auto"
+
+
 def apply(b: ClusterBuilder) -> None:
     city = b.site("city")
     if city is None or city.down:
