@@ -51,10 +51,16 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
 
     def do_GET(self):  # noqa: N802
-        self._serve(head=False)
+        try:
+            self._serve(head=False)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a link check stops reading after the headers: expected, not a server error
 
     def do_HEAD(self):  # noqa: N802
-        self._serve(head=True)
+        try:
+            self._serve(head=True)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 class RouteServer(ThreadingHTTPServer):
