@@ -40,6 +40,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     detail = f"{type(exc).__name__}: {exc}"[:300]
     # Scrapy re-raises Twisted's errors as its own Download* subclasses: match by class name too.
     names = " ".join(cls.__name__ for cls in type(exc).__mro__).lower()
+    if "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
+        return "too-large", detail  # the server answered; we refused to download that much
     if isinstance(exc, twisted_errors.DNSLookupError) or "dnslookup" in names:
         return "dns", detail
     if isinstance(exc, twisted_errors.ConnectionRefusedError) or "connectionrefused" in names:
@@ -63,6 +65,4 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "tls", detail
     if "timeout" in name or "timed out" in str(exc).lower():
         return "timeout", detail
-    if "maxsize" in str(exc).lower() or "cancelled" in str(exc).lower():
-        return "too-large", detail
     return "connection", detail

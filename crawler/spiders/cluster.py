@@ -134,6 +134,13 @@ class ClusterSpider(Spider):
         code, detail = classify_failure(failure)
         redirects = request.meta.get("redirect_urls") or []
         url = redirects[0] if redirects else request.url
+        if code == "too-large":
+            # The server answered: the target is not broken, only too big to inspect here.
+            logger.warning("not inspected, larger than the download limit: %s", url)
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("govinspect/too_large")
+            return LinkCheck(target_url=normalize_url(url), ok=True, status=None, error=code,
+                             method=request.method, redirects=len(redirects))
         logger.info("fetch failed: %s (%s)", url, detail)
         return LinkCheck(target_url=normalize_url(url), ok=False, status=None, error=code,
                          method=request.method, redirects=len(redirects))
