@@ -33,6 +33,26 @@ class LogMasking:
         install_log_masking()
 
 
+class _GaveUpIsInfo(logging.Filter):
+    """Scrapy logs "Gave up retrying" as ERROR; for an inspector a dead link is a finding, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and str(record.msg).startswith("Gave up retrying"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+class QuietRetries:
+    """Installs :class:`_GaveUpIsInfo` on Scrapy's retry logger (its records reach the run's log as INFO)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QuietRetries:
+        retry_logger = logging.getLogger("scrapy.downloadermiddlewares.retry")
+        if not any(isinstance(f, _GaveUpIsInfo) for f in retry_logger.filters):
+            retry_logger.addFilter(_GaveUpIsInfo())
+        return cls()
+
+
 class Progress:
     """Pages, pages/s, sites done and findings so far: a live line on a terminal, log lines otherwise."""
 

@@ -34,7 +34,7 @@ def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str |
               max_pages: int | None = None) -> RunResult:
     """Crawl and inspect every site of ``registry`` once; blocks until the run ends."""
     run_id = run_id or new_run_id()
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(ClusterSpider)
     process.crawl(crawler, registry=registry, run_id=run_id, as_of=as_of, max_pages=max_pages)
     process.start()

@@ -49,7 +49,9 @@ class SearchIndexExtension:
     def from_crawler(cls, crawler: Crawler) -> SearchIndexExtension:
         config = SearchConfig.load(crawler.settings)
         if not config.enabled:
-            raise NotConfigured("no ELASTICSEARCH_URL / GOVINSPECT_ES_URL: findings stay in the store only")
+            # the default: say so quietly (Scrapy logs a NotConfigured message as a WARNING)
+            logger.info("no ELASTICSEARCH_URL / GOVINSPECT_ES_URL: findings stay in the store only")
+            raise NotConfigured
         ext = cls(config, crawler.settings.getint("ELASTICSEARCH_RETRIES", 3),
                   crawler.settings.getfloat("ELASTICSEARCH_BACKOFF", 0.5))
         crawler.signals.connect(ext.site_finalized, signal=gi_signals.site_finalized)

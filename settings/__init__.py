@@ -27,7 +27,7 @@ TELNETCONSOLE_ENABLED = False
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50 % around DOWNLOAD_DELAY, like a person clicking
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -78,6 +78,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
+    "crawler.extensions.QuietRetries": 1,
     "crawler.extensions.Progress": 500,
     # indexes findings into Elasticsearch/OpenSearch when ELASTICSEARCH_URL / GOVINSPECT_ES_URL is set
     "pipelines.search_index.SearchIndexExtension": 600,

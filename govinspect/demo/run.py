@@ -24,6 +24,8 @@ DEMO_SETTINGS = {
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 2.0,
     "DOWNLOAD_TIMEOUT": 5,
     "PROGRESS_INTERVAL": 5.0,
+    # a newcomer sees the live progress line, the summary and warnings, not Scrapy's INFO chatter
+    "LOG_LEVEL": "WARNING",
     # the city portal renders; everything the browser may reach is on loopback
     "RENDER_LOOPBACK_ONLY": True,
 }
