@@ -10,8 +10,8 @@ from playwright.async_api import async_playwright
 from scrapy import Request
 from scrapy.settings import Settings
 
-from crawler import rendering
 from crawler.rendering import NetworkGuard, init_page, launch_options
+from crawler.rendering import guard as guard_state
 from tests.rendering.conftest import CHROMIUM, needs_chromium
 from tests.support.server import Route, RouteServer, html
 
@@ -48,7 +48,7 @@ def test_non_loopback_requests_are_blocked():
     async def run():
         with RouteServer({"/": Route(PAGE), "/dot.png": Route(b"", headers={"Content-Type": "image/png"})}) as srv:
             pw, browser, page, blocked, guard = await _open(None)
-            rendering._GUARD = guard
+            guard_state.install(guard)
             try:
                 await init_page(page, Request(srv.url + "/"))
                 await page.goto(srv.url + "/")
@@ -59,7 +59,7 @@ def test_non_loopback_requests_are_blocked():
                 except Exception:
                     navigated = False
             finally:
-                rendering._GUARD = None
+                guard_state.install(None)
                 await browser.close()
                 await pw.stop()
             return srv.hits, blocked, remote, ws, navigated

@@ -136,7 +136,7 @@ def test_emblem_missing_on_a_portal_homepage(tmp_path):
 
 def test_pages_rendered_side_by_side_get_their_own_full_page_capture(tmp_path):
     """Four tall pages render at once; each capture shows its own bottom block, not a repeated top."""
-    from crawler.rendering import _digest
+    from crawler.rendering.policy import _digest
 
     colours = {f"/p{i}.html": c for i, c in enumerate([(200, 30, 30), (30, 160, 30), (30, 30, 200), (200, 160, 0)])}
     routes = {"/": Route(html("".join(f'<a href="{p}">{p}</a> ' for p in colours)))}

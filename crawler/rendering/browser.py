@@ -1,0 +1,156 @@
+"""Browser side, run inside the Playwright handler: page set-up, settling, measuring, full-page capture."""
+
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+
+if TYPE_CHECKING:
+
+    pass
+
+from crawler.rendering import guard as guard_state
+
+logger = logging.getLogger(__name__)
+
+MEASURED = "img,a,area,iframe,input[type=image]"
+
+# Browser side: stamp ids, measure boxes and say why an element is hidden (for the hidden-link check).
+_MEASURE_JS = r"""
+(opts) => {
+  const de = document.documentElement, body = document.body || de;
+  const docW = Math.max(de.scrollWidth, body.scrollWidth, de.clientWidth);
+  const docH = Math.max(de.scrollHeight, body.scrollHeight, de.clientHeight);
+  const sx = window.scrollX, sy = window.scrollY;
+  const why = (el, r) => {
+    for (let a = el; a && a.nodeType === 1; a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (cs.display === 'none') return 'display:none';
+      if (cs.visibility === 'hidden' || cs.visibility === 'collapse') return 'visibility:hidden';
+      if (parseFloat(cs.opacity) === 0) return 'opacity:0';
+      if (a.tagName === 'MARQUEE') {
+        const m = a.getBoundingClientRect();
+        if (m.width <= 1 || m.height <= 1) return 'marquee';
+      }
+      if (a !== el && cs.overflow !== 'visible' && (a.clientHeight === 0 || a.clientWidth === 0))
+        return 'clipped';
+    }
+    if (el.tagName === 'A' && parseFloat(getComputedStyle(el).fontSize) === 0
+        && !el.querySelector('img')) return 'font-size:0';
+    if (r.width < 1 || r.height < 1) return 'zero-size';
+    if (r.right + sx <= 0 || r.bottom + sy <= 0 || r.left + sx >= docW || r.top + sy >= docH)
+      return 'off-screen';
+    return null;
+  };
+  const boxes = {};
+  let n = 0;
+  for (const el of document.querySelectorAll(opts.selector)) {
+    if (n >= opts.max) break;
+    const id = 'g' + (n++);
+    el.setAttribute('data-gi-id', id);
+    const r = el.getBoundingClientRect();
+    const reason = why(el, r);
+    const img = el.tagName === 'IMG';
+    boxes[id] = [r.left + sx, r.top + sy, r.width, r.height, reason === null,
+                 img ? el.naturalWidth : null, img ? el.naturalHeight : null, reason,
+                 img ? getComputedStyle(el).objectFit : null];
+  }
+  return {boxes: boxes, width: docW, height: docH};
+}
+"""
+
+
+# ---- browser side (run inside the Playwright handler) --------------------------------------------------
+async def init_page(page: Any, request: Request) -> None:
+    """Remember the page (to close it on timeout), collect image responses, block stray WebSockets."""
+    request.meta["_gi_page"] = page
+    images: dict[str, Any] = {}
+    net = {"inflight": 0, "last": time.monotonic()}
+    page._gi_images, page._gi_net = images, net  # read by measure_page
+
+    def on_response(resp: Any) -> None:
+        if resp.request.resource_type == "image" and resp.status == 200 and len(images) < 500:
+            images.setdefault(resp.url, resp)
+
+    def started(_: Any) -> None:
+        net["inflight"] += 1
+        net["last"] = time.monotonic()
+
+    def ended(_: Any) -> None:
+        net["inflight"] -= 1
+        net["last"] = time.monotonic()
+
+    page.on("response", on_response)
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    guard = guard_state.current()
+    if guard is not None and guard.loopback_only:
+        async def on_ws(ws: Any) -> None:
+            if guard.allowed(ws.url):
+                ws.connect_to_server()
+            else:
+                await ws.close()
+        await page.route_web_socket(re.compile(".*"), on_ws)
+
+
+_SHOT_LOCK: asyncio.Lock | None = None
+
+
+def _shot_lock() -> asyncio.Lock:
+    """Created on first use, on the loop the renders run on (the browser's thread loop)."""
+    global _SHOT_LOCK
+    if _SHOT_LOCK is None:
+        _SHOT_LOCK = asyncio.Lock()
+    return _SHOT_LOCK
+
+
+async def _settle(page: Any, limit: float, quiet: float = 0.15) -> None:
+    """Wait until no request has been in flight for ``quiet`` seconds (scripts filling lists), at most
+    ``limit``; cheaper than Playwright's ``networkidle``, which always waits 500 ms."""
+    net = getattr(page, "_gi_net", None)
+    deadline = time.monotonic() + limit
+    while net is not None and time.monotonic() < deadline:
+        if net["inflight"] <= 0 and time.monotonic() - net["last"] >= quiet:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def measure_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Let the page settle, stamp and measure elements, take the page screenshot, keep image bytes."""
+    started = time.monotonic()
+    await _settle(page, options["settle_ms"] / 1000)
+    result = await page.evaluate(_MEASURE_JS, {"selector": options["selector"], "max": options["max"]})
+    shot = options.get("shot")
+    if shot:
+        Path(shot).parent.mkdir(parents=True, exist_ok=True)
+        height = max(1, min(int(result["height"] or 1), options["shot_max_height"]))
+        width = max(1, int(result["width"] or 1))
+        # Headless Chromium paints beyond the viewport only for the page in front: pages captured
+        # side by side repeat their first screenful. One capture at a time, brought to front.
+        async with _shot_lock():
+            await page.bring_to_front()
+            await page.screenshot(path=shot, type="jpeg", quality=70, full_page=True,
+                                  clip={"x": 0, "y": 0, "width": width, "height": height}, timeout=10_000)
+        result["screenshot"] = shot
+    images: dict[str, bytes] = {}
+    for url, resp in list(getattr(page, "_gi_images", {}).items())[: options["capture_images"]]:
+        try:
+            size = int((await resp.all_headers()).get("content-length") or 0)
+            if size <= options["image_maxsize"]:
+                body = await resp.body()
+                if len(body) <= options["image_maxsize"]:
+                    images[url] = body
+        except Exception:  # evicted from the browser cache, redirect, aborted: the crawl fetches it
+            continue
+    result["images"] = images
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result
+

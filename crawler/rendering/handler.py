@@ -1,0 +1,125 @@
+"""The download handler: scrapy-playwright, bounded, with a whole-render timeout and a static fallback."""
+
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+
+from crawler.rendering.guard import NetworkGuard, install, launch_options, proxy_from_env
+
+logger = logging.getLogger(__name__)
+
+
+# ---- the download handler ----------------------------------------------------------------------------------
+class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright with a page semaphore, a whole-render timeout and a static fallback.
+
+    With ``_PLAYWRIGHT_THREADED_LOOP`` (on by default here) the browser's I/O runs on its own event
+    loop in a thread, so page parsing and inspection on Scrapy's loop do not starve the renders.
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        settings = crawler.settings
+        proxy = proxy_from_env()
+        self.config.launch_options = launch_options(settings, proxy)
+        self.config.browser_type_name = "chromium"
+        self.guard = NetworkGuard(proxy, settings.getbool("RENDER_LOOPBACK_ONLY"))
+        install(self.guard)
+        if self.abort_request is None:
+            self.abort_request = self.guard.abort
+        self.enabled = settings.getbool("RENDER_ENABLED", True)
+        self.page_timeout = settings.getfloat("RENDER_PAGE_TIMEOUT", 30.0)
+        self.fallback = settings.getbool("RENDER_FALLBACK_STATIC", True)
+        self.slots = asyncio.Semaphore(max(1, settings.getint("RENDER_MAX_PAGES", 2)))
+        self._started = False
+        self._start_lock = asyncio.Lock()
+        # Scrapy builds one handler per scheme: http and https share the first one's browser.
+        self.primary: RenderDownloadHandler = getattr(crawler, "_govinspect_render_handler", None) or self
+        crawler._govinspect_render_handler = self.primary
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """At engine start, launch the browser in the background only if some site renders."""
+        registry = getattr(self._crawler.spider, "registry", None)
+        if (self.primary is not self or not self.enabled or registry is None
+                or all(s.render == "never" for s in registry)):
+            return
+        started = self._maybe_future_from_coro(self._warm_up())
+        if asyncio.iscoroutine(started):
+            asyncio.ensure_future(started)
+
+    def _engine_started(self):  # older Scrapy API: start lazily
+        return None
+
+    async def _warm_up(self) -> None:
+        try:
+            await self._ensure_started()
+            await self._maybe_launch_browser()
+        except Exception as exc:  # the first render will try again and fall back
+            logger.warning("browser warm-up failed: %s", exc)
+
+    async def _ensure_started(self) -> None:
+        async with self._start_lock:
+            if not self._started:
+                await self._launch()
+                self._started = True
+
+    async def download_request(self, request: Request, spider: Any = None) -> Response:  # type: ignore[override]
+        if not request.meta.get("playwright"):
+            return await HTTP11DownloadHandler.download_request(self, request)
+        owner = self.primary
+        try:
+            return await owner._maybe_future_from_coro(owner._render(request))
+        except Exception as exc:  # TimeoutError, Playwright errors, a crashed browser
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            logger.warning("render failed for %s (%s)%s", request.url, reason,
+                           "; fetching it without the browser" if self.fallback else "")
+            self.stats.inc_value("govinspect/render_failed")
+            if not self.fallback:
+                raise
+        request.meta["gi_render_failed"] = True
+        request.meta.pop("playwright", None)
+        return await HTTP11DownloadHandler.download_request(self, request)
+
+    async def _render(self, request: Request) -> Response:
+        """One render, on the browser's loop: a slot, then at most ``page_timeout`` seconds."""
+        async with self.slots:
+            await self._ensure_started()
+            try:
+                return await asyncio.wait_for(self._download_request(request), self.page_timeout)
+            except BaseException:
+                await self._discard_page(request)
+                raise
+
+    async def _discard_page(self, request: Request) -> None:
+        """Close the failed page; a browser that cannot even do that is restarted."""
+        page = request.meta.pop("_gi_page", None)
+        if page is None or page.is_closed():
+            return
+        try:
+            await asyncio.wait_for(page.close(), 5)
+        except Exception:
+            logger.warning("browser unresponsive: restarting it")
+            self.stats.inc_value("govinspect/render_browser_restarts")
+            browser = getattr(self, "browser", None)
+            if browser is not None:
+                try:
+                    await asyncio.wait_for(browser.close(), 5)
+                except Exception:
+                    pass
+                self.context_wrappers.clear()
+                if hasattr(self, "browser"):
+                    del self.browser
+
+

@@ -1,0 +1,138 @@
+"""Which pages to render (registry ``render`` field), and rendered responses as ``RenderInfo``."""
+
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy_playwright.page import PageMethod
+
+from inspectors.base import ElementBox, RenderInfo
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+    from govinspect.registry import Site
+
+from crawler.rendering.browser import MEASURED, measure_page
+
+logger = logging.getLogger(__name__)
+
+# ---- policy ------------------------------------------------------------------------------------------
+_SPA_ROOT = re.compile(r"<(?:div|main)[^>]+id=[\"'](?:app|root|__next|__nuxt|vue-app)[\"'][^>]*>\s*</(?:div|main)>",
+                       re.IGNORECASE)
+_SCRIPT_FILL = re.compile(
+    r"\$\.(?:ajax|get|getJSON|post)\s*\(|\.load\s*\(\s*['\"]|fetch\s*\(|XMLHttpRequest|document\.write\s*\(|"
+    r"innerHTML\s*=|template\s*\(|\.render\s*\(", re.IGNORECASE)
+_EMPTY_LIST = re.compile(
+    r"<(ul|ol|tbody|div|table)\b[^>]*(?:id|class)=[\"'][^\"']*(?:list|news|content|data|item|article|info)"
+    r"[^\"']*[\"'][^>]*>\s*</\1>", re.IGNORECASE)
+_TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def looks_script_built(html: str) -> bool:
+    """Static HTML whose content arrives by script: an empty app root, or empty list containers
+    next to code that fills them, or almost no text but scripts."""
+    if _SPA_ROOT.search(html):
+        return True
+    scripted = bool(_SCRIPT_FILL.search(html))
+    if scripted and _EMPTY_LIST.search(html):
+        return True
+    text = " ".join(_TAGS.sub(" ", html).split())
+    return scripted and len(text) < 80 and "<script" in html.lower()
+
+
+class RenderPolicy:
+    """Decides per request whether to render, and turns rendered responses into ``RenderInfo``."""
+
+    def __init__(self, settings: BaseSettings):
+        self.enabled = settings.getbool("RENDER_ENABLED", True)
+        self.max_elements = settings.getint("RENDER_MAX_ELEMENTS", 5000)
+        self.settle_ms = settings.getint("RENDER_SETTLE_MS", 1500)
+        self.screenshots = settings.getbool("RENDER_SCREENSHOTS", True)
+        self.shot_max_height = settings.getint("RENDER_SCREENSHOT_MAX_HEIGHT", 6000)
+        self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES", 60)
+        self.image_maxsize = settings.getint("IMAGE_MAXSIZE", 5 * 1024 * 1024)
+        self.screenshot_dir = screenshot_dir(settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RenderPolicy:
+        return cls(crawler.settings)
+
+    def wants(self, site: Site, homepage: bool) -> bool:
+        """Render from the start: ``always`` only (``auto`` fetches statically first, see below)."""
+        return self.enabled and site.render == "always"
+
+    def prepare(self, request: Request, site: Site, homepage: bool, force: bool = False) -> Request:
+        """Mark a page request for rendering when the policy (or ``force``) says so."""
+        if not (force or self.wants(site, homepage)):
+            return request
+        request.meta.update(self.render_meta(request.url))
+        return request.replace(dont_filter=True) if force else request
+
+    def render_meta(self, url: str) -> dict[str, Any]:
+        options = {
+            "selector": MEASURED, "max": self.max_elements, "settle_ms": self.settle_ms,
+            "capture_images": self.capture_images, "image_maxsize": self.image_maxsize,
+            "shot": str(self.screenshot_dir / "pages" / (_digest(url) + ".jpg")) if self.screenshots else None,
+            "shot_max_height": self.shot_max_height,
+        }
+        return {
+            "playwright": True, "playwright_context": "render",
+            "playwright_page_init_callback": "crawler.rendering.init_page",
+            "playwright_page_methods": {"measure": PageMethod(measure_page, options)},
+            "playwright_page_goto_kwargs": {"wait_until": "load"},
+        }
+
+    def wants_rerender(self, site: Site, response: Response) -> bool:
+        """``auto``: the homepage, and static pages that look script-built, are fetched again rendered.
+
+        The spider follows the static page's links at once and inspects only the rendered copy, so a
+        site's crawl never waits for the browser.
+        """
+        meta = response.meta
+        if (not self.enabled or site.render != "auto" or "playwright" in response.flags
+                or meta.get("playwright") or meta.get("gi_render_failed")):
+            return False
+        if meta.get("homepage"):
+            return True
+        try:
+            return looks_script_built(response.text)
+        except (AttributeError, ValueError):
+            return False
+
+    def render_info(self, response: Response) -> RenderInfo | None:
+        if "playwright" not in response.flags:
+            return None
+        methods = response.meta.get("playwright_page_methods") or {}
+        method = methods.get("measure") if isinstance(methods, dict) else None
+        result = getattr(method, "result", None) or {}
+        boxes = {
+            key: ElementBox(x=v[0], y=v[1], width=v[2], height=v[3], visible=bool(v[4]),
+                            natural_width=v[5], natural_height=v[6], hidden_reason=v[7], object_fit=v[8])
+            for key, v in (result.get("boxes") or {}).items()
+        }
+        return RenderInfo(
+            boxes=boxes, screenshot=result.get("screenshot"),
+            extra={"images": result.get("images") or {}, "evidence_dir": str(self.screenshot_dir),
+                   "document_size": (result.get("width"), result.get("height")),
+                   "render_seconds": result.get("seconds")},
+        )
+
+
+def screenshot_dir(settings: BaseSettings) -> Path:
+    """Screenshots live next to the store: ``<store folder>/screenshots``."""
+    store = settings.get("GOVINSPECT_STORE") or "govinspect-data/findings.sqlite3"
+    return Path(store).expanduser().resolve().parent / "screenshots"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:20]
+
