@@ -9,14 +9,17 @@ BIN prefix for cards, roster context for mobile numbers. Only masked values leav
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import mul
 
 from govinspect.masking import mask_digits, mask_id
 from inspectors.sensitive.text import Chunk
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
+_ID_OFFSET = 48 * sum(ID_WEIGHTS)
 # Digits, letters and '*' around a candidate mean it is part of something longer or already masked.
 _B = r"(?<![0-9A-Za-z*])"
 _E = r"(?![0-9A-Za-z*])"
@@ -69,7 +72,8 @@ def might_leak(text: str) -> bool:
 
 def id18_valid(value: str, as_of: date | None = None) -> bool:
     """GB 11643: MOD 11-2 check character and a real birth date not after the inspection date."""
-    total = sum(map(_mul, value[:17].encode(), ID_WEIGHTS))
+    # weights times ASCII codes in C (operator.mul), minus the '0' offset: ~4x a Python-level loop
+    total = sum(map(mul, value[:17].encode(), ID_WEIGHTS)) - _ID_OFFSET
     if ID_CHECK[total % 11] != value[17].upper():
         return False
     return _real_date(int(value[6:10]), int(value[10:12]), int(value[12:14]), as_of)
@@ -87,9 +91,6 @@ def _real_date(y: int, m: int, d: int, as_of: date | None) -> bool:
         return False
     return y >= 1880 and (as_of is None or born <= as_of)
 
-
-def _mul(code: int, weight: int) -> int:
-    return (code - 48) * weight
 
 
 def luhn_valid(digits: str) -> bool:
@@ -130,16 +131,24 @@ class Scanner:
         self._id15: list[tuple[str, Chunk, int]] = []
         self._phones: list[tuple[str, Chunk, int]] = []
         self._id_context = False
+        self._luhn_seen: dict[str, bool] = {}
 
-    def _add(self, rule: str, raw: str, masked: str, chunk: Chunk, offset: int) -> None:
-        """Count a hit; locate it (which may cost a search) only when it becomes a sample."""
+    def _add(self, rule: str, raw: str, mask: Callable[[str], str], chunk: Chunk, offset: int) -> None:
+        """Count a hit; mask and locate it (which may cost a search) only when it becomes a sample."""
         rh = self.hits.setdefault(rule, RuleHits())
         rh.count += 1
         key = hash(raw)
         if key not in rh.values:
             rh.values.add(key)
             if len(rh.samples) < self.max_samples:
-                rh.samples.append(Hit(masked, chunk.locate(offset)))
+                rh.samples.append(Hit(mask(raw), chunk.locate(offset)))
+
+    def _luhn(self, digits: str) -> bool:
+        """Luhn with memory: rosters repeat one account number (a 代发 card) on many rows."""
+        valid = self._luhn_seen.get(digits)
+        if valid is None:
+            valid = self._luhn_seen[digits] = luhn_valid(digits)
+        return valid
 
     def scan(self, chunk: Chunk) -> None:
         text = chunk.text
@@ -158,7 +167,7 @@ class Scanner:
             if id18_valid(m.group(), self.as_of):
                 taken.add(m.start())
                 id_lines.add(_line_start(text, m.start()))
-                self._add(LEAK_ID, m.group(), mask_id(m.group()), chunk, m.start())
+                self._add(LEAK_ID, m.group(), mask_id, chunk, m.start())
         for m in ID15.finditer(text):
             if id15_valid(m.group(), self.as_of):
                 taken.add(m.start())
@@ -166,9 +175,9 @@ class Scanner:
                 self._id15.append((m.group(), chunk, m.start()))
         for m in CARD.finditer(text):
             digits = _digits(m.group())
-            if 16 <= len(digits) <= 19 and m.start() not in taken and luhn_valid(digits):
+            if 16 <= len(digits) <= 19 and m.start() not in taken and self._luhn(digits):
                 taken.add(m.start())
-                self._add(LEAK_CARD, digits, mask_digits(digits), chunk, m.start())
+                self._add(LEAK_CARD, digits, mask_digits, chunk, m.start())
         roster_lines: dict[int, bool] = {}
         for m in MOBILE.finditer(text):
             if m.start() in taken:
@@ -184,19 +193,19 @@ class Scanner:
     def _markings(self, chunk: Chunk) -> None:
         for rx in (SECRET, INTERNAL):
             for m in rx.finditer(chunk.text):
-                self._add(LEAK_MARK, m.group(), m.group().strip(), chunk, m.start())
+                self._add(LEAK_MARK, m.group(), str.strip, chunk, m.start())
 
     def results(self) -> dict[str, RuleHits]:
         """Hits per rule, after the document-wide conditions (ID context, phone roster size)."""
         out = {rule: rh for rule, rh in self.hits.items() if rh.count}
         if self._id15 and (self._id_context or not self.id15_context):
             for raw, chunk, offset in self._id15:
-                self._add(LEAK_ID, raw, mask_id(raw), chunk, offset)
+                self._add(LEAK_ID, raw, mask_id, chunk, offset)
             out[LEAK_ID] = self.hits[LEAK_ID]
         distinct = {raw for raw, _, _ in self._phones}
         if len(distinct) >= self.phone_min:
             for raw, chunk, offset in self._phones:
-                self._add(LEAK_PHONE, raw, mask_digits(raw), chunk, offset)
+                self._add(LEAK_PHONE, raw, mask_digits, chunk, offset)
             out[LEAK_PHONE] = self.hits[LEAK_PHONE]
         return out
 

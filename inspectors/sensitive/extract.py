@@ -1,8 +1,8 @@
 """Text extraction from attachments, one format at a time, with size, time and zip-bomb limits.
 
-Formats: xlsx (a streaming SpreadsheetML flattener, openpyxl read-only as fallback), xls/et (xlrd),
-docx (python-docx), pdf (pypdf: about 9x faster than pdfminer.six here, both read Chinese through the
-fonts' ToUnicode maps), csv/txt (UTF-8, UTF-16, GBK/GB18030, charset-normalizer as a last guess).
+Formats: xlsx (a streaming SpreadsheetML flattener, openpyxl read-only as fallback), xls/et (calamine),
+docx (python-docx), pdf (PDFium via pypdfium2: about 5x faster than pypdf here; reads Chinese
+through the fonts' ToUnicode maps), csv/txt (UTF-8, UTF-16, GBK/GB18030, charset-normalizer as a last guess).
 doc/wps have no maintained pure-Python reader, so their text is recovered approximately from the
 UTF-16 runs of the OLE file. Every extractor yields :class:`Chunk` objects and checks a deadline
 between units (sheets, pages, rows), so a slow file stops with partial results, not a stuck crawl.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from inspectors.sensitive.text import Chunk
+from inspectors.sensitive.text import Chunk, column_letter
 
 ZIP_MAGIC, OLE_MAGIC, PDF_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"%PDF"
 SSML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -274,7 +274,7 @@ def _xlsx_resolver(sheet: str, text: str, raw: bytes):
         head, _, _ = text[start:offset].partition(ROW_MARK)
         row = head.strip()
         column = text[start:offset].count("\t")
-        letter = _column_letter(column)
+        letter = column_letter(column)
         pos = raw.find(b'<row r="' + row.encode() + b'"')
         if pos >= 0:
             end = raw.find(b"</row>", pos)
@@ -288,15 +288,6 @@ def _xlsx_resolver(sheet: str, text: str, raw: bytes):
     return locate
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _xlsx_openpyxl(body: bytes, limits: Limits, deadline: Deadline) -> Iterator[Chunk]:
     import openpyxl
 
@@ -306,7 +297,7 @@ def _xlsx_openpyxl(body: bytes, limits: Limits, deadline: Deadline) -> Iterator[
         raise UnreadableFile(f"openpyxl cannot open: {exc}") from None
     try:
         for ws in wb.worksheets:
-            rows = ((r, [(_column_letter(c), v) for c, v in enumerate(values) if v is not None])
+            rows = ((r, [(c, v) for c, v in enumerate(values) if v is not None])
                     for r, values in enumerate(ws.iter_rows(values_only=True), 1))
             yield table_chunk(ws.title, rows, deadline, limits.max_cells, "{sheet}!{col}{row}")
     finally:
@@ -336,7 +327,7 @@ def table_chunk(where: str, rows, deadline: Deadline, max_cells: int, fmt: str) 
             if not text:
                 continue
             marks.append(pos)
-            labels.append(fmt.format(sheet="", col=col, row=row))
+            labels.append((col, row))
             parts.append(text + "\t")
             pos += len(text) + 1
             cells += 1
@@ -344,26 +335,28 @@ def table_chunk(where: str, rows, deadline: Deadline, max_cells: int, fmt: str) 
         pos += 1
         if cells > max_cells:
             raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
-    return Chunk(where, "".join(parts), marks, labels)
+    return Chunk(where, "".join(parts), marks, labels, label_fmt=fmt)
 
 
 # ---- other formats ------------------------------------------------------------------------------
 def _xls(body: bytes, limits: Limits, deadline: Deadline) -> Iterator[Chunk]:
-    import xlrd
+    """Legacy .xls (and WPS .et) through calamine (Rust): about 30x faster than xlrd here."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = xlrd.open_workbook(file_contents=body, on_demand=True, logfile=io.StringIO())
-    except Exception as exc:  # xlrd.XLRDError, struct errors, "Workbook is encrypted"
-        raise UnreadableFile(f"xlrd cannot open: {exc}") from None
-    try:
-        for index in range(book.nsheets):
-            sheet = book.sheet_by_index(index)
-            rows = ((r + 1, [(_column_letter(c), v) for c, v in enumerate(sheet.row_values(r)) if v != ""])
-                    for r in range(sheet.nrows))
-            yield table_chunk(sheet.name, rows, deadline, limits.max_cells, "!{col}{row}")
-            book.unload_sheet(index)
-    finally:
-        book.release_resources()
+        book = CalamineWorkbook.from_filelike(io.BytesIO(body))
+        names = list(book.sheet_names)
+    except Exception as exc:  # CalamineError, encrypted or not a workbook
+        raise UnreadableFile(f"calamine cannot open: {exc}") from None
+    for name in names:
+        deadline.check()
+        try:
+            values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise UnreadableFile(f"sheet {name!r} unreadable: {exc}") from None
+        rows = ((r, [(c, v) for c, v in enumerate(row) if v != ""])
+                for r, row in enumerate(values, 1))
+        yield table_chunk(name, rows, deadline, limits.max_cells, "!{col}{row}")
 
 
 def _docx(body: bytes, deadline: Deadline) -> Iterator[Chunk]:
@@ -398,28 +391,29 @@ def _docx(body: bytes, deadline: Deadline) -> Iterator[Chunk]:
 
 
 def _pdf(body: bytes, limits: Limits, deadline: Deadline) -> Iterator[Chunk]:
-    import logging
+    """PDF text through PDFium (pypdfium2): about 5x faster than pypdf, Chinese included."""
+    import pypdfium2 as pdfium
 
-    import pypdf
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = pypdf.PdfReader(io.BytesIO(body), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFile("encrypted PDF (needs a password)")
-        pages = reader.pages
-        count = len(pages)
-    except UnreadableFile:
-        raise
-    except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError… on broken files
-        raise UnreadableFile(f"pypdf cannot open: {exc}") from None
-    for n in range(min(count, limits.pdf_max_pages)):
-        deadline.check()
-        try:
-            text = pages[n].extract_text() or ""
-        except Exception as exc:
-            raise UnreadableFile(f"page {n + 1} unreadable: {exc}") from None
-        yield Chunk(f"第{n + 1}页", text)
+        document = pdfium.PdfDocument(body)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise UnreadableFile("encrypted PDF (needs a password)") from None
+        raise UnreadableFile(f"PDFium cannot open: {exc}") from None
+    try:
+        for n in range(min(len(document), limits.pdf_max_pages)):
+            deadline.check()
+            try:
+                page = document[n]
+                textpage = page.get_textpage()
+                text = textpage.get_text_range()
+                textpage.close()
+                page.close()
+            except pdfium.PdfiumError as exc:
+                raise UnreadableFile(f"page {n + 1} unreadable: {exc}") from None
+            yield Chunk(f"第{n + 1}页", text.replace("\r\n", "\n"))
+    finally:
+        document.close()
 
 
 def decode_text(body: bytes) -> str:
@@ -449,7 +443,7 @@ def _text(body: bytes, ext: str, limits: Limits, deadline: Deadline) -> Iterator
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    rows = ((r, [(_column_letter(c), v) for c, v in enumerate(values) if v]) for r, values in enumerate(reader, 1))
+    rows = ((r, [(c, v) for c, v in enumerate(values) if v]) for r, values in enumerate(reader, 1))
     try:
         yield table_chunk("", rows, deadline, limits.max_cells, "第{row}行{col}列")
     except csv.Error as exc:

@@ -30,8 +30,11 @@ class Chunk:
     where: str
     text: str
     marks: list[int] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
+    labels: list = field(default_factory=list)
     resolver: Callable[[int], str] | None = None
+    #: with ``label_fmt``, ``labels`` hold (column, row) pairs formatted only when a hit is located:
+    #: formatting every cell label of a large sheet up front costs more than scanning it
+    label_fmt: str | None = None
 
     def locate(self, offset: int) -> str:
         if self.resolver is not None:
@@ -39,8 +42,23 @@ class Chunk:
         if self.marks:
             i = bisect.bisect_right(self.marks, offset) - 1
             if i >= 0:
-                return f"{self.where}{self.labels[i]}"
+                label = self.labels[i]
+                if self.label_fmt is not None:
+                    col, row = label
+                    col = column_letter(col) if isinstance(col, int) else col
+                    label = self.label_fmt.format(sheet="", col=col, row=row)
+                return f"{self.where}{label}"
         return self.where
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column name of a 0-based index: 0 → A, 27 → AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def html_lines(tree: HtmlElement) -> str:
