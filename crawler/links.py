@@ -11,7 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from inspectors.base import ATTACHMENT, PAGE, RESOURCE, Link
+from govinspect.urls import extension
+from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx wps et dps csv zip rar 7z ppt pptx ofd txt".split()
@@ -31,12 +32,6 @@ _TAG_ATTRS = (
     ("a", "href", PAGE), ("area", "href", PAGE), ("iframe", "src", PAGE), ("frame", "src", PAGE),
     ("img", "src", RESOURCE), ("script", "src", RESOURCE), ("link", "href", RESOURCE),
 )
-
-
-def extension(url: str) -> str:
-    path = urlsplit(url).path
-    name = path.rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def classify(url: str, implied: str) -> str:

@@ -71,3 +71,10 @@ def is_government_host(host: str) -> bool:
     return host.endswith(".gov.cn") or host == "gov.cn" or host.endswith(".政务") or host.endswith(
         ".xn--zfr164b"
     )
+
+
+def extension(url: str) -> str:
+    """The lower-cased file extension of a URL's last path segment (``""`` when it has none)."""
+    path = urlsplit(url).path
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -4,126 +4,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
+from govinspect.findings import LinkRef, Observation, PageLinks
+from govinspect.vocabulary import (  # re-exported: inspectors take the vocabulary from here or from there
+    ATTACHMENT,
+    PAGE,
+    RESOURCE,
+    Attachment,
+    ElementBox,
+    Link,
+    Page,
+    RenderInfo,
+    RunContext,
+    RunView,
+)
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
     from scrapy.crawler import Crawler
 
-    from govinspect.registry import Registry, Site
+    from govinspect.registry import Site
+
+__all__ = [
+    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "Inspector", "InspectorManager", "Link", "Page",
+    "RenderInfo", "RunContext", "RunView",
+]
 
 logger = logging.getLogger(__name__)
-
-# What links are, for the crawl: pages are followed (when in scope), the rest only checked.
-PAGE, RESOURCE, ATTACHMENT = "page", "resource", "attachment"
-
-
-@dataclass
-class Link:
-    """One link found on a page: its absolute URL, the tag that carried it and its text."""
-
-    url: str
-    tag: str
-    text: str = ""
-    kind: str = PAGE
-    element: HtmlElement | None = field(default=None, repr=False)
-
-
-@dataclass
-class ElementBox:
-    """Rendered geometry of an element (from the browser): CSS pixels and visibility.
-
-    ``x``/``y`` are document (page) coordinates, so they index the full-page screenshot directly.
-    ``hidden_reason`` says why ``visible`` is False: ``display:none``, ``visibility:hidden``,
-    ``opacity:0``, ``font-size:0``, ``zero-size``, ``off-screen``, ``clipped`` (an ancestor with
-    overflow hidden and no height or width) or ``marquee`` (inside a 1-pixel marquee).
-    ``object_fit`` is the computed CSS ``object-fit`` of images (``fill`` stretches, others keep aspect).
-    """
-
-    x: float
-    y: float
-    width: float
-    height: float
-    visible: bool = True
-    natural_width: int | None = None
-    natural_height: int | None = None
-    hidden_reason: str | None = None
-    object_fit: str | None = None
-
-
-@dataclass
-class RenderInfo:
-    """What a browser render adds to a page: geometry by element id and a screenshot path.
-
-    ``boxes`` is keyed by the ``data-gi-id`` attribute the browser stamped on every ``img``, ``a``,
-    ``area``, ``iframe`` and ``input[type=image]`` before measuring; the page's tree is parsed from the
-    DOM after stamping, so ``page.rendered.boxes.get(el.get("data-gi-id"))`` is that element's box.
-    ``screenshot`` is the full-page capture; ``crawler.rendering.evidence_screenshot`` crops it.
-    """
-
-    boxes: dict[str, ElementBox] = field(default_factory=dict)
-    screenshot: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Page:
-    """A fetched, decoded and parsed page as inspectors see it."""
-
-    url: str
-    site: Site
-    status: int
-    headers: dict[str, str]
-    text: str
-    tree: HtmlElement
-    links: list[Link]
-    depth: int = 0
-    is_homepage: bool = False
-    referer: str | None = None
-    link_text: str | None = None
-    rendered: RenderInfo | None = None
-    run: RunContext | None = None
-
-
-@dataclass
-class Attachment:
-    """A downloaded attachment (xlsx, pdf, …) with the page that linked it."""
-
-    url: str
-    site: Site
-    body: bytes
-    content_type: str
-    referer: str
-    link_text: str = ""
-    truncated: bool = False
-    run: RunContext | None = None
-
-
-@dataclass
-class RunContext:
-    """Facts about the run that inspectors may use: the registry and the inspection date."""
-
-    run_id: str
-    as_of: date
-    registry: Registry
-
-
-class RunView(Protocol):
-    """Read access to a run's stored data, for inspectors that conclude at the end of a site."""
-
-    run_id: str
-
-    def check(self, url: str) -> LinkCheck | None: ...
-
-    def broken_refs(self, site_id: str) -> Iterable[tuple[LinkCheck, list[LinkRef]]]: ...
 
 
 class Inspector:

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from crawler.rendering import evidence_screenshot
 from govinspect.findings import Observation
 from govinspect.registry import Site
 from inspectors.base import Inspector, Page, RenderInfo, RunView
+from inspectors.evidence import evidence_screenshot
 from inspectors.images.cache import ImageStore
 from inspectors.images.context import EMBLEM_WORDS, image_contexts
 

@@ -52,7 +52,7 @@ FIX = {
 
 
 def _extension(url: str) -> str:
-    from crawler.links import extension
+    from govinspect.urls import extension
 
     return extension(url)
 

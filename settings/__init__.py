@@ -83,6 +83,8 @@ EXTENSIONS = {
     # indexes findings into Elasticsearch/OpenSearch when ELASTICSEARCH_URL / GOVINSPECT_ES_URL is set
     "pipelines.search_index.SearchIndexExtension": 600,
 }
+# The component that runs the inspectors (the crawler knows it only by this dotted path).
+INSPECTION_MANAGER = "inspectors.base.InspectorManager"
 # Inspectors run on every parsed page, in this order; set one to None to switch it off.
 INSPECTORS = {
     "inspectors.links.BrokenLinkInspector": 100,

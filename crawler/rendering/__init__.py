@@ -4,13 +4,13 @@ Rendering costs about 70× a plain fetch, so the registry ``render`` field decid
 ``never``, or ``auto`` (the homepage, plus pages whose static HTML looks built by script; these are
 fetched statically first so the crawl goes on while the browser works, and the rendered copy is the
 one inspected). Rendered
-pages carry :class:`inspectors.base.RenderInfo`:
+pages carry :class:`govinspect.vocabulary.RenderInfo`:
 
 * ``boxes`` — geometry keyed by the ``data-gi-id`` attribute that the browser stamps on every
   ``img``, ``a``, ``area``, ``iframe`` and ``input[type=image]`` before measuring. The response body is
   the DOM *after* stamping, so ``el.get("data-gi-id")`` on the page's lxml tree is the key.
 * ``screenshot`` — a full-page JPEG (height capped) in ``<store folder>/screenshots/pages/``;
-  :func:`evidence_screenshot` crops it around an element for a finding.
+  ``inspectors.evidence.evidence_screenshot`` crops it around an element for a finding.
 * ``extra`` — ``images`` (image bytes the browser already loaded, by URL, so they are not fetched
   twice), ``document_size``, ``evidence_dir``.
 
@@ -19,11 +19,10 @@ seconds in all; a render that fails, hangs or crashes the browser falls back to 
 that page, so one bad page costs its render, never the run.
 
 Modules: ``policy`` (what to render), ``handler`` (the download handler), ``browser`` (code run on
-each browser page), ``guard`` (where the browser may connect), ``evidence`` (screenshot crops).
+each browser page), ``guard`` (where the browser may connect), (evidence crops live in ``inspectors.evidence``).
 """
 
 from crawler.rendering.browser import MEASURED, init_page, measure_page
-from crawler.rendering.evidence import evidence_screenshot
 from crawler.rendering.guard import (
     BASE_ARGS,
     LOOPBACK_RESOLVER_RULES,
@@ -37,6 +36,6 @@ from crawler.rendering.policy import RenderPolicy, looks_script_built, screensho
 
 __all__ = [
     "BASE_ARGS", "LOOPBACK_RESOLVER_RULES", "MEASURED", "NetworkGuard", "RenderDownloadHandler", "RenderPolicy",
-    "evidence_screenshot", "init_page", "is_loopback", "launch_options", "looks_script_built", "measure_page",
+    "init_page", "is_loopback", "launch_options", "looks_script_built", "measure_page",
     "proxy_from_env", "screenshot_dir",
 ]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request
 from scrapy_playwright.page import PageMethod
 
-from inspectors.base import ElementBox, RenderInfo
+from govinspect.vocabulary import ElementBox, RenderInfo
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -15,6 +15,7 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http import Response, TextResponse
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from crawler.links import extract_links
@@ -25,7 +26,7 @@ from crawler.traps import TrapGuard, strip_session_ids
 from govinspect.findings import LinkCheck
 from govinspect.registry import Registry, Site
 from govinspect.urls import host_key, normalize_url
-from inspectors.base import PAGE, Attachment, InspectorManager, Link, Page, RunContext
+from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ class ClusterSpider(Spider):
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
         # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain).
         spider.scope = {site.id: set(site.hosts) for site in spider.registry}
-        spider.inspectors = InspectorManager.from_crawler(crawler)
+        # The inspectors are named by dotted path: the crawler never imports them (they meet in
+        # govinspect.vocabulary).
+        spider.inspectors = build_from_crawler(load_object(s["INSPECTION_MANAGER"]), crawler)
         spider.render = RenderPolicy.from_crawler(crawler)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)

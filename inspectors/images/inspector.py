@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 
-from crawler.links import extension
-from crawler.rendering import evidence_screenshot
 from govinspect.findings import Observation
+from govinspect.urls import extension
 from inspectors.base import Attachment, Inspector, Link, Page, RenderInfo
+from inspectors.evidence import evidence_screenshot
 from inspectors.images import emblem as emblem_mod
 from inspectors.images import flag as flag_mod
 from inspectors.images.cache import Analysis, ImageStore

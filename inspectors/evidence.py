@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspectors.base import RenderInfo
+from govinspect.vocabulary import RenderInfo
 
 if TYPE_CHECKING:
 

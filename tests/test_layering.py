@@ -1,0 +1,65 @@
+"""The project's import rules (DEVELOPERS.md, "Architecture to keep"), checked on the source.
+
+* ``inspectors/`` never imports ``crawler/`` or ``pipelines/``; ``crawler/`` never imports
+  ``inspectors/`` or ``pipelines/``: they meet in ``govinspect.vocabulary``.
+* ``settings/`` imports nothing of the project (components are named by dotted path).
+* The vocabulary and the pure modules it stands on import the standard library and each other only.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = {"crawler", "inspectors", "pipelines", "settings", "govinspect"}
+PURE = {"govinspect.vocabulary", "govinspect.findings", "govinspect.rules", "govinspect.urls"}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (also inside functions)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def top(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+@pytest.mark.parametrize(("package", "forbidden"), [
+    ("inspectors", {"crawler", "pipelines"}),
+    ("crawler", {"inspectors", "pipelines"}),
+    ("settings", PROJECT),
+])
+def test_package_does_not_import(package: str, forbidden: set[str]) -> None:
+    offenders = [f"{path.relative_to(ROOT)} imports {name}"
+                 for path in files(package) for name in imports_of(path) if top(name) in forbidden]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("module", sorted(PURE))
+def test_vocabulary_depends_on_nothing(module: str) -> None:
+    path = ROOT / (module.replace(".", "/") + ".py")
+    stdlib = sys.stdlib_module_names | {"__future__"}
+    offenders = sorted(name for name in imports_of(path) if name not in PURE and top(name) not in stdlib
+                       and not name.startswith(("lxml", "govinspect.registry")))
+    assert offenders == [], f"{module} imports {offenders}"
+
+
+def test_rule_sees_a_violation(tmp_path: Path) -> None:
+    """The checker itself works: a planted import is found."""
+    planted = tmp_path / "x.py"
+    planted.write_text("def f():\n    from crawler.links import extract_links\n")
+    assert "crawler.links" in imports_of(planted)
