@@ -80,6 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="run id (default: the latest)")
     _common(p)
 
+    p = sub.add_parser("seed", help="start a fleet run: queue its sites in Redis and print the run id",
+                       epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--registry", required=True, help="registry file (CSV or YAML, see registry.md)")
+    p.add_argument("--sites", help="only these site ids, comma-separated")
+    _crawl_args(p)
+    _common(p)
+
+    p = sub.add_parser("worker", help="work queued fleet runs (any number of workers, any machines)",
+                       epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--run-id", help="work (or resume) this run; default: the oldest run with work")
+    p.add_argument("--forever", action="store_true", help="keep working every run as it is seeded")
+    _common(p)
+
+    p = sub.add_parser("runs", help="fleet runs with status, per-site progress and workers", epilog=EPILOG,
+                       formatter_class=fmt)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _common(p)
+
     from govinspect.search.cli import add_cli_arguments
 
     add_cli_arguments(sub, common=_common)
@@ -149,8 +167,30 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    from govinspect.fleet import seed
+
+    registry = load_registry(args.registry)
+    if args.sites:
+        registry = registry.select(s.strip() for s in args.sites.split(",") if s.strip())
+    return seed(_settings(args), registry, _as_of(args.as_of), args.run_id, args.max_pages)
+
+
+def cmd_worker(args: argparse.Namespace, argv: list[str]) -> int:
+    from govinspect.fleet import worker
+
+    return worker(_settings(args), args.run_id, args.forever, argv)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from govinspect.fleet import runs
+
+    return runs(_settings(args), args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     try:
         if args.verb == "crawl":
@@ -165,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.verb == "summary":
             return cmd_summary(args)
+        if args.verb == "seed":
+            return cmd_seed(args)
+        if args.verb == "worker":
+            return cmd_worker(args, argv)
+        if args.verb == "runs":
+            return cmd_runs(args)
         if args.verb in ("es", "kibana"):
             return args.search_cmd(args, _settings(args) if hasattr(args, "settings_file") else None)
     except RegistryError as exc:

@@ -203,3 +203,19 @@ FRESHNESS_NEWS_DAYS = 14  # 要闻/动态/新闻 columns
 FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
 FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
 INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
+
+# ---- fleet: scrapy-redis workers sharing runs in Redis (crawler/fleet/, govinspect/fleet.py) --------
+# `govinspect seed` / `worker` / `runs` use Redis at REDIS_URL (env GOVINSPECT_REDIS_URL); `crawl` never
+# does. The worker swaps in the fleet scheduler, store pipeline, politeness middleware and extension.
+FLEET_REDIS_RETRY_SECONDS = 120.0  # ride out a Redis restart this long (backoff with jitter), then fail
+FLEET_HEARTBEAT_SECONDS = 2.0  # a worker's heartbeat (and reaping of silent workers) interval
+FLEET_WORKER_TIMEOUT = 30.0  # a worker silent this long is dead: its in-flight requests are requeued
+FLEET_LOCK_SECONDS = 3600  # the seed lock expires this long after the last worker heartbeat
+FLEET_POLL_SECONDS = 10.0  # `worker --forever`: how often to look for a run with work
+FLEET_LEASE_SECONDS = 60.0  # a host lease expires this long after it was taken (a dead worker's leases)
+FLEET_LEASE_POLL_SECONDS = 0.05  # wait between asks for a host lease when the host is at its limit
+# Per-host limits for the whole fleet; empty: CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY.
+FLEET_HOST_CONCURRENCY = None
+FLEET_HOST_DELAY = None
+FLEET_RUN_ID = ""  # set by `govinspect worker` for the run it works
+FLEET_WORKER_ID = ""  # set by `govinspect worker`: host:pid:random

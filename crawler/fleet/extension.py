@@ -1,0 +1,74 @@
+"""The worker's membership in its run: heartbeat, reaping, and not closing while the fleet has work.
+
+scrapy-redis's ``RedisSpider`` keeps a worker alive only while its *start-URL key* has data (its idle
+timer resets on that alone): a worker that goes idle while the shared queue is momentarily empty but
+other workers still hold pages -- whose links will refill the queue -- quits early. Here a worker
+stays until the run is done: nothing queued and nothing in flight at any worker, read in one step.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from twisted.internet import task
+
+from crawler.fleet.connection import client_from_settings
+from crawler.fleet.keys import RunKeys
+from crawler.fleet.membership import Membership
+from crawler.fleet.runs import refresh_lock
+
+logger = logging.getLogger(__name__)
+
+
+class FleetWorker:
+    def __init__(self, crawler, membership: Membership, heartbeat: float, lock_ttl: int):
+        self.crawler = crawler
+        self.membership = membership
+        self.heartbeat_seconds = heartbeat
+        self.lock_ttl = lock_ttl
+        self._loop: task.LoopingCall | None = None
+        self.done = False
+
+    @classmethod
+    def from_crawler(cls, crawler) -> FleetWorker:
+        s = crawler.settings
+        membership = Membership(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]), s["FLEET_WORKER_ID"],
+                                s.getfloat("FLEET_WORKER_TIMEOUT"))
+        ext = cls(crawler, membership, s.getfloat("FLEET_HEARTBEAT_SECONDS"), s.getint("FLEET_LOCK_SECONDS"))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider) -> None:
+        self._tick()
+        self._loop = task.LoopingCall(self._tick)
+        self._loop.start(self.heartbeat_seconds, now=False)
+
+    def _tick(self) -> None:
+        try:
+            self.membership.heartbeat()
+            refresh_lock(self.membership.server, self.membership.keys.run_id, self.lock_ttl)
+            n = self.membership.reap()
+            if n and self.crawler.stats is not None:
+                self.crawler.stats.inc_value("fleet/requeued_from_dead_workers", n)
+        except Exception:  # Redis gone for longer than the client's retries: say so, try again next tick
+            logger.exception("fleet heartbeat failed")
+
+    def spider_idle(self, spider) -> None:
+        self.membership.reap()
+        if self.membership.is_done():
+            self.done = True
+            logger.info("run %s: nothing queued or in flight anywhere; this worker stops",
+                        self.membership.keys.run_id)
+            return
+        raise DontCloseSpider
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        n = self.membership.leave()
+        if n:
+            logger.warning("worker stopped (%s) holding %d requests: back in the queue", reason, n)

@@ -1,0 +1,65 @@
+"""Names of the Redis keys of one fleet run (all under ``govinspect:``, so one Redis can hold many runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "govinspect:fleet"
+RUNS = f"{PREFIX}:runs"  # zset run_id -> creation time
+LOCK = f"{PREFIX}:lock"  # the seed lock: JSON {run_id, host, started}; expires unless workers refresh it
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    run_id: str
+
+    @property
+    def base(self) -> str:
+        return f"{PREFIX}:run:{self.run_id}"
+
+    @property
+    def meta(self) -> str:  # hash: registry JSON, as_of, max_pages, status, created, host
+        return f"{self.base}:meta"
+
+    @property
+    def queue(self) -> str:  # scrapy-redis priority queue (zset)
+        return f"{self.base}:requests"
+
+    @property
+    def dupefilter(self) -> str:  # scrapy-redis fingerprints (set)
+        return f"{self.base}:dupefilter"
+
+    @property
+    def workers(self) -> str:  # hash worker -> heartbeat counter
+        return f"{self.base}:workers"
+
+    @property
+    def seen(self) -> str:  # hash worker -> Redis time (s) of its last heartbeat, for display
+        return f"{self.base}:seen"
+
+    @property
+    def inflight_prefix(self) -> str:
+        return f"{self.base}:inflight:"
+
+    def inflight(self, worker: str) -> str:  # hash token -> serialized request
+        return self.inflight_prefix + worker
+
+    @property
+    def done_by(self) -> str:  # hash worker -> requests acknowledged
+        return f"{self.base}:done-by"
+
+    def progress(self, site_id: str) -> str:  # hash: pages, errors, blocked, homepage_done/ok, budget
+        return f"{self.base}:site:{site_id}"
+
+    @property
+    def finaliser(self) -> str:  # SET NX by the worker that folds the run
+        return f"{self.base}:finaliser"
+
+    @property
+    def requeued(self) -> str:  # counter of requests put back from dead workers
+        return f"{self.base}:requeued"
+
+
+def host_keys(host: str) -> tuple[str, str]:
+    """(leases zset, next-allowed time) of one host, shared by every run: politeness is per host."""
+    return f"{PREFIX}:host:{host}:leases", f"{PREFIX}:host:{host}:next"

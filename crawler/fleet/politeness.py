@@ -1,0 +1,103 @@
+"""Fleet-wide politeness: per-host concurrency and delay for all workers together.
+
+Scrapy's downloader slots (``CONCURRENT_REQUESTS_PER_DOMAIN``, ``DOWNLOAD_DELAY``) hold per process;
+with N workers a host would get N times its limit. This downloader middleware, placed last before the
+download handler, takes a *lease* on the request's host in Redis before the download and returns it
+when the response or the error comes back:
+
+* a host's leases are a sorted set scored by expiry: at most ``FLEET_HOST_CONCURRENCY`` unexpired
+  leases exist at once (a dead worker's leases expire after ``FLEET_LEASE_SECONDS``);
+* a shared next-allowed time per host spaces request starts by ``FLEET_HOST_DELAY`` seconds (±
+  ``DOWNLOAD_DELAY_JITTER``), across workers.
+
+Times come from the Redis server (``TIME``), so workers' clocks do not matter. The worker turns its
+local per-process delay and AutoThrottle off: the fleet's delay replaces them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response
+
+from crawler.fleet.connection import client_from_settings
+from crawler.fleet.keys import host_keys
+
+LEASE_META = "fleet_lease"
+
+# Returns 0 when the lease is taken, else milliseconds to wait before asking again.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local limit = tonumber(ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.min(tonumber(ARGV[5]), math.max(1, tonumber(first[2]) - now))
+end
+local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now < nxt then return nxt - now end
+local ttl = tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+local delay = tonumber(ARGV[3])
+if delay > 0 then redis.call('SET', KEYS[2], now + delay, 'PX', delay + 1000) end
+return 0
+"""
+
+
+class FleetPolitenessMiddleware:
+    def __init__(self, server, concurrency: int, delay: float, jitter: float, lease_seconds: float,
+                 poll_seconds: float):
+        self.server = server
+        self.concurrency = max(1, concurrency)
+        self.delay = delay
+        self.jitter = jitter
+        self.lease_ms = int(lease_seconds * 1000)
+        self.poll_ms = max(1, int(poll_seconds * 1000))
+        self._acquire = server.register_script(_ACQUIRE)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> FleetPolitenessMiddleware:
+        s = crawler.settings
+        return cls(client_from_settings(s), s.getint("FLEET_HOST_CONCURRENCY"), s.getfloat("FLEET_HOST_DELAY"),
+                   s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
+                   s.getfloat("FLEET_LEASE_POLL_SECONDS"))
+
+    def _delay_ms(self) -> int:
+        if self.delay <= 0:
+            return 0
+        spread = self.delay * self.jitter
+        return int(1000 * random.uniform(self.delay - spread, self.delay + spread))
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        host = (urlsplit(request.url).hostname or "").lower()
+        if not host:
+            return None
+        token = uuid.uuid4().hex
+        leases, nxt = host_keys(host)
+        while True:
+            wait = int(self._acquire(keys=[leases, nxt], args=[
+                token, self.concurrency, self._delay_ms(), self.lease_ms, self.poll_ms]))
+            if wait <= 0:
+                break
+            await asyncio.sleep(min(wait, self.poll_ms * 4) / 1000 * random.uniform(0.8, 1.2))
+        request.meta[LEASE_META] = (leases, token)
+        return None
+
+    def _release(self, request: Request) -> None:
+        lease = request.meta.pop(LEASE_META, None)
+        if lease:
+            self.server.zrem(lease[0], lease[1])
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
+        self._release(request)
+        return None

@@ -1,0 +1,205 @@
+"""Fleet run records in Redis: creating a run (the seed), the seed lock, and what ``govinspect runs`` shows.
+
+A run's status is ``running`` while its lock is held or a worker heartbeats for it, ``finished`` once
+its finaliser folded it, and ``interrupted`` when every worker stopped with work left: such a run is
+resumable (``govinspect worker --run-id ID``) and, until it finishes, marks nothing fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from dataclasses import asdict
+from typing import Any
+
+from scrapy import Request
+from scrapy_redis import picklecompat
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from crawler.fleet.keys import LOCK, RUNS, RunKeys
+from crawler.fleet.ledger import read_totals
+from crawler.fleet.scheduler import SEED_META
+from crawler.traps import strip_session_ids
+from govinspect.registry import Registry, Site
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+SEED_PRIORITY = 100
+
+
+class LockHeld(Exception):
+    """Another run holds the fleet lock; ``info`` names it (run id, host, start time)."""
+
+    def __init__(self, info: dict[str, Any]):
+        self.info = info
+        super().__init__(f"run {info.get('run_id')} holds the lock (host {info.get('host')}, "
+                         f"started {info.get('started')})")
+
+
+_REFRESH = """
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if cjson.decode(v)['run_id'] ~= ARGV[1] then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_RELEASE = """
+local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v)['run_id'] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def server_time(server) -> float:
+    sec, usec = server.time()
+    return sec + usec / 1e6
+
+
+def lock_info(server) -> dict[str, Any] | None:
+    raw = server.get(LOCK)
+    return json.loads(raw) if raw else None
+
+
+def take_lock(server, run_id: str, ttl: int) -> None:
+    info = {"run_id": run_id, "host": socket.gethostname(), "started": server_time(server)}
+    if not server.set(LOCK, json.dumps(info), nx=True, ex=ttl):
+        raise LockHeld(lock_info(server) or {"run_id": "?"})
+
+
+def refresh_lock(server, run_id: str, ttl: int) -> bool:
+    return bool(server.eval(_REFRESH, 1, LOCK, run_id, ttl))
+
+
+def release_lock(server, run_id: str) -> bool:
+    return bool(server.eval(_RELEASE, 1, LOCK, run_id))
+
+
+def _site_dict(site: Site) -> dict[str, Any]:
+    d = asdict(site)
+    d["archive_paths"] = list(site.archive_paths)
+    d["extra_hosts"] = list(site.extra_hosts)
+    return d
+
+
+def registry_from_json(raw: str | bytes) -> Registry:
+    sites = []
+    for d in json.loads(raw):
+        d["archive_paths"] = tuple(d.get("archive_paths") or ())
+        d["extra_hosts"] = tuple(d.get("extra_hosts") or ())
+        sites.append(Site(**d))
+    return Registry(sites)
+
+
+def seed_run(server, registry: Registry, run_id: str, as_of: str, max_pages: int | None, lock_ttl: int) -> int:
+    """Create the run, take the lock, queue one seed per site; returns the number of sites queued."""
+    if not RUN_ID.match(run_id):
+        raise ValueError(f"run id {run_id!r}: letters, digits and _ . : - only")
+    keys = RunKeys(run_id)
+    if server.exists(keys.meta):
+        raise ValueError(f"run {run_id} exists already (resume it with: govinspect worker --run-id {run_id})")
+    mark_abandoned(server)
+    take_lock(server, run_id, lock_ttl)
+    now = server_time(server)
+    server.hset(keys.meta, mapping={
+        "registry": json.dumps([_site_dict(s) for s in registry], ensure_ascii=False),
+        "as_of": as_of, "max_pages": max_pages or 0, "status": "running", "created": now,
+        "host": socket.gethostname(), "sites": len(registry),
+    })
+    dupefilter = RFPDupeFilter(server, key=keys.dupefilter)
+    pipe = server.pipeline(transaction=True)
+    for site in registry:
+        url = strip_session_ids(site.url)
+        # The homepage's fingerprint, as the worker's page request will have it: links back to the
+        # homepage are filtered like any page seen before.
+        dupefilter.request_seen(Request(url))
+        seed = Request(url, priority=SEED_PRIORITY, meta={SEED_META: site.id})
+        pipe.execute_command("ZADD", keys.queue, -SEED_PRIORITY, picklecompat.dumps(seed.to_dict()))
+    pipe.zadd(RUNS, {run_id: now})
+    pipe.execute()
+    return len(registry)
+
+
+def run_meta(server, run_id: str) -> dict[str, str] | None:
+    raw = server.hgetall(RunKeys(run_id).meta)
+    return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
+
+
+def set_status(server, run_id: str, status: str) -> None:
+    server.hset(RunKeys(run_id).meta, "status", status)
+
+
+def live_workers(server, keys: RunKeys, timeout: float) -> dict[str, float]:
+    """Workers whose last heartbeat (Redis time) is younger than ``timeout``: worker -> age in s."""
+    now = server_time(server)
+    ages = {k.decode(): now - float(v) for k, v in server.hgetall(keys.seen).items()}
+    return {w: age for w, age in ages.items() if age <= timeout}
+
+
+def has_work(server, keys: RunKeys) -> bool:
+    if server.zcard(keys.queue):
+        return True
+    return any(server.hlen(keys.inflight(w.decode())) for w in server.hkeys(keys.workers))
+
+
+def status_of(server, run_id: str, meta: dict[str, str], timeout: float) -> str:
+    if meta.get("status") in ("finished", "interrupted"):
+        return meta["status"]
+    keys = RunKeys(run_id)
+    lock = lock_info(server)
+    if (lock and lock.get("run_id") == run_id) or live_workers(server, keys, timeout):
+        return "running"
+    return "interrupted"
+
+
+def mark_abandoned(server, timeout: float = 0) -> list[str]:
+    """Runs left running without lock or live workers become ``interrupted`` (resumable)."""
+    marked = []
+    for raw in server.zrange(RUNS, 0, -1):
+        run_id = raw.decode()
+        meta = run_meta(server, run_id)
+        if meta and meta.get("status") == "running" and status_of(server, run_id, meta, timeout) == "interrupted":
+            set_status(server, run_id, "interrupted")
+            marked.append(run_id)
+    return marked
+
+
+def pick_run(server, timeout: float) -> str | None:
+    """The oldest run that is not finished and still has work (a resumable one included)."""
+    for raw in server.zrange(RUNS, 0, -1):
+        run_id = raw.decode()
+        meta = run_meta(server, run_id)
+        if meta and meta.get("status") != "finished" and has_work(server, RunKeys(run_id)):
+            return run_id
+    return None
+
+
+def describe_runs(server, timeout: float) -> list[dict[str, Any]]:
+    out = []
+    now = server_time(server)
+    for raw in server.zrange(RUNS, 0, -1):
+        run_id = raw.decode()
+        meta = run_meta(server, run_id)
+        if not meta:
+            continue
+        keys = RunKeys(run_id)
+        registry = registry_from_json(meta["registry"])
+        sites = []
+        for site in registry:
+            t = read_totals(server, keys, site.id)
+            sites.append({"site_id": site.id, "pages": t.pages, "errors": t.errors, "blocked": t.blocked,
+                          "homepage_ok": t.homepage_ok, "budget_exhausted": t.budget_exhausted})
+        seen = {k.decode(): float(v) for k, v in server.hgetall(keys.seen).items()}
+        done_by = {k.decode(): int(v) for k, v in server.hgetall(keys.done_by).items()}
+        workers = []
+        for w in sorted(set(seen) | {k.decode() for k in server.hkeys(keys.workers)}):
+            workers.append({"worker": w, "in_flight": int(server.hlen(keys.inflight(w))),
+                            "last_seen_s": round(now - seen[w], 1) if w in seen else None,
+                            "requests_done": done_by.get(w, 0)})
+        out.append({
+            "run_id": run_id, "status": status_of(server, run_id, meta, timeout),
+            "created": float(meta.get("created", 0)), "as_of": meta.get("as_of"), "host": meta.get("host"),
+            "queued": int(server.zcard(keys.queue)), "requeued": int(server.get(keys.requeued) or 0),
+            "requests_done": sum(done_by.values()), "sites": sites, "workers": workers,
+            "finished_by": (server.get(keys.finaliser) or b"").decode() or None,
+        })
+    return out

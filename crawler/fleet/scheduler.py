@@ -1,0 +1,64 @@
+"""The fleet scheduler: scrapy-redis's ``Scheduler`` over one run's keys, with acknowledged pops.
+
+* The queue and duplicate filter live under the run's keys (``FLEET_RUN_ID``), not the spider name,
+  so one Redis holds many runs and a resumed worker finds its run.
+* ``SCHEDULER_PERSIST`` is forced on: a closing worker never wipes a queue the others still use.
+* Seeds: ``govinspect seed`` queues one small request per site (``meta["fleet_seed"]``) and records
+  the homepage's fingerprint; a worker popping it asks the spider for the real homepage request
+  (the spider's render policy and bookkeeping apply). Seeding never goes through scrapy-redis's
+  ``start_urls`` key, whose requests are made with ``dont_filter=True`` (fetched a second time when a
+  page links back to its homepage).
+"""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.fleet.connection import client_from_settings
+from crawler.fleet.keys import RunKeys
+
+SEED_META = "fleet_seed"
+QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
+
+
+class AckScheduler(Scheduler):
+    """scrapy-redis scheduler whose popped requests stay in flight until acknowledged."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        keys = RunKeys(s["FLEET_RUN_ID"])
+        server = client_from_settings(s)
+        server.ping()
+        dupefilter = RFPDupeFilter(server, key=keys.dupefilter, debug=s.getbool("DUPEFILTER_DEBUG"))
+        scheduler = cls(server=server, persist=True, flush_on_start=False, queue_key=keys.queue,
+                        queue_cls=QUEUE_CLASS, dupefilter=dupefilter, idle_before_close=0)
+        scheduler.stats = crawler.stats
+        scheduler.inflight_key = keys.inflight(s["FLEET_WORKER_ID"])
+        return scheduler
+
+    def open(self, spider):
+        super().open(spider)
+        self.queue.bind(self.inflight_key)
+
+    def close(self, reason):
+        """Never flush: the queue and fingerprints belong to the run, not to this worker."""
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            # A redirect or retry of an in-flight request that ends up filtered: the original is done.
+            self.queue.ack(request)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        request = super().next_request()
+        if request is not None and request.meta.get(SEED_META):
+            request = self.spider.fleet_seed_request(request)
+        return request

@@ -1,0 +1,72 @@
+"""The cluster spider as a fleet worker: seeds come from the run's queue, every request is acknowledged.
+
+* ``start()`` yields nothing. Scrapy >= 2.13 starts spiders with the ``start()`` coroutine, which
+  scrapy-redis 0.9 predates (its ``RedisSpider`` only overrides ``start_requests``); a worker that
+  inherited the cluster spider's ``start()`` would queue every homepage again. Seeds are queued by
+  ``govinspect seed`` and turned into homepage requests here (:meth:`fleet_seed_request`).
+* Each callback and errback acknowledges its request once its output has been handed to Scrapy (the
+  links it found are in the shared queue by then), together with the site's progress since the last
+  acknowledgement. A worker killed before that point has the request requeued by the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from scrapy import Request
+
+from crawler.fleet.ledger import Ledger
+from crawler.fleet.queue import ACK_META
+from crawler.fleet.scheduler import SEED_META
+from crawler.spiders.cluster import ClusterSpider
+from crawler.traps import strip_session_ids
+from govinspect.urls import normalize_url
+
+
+class FleetClusterSpider(ClusterSpider):
+    name = "cluster"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> FleetClusterSpider:
+        spider: FleetClusterSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.ledger = Ledger.from_settings(crawler.settings)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        return
+        yield  # an async generator that yields nothing
+
+    def fleet_seed_request(self, seed: Request) -> Request:
+        site = self.registry.get(seed.meta[SEED_META])
+        url = strip_session_ids(site.url)
+        self.progress[site.id].take_page(normalize_url(url))
+        request = self._page_request(site, url, depth=0, homepage=True, priority=seed.priority)
+        request.meta[ACK_META] = seed.meta.get(ACK_META)
+        return request
+
+    def _acked(self, meta: dict, output: Iterable[Any] | None) -> Iterator[Any]:
+        try:
+            yield from output or ()
+        except Exception:
+            self._ack(meta)
+            raise
+        self._ack(meta)
+
+    def _ack(self, meta: dict) -> None:
+        self.ledger.ack(meta, self.progress.get(meta.get("site_id")))
+
+    def parse_page(self, response):
+        return self._acked(response.meta, super().parse_page(response))
+
+    def page_failed(self, failure):
+        return self._acked(failure.request.meta, super().page_failed(failure))
+
+    def check_done(self, response):
+        return self._acked(response.meta, super().check_done(response))
+
+    def check_failed(self, failure):
+        return self._acked(failure.request.meta, super().check_failed(failure))
+
+    def parse_attachment(self, response):
+        return self._acked(response.meta, super().parse_attachment(response))

@@ -1,0 +1,153 @@
+"""The fleet verbs: ``seed`` a run into Redis, ``worker`` processes that crawl it, ``runs`` to watch them.
+
+One Redis (``GOVINSPECT_REDIS_URL``) holds the runs; workers on any number of machines share it and
+the findings database. The single-process ``crawl`` never touches Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from typing import TextIO
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.fleet.connection import client_from_settings
+from crawler.fleet.runs import (
+    LockHeld,
+    describe_runs,
+    pick_run,
+    registry_from_json,
+    run_meta,
+    seed_run,
+    set_status,
+)
+from govinspect.registry import Registry
+
+EXIT_LOCKED = 3
+STORE_PIPELINE = "pipelines.store.StorePipeline"
+FLEET_STORE_PIPELINE = "pipelines.fleet_store.FleetStorePipeline"
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
+    """The worker's settings: scrapy-redis scheduling, fleet politeness, the fleet store pipeline."""
+    s = settings.copy()
+    concurrency = s.get("FLEET_HOST_CONCURRENCY") or s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    delay = s.get("FLEET_HOST_DELAY")
+    delay = s.getfloat("DOWNLOAD_DELAY") if delay in (None, "") else float(delay)
+    pipelines = {(FLEET_STORE_PIPELINE if k == STORE_PIPELINE else k): v
+                 for k, v in s.getdict("ITEM_PIPELINES").items()}
+    extensions = {**s.getdict("EXTENSIONS"), "crawler.fleet.extension.FleetWorker": 400}
+    middlewares = {**s.getdict("DOWNLOADER_MIDDLEWARES"), "crawler.fleet.politeness.FleetPolitenessMiddleware": 990}
+    s.update({
+        "FLEET_RUN_ID": run_id, "FLEET_WORKER_ID": worker_id,
+        "FLEET_HOST_CONCURRENCY": int(concurrency), "FLEET_HOST_DELAY": delay,
+        # the fleet's per-host delay (politeness middleware) replaces the per-process one
+        "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
+        "SCHEDULER": "crawler.fleet.scheduler.AckScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "ITEM_PIPELINES": pipelines, "EXTENSIONS": extensions, "DOWNLOADER_MIDDLEWARES": middlewares,
+        # an acknowledged page's rows are written already (a killed worker loses none)
+        "STORE_BATCH_SIZE": 1,
+    }, priority="cmdline")
+    return s
+
+
+def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None, max_pages: int | None,
+         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    from govinspect.runner import new_run_id
+
+    server = client_from_settings(settings)
+    run_id = run_id or new_run_id()
+    try:
+        n = seed_run(server, registry, run_id, as_of.isoformat(), max_pages, settings.getint("FLEET_LOCK_SECONDS"))
+    except LockHeld as exc:
+        print(f"govinspect: not started: {exc}", file=err)
+        return EXIT_LOCKED
+    print(f"seeded {n} sites", file=err)
+    print(run_id, file=out)
+    return 0
+
+
+def worker(settings: Settings, run_id: str | None, forever: bool, argv: list[str],
+           err: TextIO = sys.stderr) -> int:
+    server = client_from_settings(settings)
+    timeout = settings.getfloat("FLEET_WORKER_TIMEOUT")
+    if run_id is not None:
+        meta = run_meta(server, run_id)
+        if meta is None:
+            print(f"govinspect: no run {run_id} in Redis", file=err)
+            return 2
+        return work_run(settings, run_id, meta, err)
+    if not forever:
+        found = pick_run(server, timeout)
+        if found is None:
+            print("no queued run has work", file=err)
+            return 0
+        return work_run(settings, found, run_meta(server, found) or {}, err)
+    # --forever: each run in a child process (a Twisted reactor runs once per process)
+    passthrough = [a for a in argv if a != "--forever"]
+    while True:
+        found = pick_run(server, timeout)
+        if found is None:
+            time.sleep(settings.getfloat("FLEET_POLL_SECONDS"))
+            continue
+        subprocess.run([sys.executable, "-m", "govinspect.cli", *passthrough, "--run-id", found], check=False)
+
+
+def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO = sys.stderr) -> int:
+    from crawler.fleet.spider import FleetClusterSpider
+
+    server = client_from_settings(settings)
+    if meta.get("status") == "finished":
+        print(f"run {run_id} is finished", file=err)
+        return 0
+    if meta.get("status") == "interrupted":
+        set_status(server, run_id, "running")
+        print(f"resuming run {run_id}", file=err)
+    registry = registry_from_json(meta["registry"])
+    worker_id = new_worker_id()
+    s = fleet_settings(settings, run_id, worker_id)
+    process = CrawlerProcess(s)
+    crawler = process.create_crawler(FleetClusterSpider)
+    process.crawl(crawler, registry=registry, run_id=run_id, as_of=date.fromisoformat(meta["as_of"]),
+                  max_pages=int(meta.get("max_pages") or 0) or None)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    reason = stats.get("finish_reason")
+    print(f"worker {worker_id}: run {run_id}, {stats.get('govinspect/pages', 0)} pages, "
+          f"stopped: {reason}", file=err)
+    return 0 if reason == "finished" else 1
+
+
+def runs(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
+    server = client_from_settings(settings)
+    listing = describe_runs(server, settings.getfloat("FLEET_WORKER_TIMEOUT"))
+    if as_json:
+        print(json.dumps(listing, ensure_ascii=False, indent=1), file=out)
+        return 0
+    if not listing:
+        print("no fleet runs", file=out)
+    for run in listing:
+        sites = run["sites"]
+        print(f"{run['run_id']}  {run['status']:<11}  sites {len(sites)}  pages "
+              f"{sum(s['pages'] for s in sites)}  queued {run['queued']}  requeued {run['requeued']}", file=out)
+        for w in run["workers"]:
+            print(f"    worker {w['worker']}: {w['in_flight']} in flight, {w['requests_done']} done, "
+                  f"last seen {w['last_seen_s']} s ago", file=out)
+        for site in sites:
+            home = "homepage ok" if site["homepage_ok"] else "homepage not fetched"
+            print(f"    {site['site_id']:<20} {site['pages']:>6} pages {site['errors']:>4} errors  {home}", file=out)
+    return 0

@@ -1,0 +1,107 @@
+"""The fleet end to end: real ``govinspect seed``/``worker`` processes, real Redis, the counting proxy.
+
+Each test compares with the single-process ``crawl`` of the same cluster (``baseline``): the pages
+fetched, counted at the server, and the findings in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.fleet.conftest import seed
+from tests.fleet.helpers import cli, findings, fleet_env, run_status, start_worker, wait_all
+
+pytestmark = pytest.mark.slow
+
+
+def _extra_gets(baseline_gets, fleet_gets):
+    """URLs the fleet fetched (GET) more often than the single process did."""
+    return {url: (baseline_gets.get(url, 0), n) for url, n in fleet_gets.items() if n > baseline_gets.get(url, 0)}
+
+
+def test_three_workers_fetch_every_page_once_and_find_what_one_process_finds(baseline, served, redis_db, tmp_path):
+    env = fleet_env(served.proxy_url)
+    store = tmp_path / "fleet.sqlite3"
+    result = seed(baseline.cluster, store, env, "three")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "three"
+    workers = [start_worker(store, env, tmp_path / f"w{i}.log") for i in range(3)]
+    assert wait_all(workers) == [0, 0, 0], [(tmp_path / f"w{i}.log").read_text()[-2000:] for i in range(3)]
+
+    gets = served.counts.gets()
+    assert _extra_gets(baseline.gets, gets) == {}
+    assert all(n == 1 for url, n in gets.items() if url.endswith(".html") and baseline.gets.get(url) == 1)
+    assert set(gets) == set(baseline.gets)
+    assert findings(store) == baseline.findings
+    assert run_status(store, "three") == "finished"
+    # every worker took part, and exactly one folded the run
+    listing = json.loads(cli("runs", "--json", env=env).stdout)
+    run = next(r for r in listing if r["run_id"] == "three")
+    assert run["status"] == "finished" and run["queued"] == 0
+    assert run["finished_by"]
+    logs = [(tmp_path / f"w{i}.log").read_text() for i in range(3)]
+    assert sum("folds it once the others have closed" in log for log in logs) == 1
+    done = [int(v) for v in redis_db.hvals("govinspect:fleet:run:three:done-by")]
+    assert len(done) == 3 and all(n > 0 for n in done)
+
+
+def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
+    env = fleet_env(served.proxy_url)
+    store = tmp_path / "fleet.sqlite3"
+    served.counts.latency = 0.15  # keep requests in flight long enough to kill a worker holding some
+    try:
+        assert seed(baseline.cluster, store, env, "kill").returncode == 0
+        workers = [start_worker(store, env, tmp_path / f"w{i}.log") for i in range(3)]
+        victim = workers[0]
+        deadline = time.monotonic() + 120
+        inflight = 0
+        while time.monotonic() < deadline:
+            keys = [k for k in redis_db.keys("govinspect:fleet:run:kill:inflight:*") if k.decode().endswith(
+                f":{victim.pid}:" + k.decode().rsplit(":", 1)[-1])]
+            inflight = sum(redis_db.hlen(k) for k in keys)
+            if inflight and sum(int(v) for v in redis_db.hvals("govinspect:fleet:run:kill:done-by")) > 20:
+                break
+            time.sleep(0.05)
+        assert inflight, "the victim never held work"
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        codes = wait_all(workers[1:])
+    finally:
+        served.counts.latency = 0.01
+    assert codes == [0, 0], [(tmp_path / f"w{i}.log").read_text()[-2000:] for i in range(1, 3)]
+    requeued = int(redis_db.get("govinspect:fleet:run:kill:requeued") or 0)
+    assert requeued >= 1
+    assert findings(store) == baseline.findings
+    assert run_status(store, "kill") == "finished"
+    # pages fetched twice: only those in flight at the kill
+    extra = _extra_gets(baseline.gets, served.counts.gets())
+    assert sum(n - b for b, n in extra.values()) <= requeued
+    assert set(served.counts.gets()) == set(baseline.gets)
+
+
+def test_two_seeds_at_once_one_is_refused_with_exit_3(baseline, served, redis_db, tmp_path):
+    import subprocess
+    import sys
+
+    env = fleet_env(served.proxy_url)
+    args = ["--registry", str(baseline.cluster.registry_path), "--store", str(tmp_path / "s.sqlite3"),
+            "--as-of", "2026-11-20"]
+    procs = [subprocess.Popen([sys.executable, "-m", "govinspect.cli", "seed", *args, "--run-id", f"seed{i}"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 3], outs
+    winner = next(o for p, o in zip(procs, outs, strict=True) if p.returncode == 0)[0].strip()
+    refused = next(o for p, o in zip(procs, outs, strict=True) if p.returncode == 3)[1]
+    assert winner in refused and "holds the lock" in refused and "host" in refused
+    # a third start later is refused too, while the first run has not finished
+    third = cli("seed", *args, "--run-id", "later", env=env)
+    assert third.returncode == 3 and winner in third.stderr
+    listing = json.loads(cli("runs", "--json", env=env).stdout)
+    assert [r["run_id"] for r in listing] == [winner]
+    assert listing[0]["status"] == "running"
