@@ -212,6 +212,7 @@ FLEET_HEARTBEAT_SECONDS = 2.0  # a worker's heartbeat (and reaping of silent wor
 FLEET_WORKER_TIMEOUT = 30.0  # a worker silent this long is dead: its in-flight requests are requeued
 FLEET_LOCK_SECONDS = 3600  # the seed lock expires this long after the last worker heartbeat
 FLEET_POLL_SECONDS = 10.0  # `worker --forever`: how often to look for a run with work
+FLEET_MAX_IN_FLIGHT = 32  # requests one worker takes from the queue at most before finishing some
 FLEET_LEASE_SECONDS = 60.0  # a host lease expires this long after it was taken (a dead worker's leases)
 FLEET_LEASE_POLL_SECONDS = 0.05  # wait between asks for a host lease when the host is at its limit
 # Per-host limits for the whole fleet; empty: CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY.

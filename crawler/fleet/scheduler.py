@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy import Request
+from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
@@ -21,6 +24,8 @@ from crawler.fleet.keys import RunKeys
 
 SEED_META = "fleet_seed"
 QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
+
+logger = logging.getLogger(__name__)
 
 
 class AckScheduler(Scheduler):
@@ -37,11 +42,17 @@ class AckScheduler(Scheduler):
                         queue_cls=QUEUE_CLASS, dupefilter=dupefilter, idle_before_close=0)
         scheduler.stats = crawler.stats
         scheduler.inflight_key = keys.inflight(s["FLEET_WORKER_ID"])
+        scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
         return scheduler
 
     def open(self, spider):
-        super().open(spider)
+        # scrapy-redis's open() logs through the deprecated ``Spider.log``: build the queue here.
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
+                                                 serializer=self.serializer)
         self.queue.bind(self.inflight_key)
+        if len(self.queue):
+            logger.info("run %s: %d requests queued", spider.run_id, len(self.queue))
 
     def close(self, reason):
         """Never flush: the queue and fingerprints belong to the run, not to this worker."""
@@ -58,7 +69,15 @@ class AckScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
-        request = super().next_request()
-        if request is not None and request.meta.get(SEED_META):
+        # Scrapy pulls until CONCURRENT_REQUESTS are active: cap what one worker holds, so that work
+        # is shared with idle workers (and a kill puts back less).
+        if self.max_in_flight and self.queue.in_flight() >= self.max_in_flight:
+            return None
+        request = self.queue.pop()
+        if request is None:
+            return None
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        if request.meta.get(SEED_META):
             request = self.spider.fleet_seed_request(request)
         return request

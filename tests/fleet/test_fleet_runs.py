@@ -13,10 +13,20 @@ import time
 
 import pytest
 
+from govinspect.registry import load_registry
+from govinspect.urls import normalize_url
 from tests.fleet.conftest import seed
 from tests.fleet.helpers import cli, findings, fleet_env, run_status, start_worker, wait_all
 
 pytestmark = pytest.mark.slow
+
+
+def _peaks(baseline, served) -> dict[str, int]:
+    """Peak concurrent requests per host, leaving out hosts that hold answers past the client's
+    timeout (the server keeps counting a request the client has given up on)."""
+    behaviours = json.loads(baseline.cluster.behaviours_path.read_text(encoding="utf-8"))["hosts"]
+    slow = {h for h, b in behaviours.items() if any("delay" in p for p in [b.get("all", {}), *b.get("paths", {}).values()])}
+    return {h: n for h, n in served.counts.peak.items() if h not in slow}
 
 
 def _extra_gets(baseline_gets, fleet_gets):
@@ -35,6 +45,12 @@ def test_three_workers_fetch_every_page_once_and_find_what_one_process_finds(bas
 
     gets = served.counts.gets()
     assert _extra_gets(baseline.gets, gets) == {}
+    # seeds go through the duplicate filter: a homepage is fetched once though every page links to it
+    homepages = [normalize_url(site.url) for site in load_registry(baseline.cluster.registry_path)]
+    once = [url for url in homepages if baseline.gets.get(url) == 1]
+    assert len(once) >= 3 and all(gets[url] == 1 for url in once)
+    # the per-host limit held for the three workers together, measured at the server
+    assert 0 < max(_peaks(baseline, served).values()) <= 2
     assert all(n == 1 for url, n in gets.items() if url.endswith(".html") and baseline.gets.get(url) == 1)
     assert set(gets) == set(baseline.gets)
     assert findings(store) == baseline.findings

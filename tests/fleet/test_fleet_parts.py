@@ -1,0 +1,202 @@
+"""The fleet's parts against a real Redis: acknowledged queue, reaping, run completion, host leases.
+
+These run in-process (no crawl); the end-to-end behaviour is in ``test_fleet_runs.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from scrapy import Request, Spider
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+
+from crawler.fleet.keys import RunKeys, host_keys
+from crawler.fleet.membership import Membership
+from crawler.fleet.politeness import FleetPolitenessMiddleware
+from crawler.fleet.queue import ACK_META, AckPriorityQueue
+from crawler.fleet.runs import LockHeld, lock_info, seed_run
+from govinspect.registry import Registry, Site
+
+
+class _Spider(Spider):
+    name = "parts"
+
+
+@pytest.fixture
+def keys() -> RunKeys:
+    return RunKeys("parts")
+
+
+def _queue(server, keys: RunKeys, worker: str) -> AckPriorityQueue:
+    q = AckPriorityQueue(server, _Spider(), keys.queue)
+    q.bind(keys.inflight(worker))
+    return q
+
+
+def _req(path: str, priority: int = 0) -> Request:
+    return Request(f"http://www.example.gov.cn/{path}", priority=priority)
+
+
+def test_stock_scrapy_redis_pop_forgets_the_request_ours_keeps_it_in_flight(redis_db, keys):
+    stock = PriorityQueue(redis_db, _Spider(), keys.queue + ":stock")
+    stock.push(_req("a"))
+    assert stock.pop() is not None
+    assert redis_db.keys("*") == []  # a worker killed now has lost the page for good
+
+    q = _queue(redis_db, keys, "w1")
+    q.push(_req("low", 0))
+    q.push(_req("high", 10))
+    request = q.pop()
+    assert request.url.endswith("/high") and request.meta[ACK_META]
+    assert len(q) == 1 and redis_db.hlen(keys.inflight("w1")) == 1
+    assert q.ack(request) is True
+    assert redis_db.hlen(keys.inflight("w1")) == 0
+
+
+def test_a_request_enqueued_again_replaces_its_in_flight_entry(redis_db, keys):
+    """Retries and redirects copy the meta: the copy goes to the queue, the original is done."""
+    q = _queue(redis_db, keys, "w1")
+    q.push(_req("page"))
+    popped = q.pop()
+    retry = popped.replace(dont_filter=True)
+    q.push(retry)
+    assert redis_db.hlen(keys.inflight("w1")) == 0 and len(q) == 1
+
+
+def test_a_silent_worker_is_reaped_and_its_requests_requeued_at_their_priority(redis_db, keys):
+    dead = Membership(redis_db, keys, "dead", timeout=0.3)
+    alive = Membership(redis_db, keys, "alive", timeout=0.3)
+    dead.heartbeat()
+    alive.heartbeat()
+    q = _queue(redis_db, keys, "dead")
+    q.push(_req("p", 7))
+    q.pop()
+    assert alive.reap() == 0  # first sight of the counter
+    assert not alive.is_done()
+    time.sleep(0.4)
+    assert alive.reap() == 1
+    assert redis_db.zrange(keys.queue, 0, -1, withscores=True)[0][1] == -7
+    assert redis_db.hlen(keys.inflight("dead")) == 0 and not redis_db.hexists(keys.workers, "dead")
+    assert int(redis_db.get(keys.requeued)) == 1
+
+
+def test_a_worker_whose_heartbeat_moves_is_never_reaped(redis_db, keys):
+    """After a Redis restart every heartbeat is old by the same amount; moving counters save them."""
+    busy = Membership(redis_db, keys, "busy", timeout=0.3)
+    watcher = Membership(redis_db, keys, "watcher", timeout=0.3)
+    q = _queue(redis_db, keys, "busy")
+    q.push(_req("p"))
+    q.pop()
+    for _ in range(8):
+        busy.heartbeat()
+        watcher.reap()
+        time.sleep(0.1)
+    assert redis_db.hlen(keys.inflight("busy")) == 1
+    # a reaper that judged an old counter does nothing once the counter moved
+    stale = redis_db.hget(keys.workers, "busy")
+    busy.heartbeat()
+    assert watcher.requeue("busy", stale) == -1
+
+
+def test_the_run_is_done_only_when_nothing_is_queued_or_in_flight_anywhere(redis_db, keys):
+    a = Membership(redis_db, keys, "a", timeout=5)
+    b = Membership(redis_db, keys, "b", timeout=5)
+    a.heartbeat()
+    b.heartbeat()
+    q = _queue(redis_db, keys, "b")
+    q.push(_req("p"))
+    assert not a.is_done()
+    request = q.pop()
+    assert not a.is_done()  # the queue is empty, but b still holds a page whose links may follow
+    q.ack(request)
+    assert a.is_done()
+
+
+def test_seeds_record_the_homepage_fingerprint_so_a_link_back_home_is_filtered(redis_db):
+    """scrapy-redis builds start-URL requests with ``dont_filter=True``: a link back to the homepage
+    would fetch it again. Our seeds go through the duplicate filter."""
+    from scrapy_redis.spiders import RedisSpider
+
+    stock = RedisSpider(name="x")
+    stock.redis_encoding = "utf-8"
+    assert stock.make_request_from_data(b'{"url": "http://h.gov.cn/"}').dont_filter is True
+    registry = Registry([Site("s1", "某市政府", "某市", "portal", "http://www.a.gov.cn/;jsessionid=1")])
+    seed_run(redis_db, registry, "seeded", "2026-11-20", None, lock_ttl=60)
+    filt = RFPDupeFilter(redis_db, RunKeys("seeded").dupefilter)
+    assert filt.request_seen(Request("http://www.a.gov.cn/")) is True
+    assert filt.request_seen(Request("http://www.a.gov.cn/other.html")) is False
+    assert lock_info(redis_db)["run_id"] == "seeded"
+    with pytest.raises(LockHeld, match="seeded"):
+        seed_run(redis_db, registry, "second", "2026-11-20", None, lock_ttl=60)
+
+
+def test_the_worker_spider_start_yields_nothing_the_cluster_spider_would_seed_again():
+    """Scrapy >= 2.13 calls ``start()``; scrapy-redis 0.9's ``RedisSpider`` only overrides
+    ``start_requests``, so a worker inheriting the cluster spider's ``start()`` would queue every
+    homepage again at each worker start."""
+    from scrapy_redis.spiders import RedisMixin
+
+    from crawler.fleet.spider import FleetClusterSpider
+    from crawler.spiders.cluster import ClusterSpider
+
+    assert "start" not in RedisMixin.__dict__
+    registry = Registry([Site("s1", "某市政府", "某市", "portal", "http://www.a.gov.cn/")])
+
+    async def collect(spider):
+        return [r async for r in spider.start()]
+
+    fleet = FleetClusterSpider.__new__(FleetClusterSpider)
+    assert asyncio.run(collect(fleet)) == []
+    assert "start" in ClusterSpider.__dict__ and ClusterSpider.start is not FleetClusterSpider.start
+    del registry
+
+
+def _middleware(server, concurrency=2, delay=0.0, lease=60.0):
+    return FleetPolitenessMiddleware(server, concurrency, delay, 0.0, lease, 0.01)
+
+
+def test_host_leases_hold_the_limit_across_workers(redis_db):
+    workers = [_middleware(redis_db), _middleware(redis_db), _middleware(redis_db)]  # three "processes"
+    active = peak = 0
+
+    async def fetch(mw, i):
+        nonlocal active, peak
+        request = Request(f"http://www.limit.gov.cn/{i}")
+        await mw.process_request(request)
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        mw.process_response(request, None)
+
+    async def main():
+        await asyncio.gather(*(fetch(workers[i % 3], i) for i in range(12)))
+
+    asyncio.run(main())
+    assert peak == 2
+    assert redis_db.zcard(host_keys("www.limit.gov.cn")[0]) == 0
+
+
+def test_a_dead_workers_lease_expires_and_the_delay_spaces_starts(redis_db):
+    dead = _middleware(redis_db, concurrency=1, lease=0.4)
+    asyncio.run(dead.process_request(Request("http://www.lease.gov.cn/a")))  # never released: killed
+    other = _middleware(redis_db, concurrency=1, lease=0.4)
+    t = time.monotonic()
+    asyncio.run(other.process_request(Request("http://www.lease.gov.cn/b")))
+    assert time.monotonic() - t >= 0.3
+
+    spaced = _middleware(redis_db, concurrency=5, delay=0.2)
+    starts = []
+
+    async def go():
+        for i in range(3):
+            request = Request(f"http://www.delay.gov.cn/{i}")
+            await spaced.process_request(request)
+            starts.append(time.monotonic())
+            spaced.process_response(request, None)
+
+    asyncio.run(go())
+    assert starts[2] - starts[0] >= 0.38
