@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
-from scrapy_playwright.page import PageMethod
 
 from govinspect.vocabulary import ElementBox, RenderInfo
 
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
     from govinspect.registry import Site
 
-from crawler.rendering.browser import MEASURED, measure_page
+from crawler.rendering.browser import MEASURED
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +52,13 @@ class RenderPolicy:
     """Decides per request whether to render, and turns rendered responses into ``RenderInfo``."""
 
     def __init__(self, settings: BaseSettings):
-        self.enabled = settings.getbool("RENDER_ENABLED", True)
-        self.max_elements = settings.getint("RENDER_MAX_ELEMENTS", 5000)
-        self.settle_ms = settings.getint("RENDER_SETTLE_MS", 1500)
-        self.screenshots = settings.getbool("RENDER_SCREENSHOTS", True)
-        self.shot_max_height = settings.getint("RENDER_SCREENSHOT_MAX_HEIGHT", 6000)
-        self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES", 60)
-        self.image_maxsize = settings.getint("IMAGE_MAXSIZE", 5 * 1024 * 1024)
+        self.enabled = settings.getbool("RENDER_ENABLED")
+        self.max_elements = settings.getint("RENDER_MAX_ELEMENTS")
+        self.settle_ms = settings.getint("RENDER_SETTLE_MS")
+        self.screenshots = settings.getbool("RENDER_SCREENSHOTS")
+        self.shot_max_height = settings.getint("RENDER_SCREENSHOT_MAX_HEIGHT")
+        self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES")
+        self.image_maxsize = settings.getint("IMAGE_MAXSIZE")
         self.screenshot_dir = screenshot_dir(settings)
 
     @classmethod
@@ -84,12 +83,8 @@ class RenderPolicy:
             "shot": str(self.screenshot_dir / "pages" / (_digest(url) + ".jpg")) if self.screenshots else None,
             "shot_max_height": self.shot_max_height,
         }
-        return {
-            "playwright": True, "playwright_context": "render",
-            "playwright_page_init_callback": "crawler.rendering.init_page",
-            "playwright_page_methods": {"measure": PageMethod(measure_page, options)},
-            "playwright_page_goto_kwargs": {"wait_until": "load"},
-        }
+        # "playwright" routes the request to the render handler; "gi_render" says how to measure it.
+        return {"playwright": True, "gi_render": options}
 
     def wants_rerender(self, site: Site, response: Response) -> bool:
         """``auto``: the homepage, and static pages that look script-built, are fetched again rendered.
@@ -111,9 +106,7 @@ class RenderPolicy:
     def render_info(self, response: Response) -> RenderInfo | None:
         if "playwright" not in response.flags:
             return None
-        methods = response.meta.get("playwright_page_methods") or {}
-        method = methods.get("measure") if isinstance(methods, dict) else None
-        result = getattr(method, "result", None) or {}
+        result = response.meta.get("gi_render_result") or {}
         boxes = {
             key: ElementBox(x=v[0], y=v[1], width=v[2], height=v[3], visible=bool(v[4]),
                             natural_width=v[5], natural_height=v[6], hidden_reason=v[7], object_fit=v[8])
