@@ -30,22 +30,46 @@ _SPA_ROOT = re.compile(r"<(?:div|main)[^>]+id=[\"'](?:app|root|__next|__nuxt|vue
 _SCRIPT_FILL = re.compile(
     r"\$\.(?:ajax|get|getJSON|post)\s*\(|\.load\s*\(\s*['\"]|fetch\s*\(|XMLHttpRequest|document\.write\s*\(|"
     r"innerHTML\s*=|template\s*\(|\.render\s*\(", re.IGNORECASE)
-_EMPTY_LIST = re.compile(
-    r"<(ul|ol|tbody|div|table)\b[^>]*(?:id|class)=[\"'][^\"']*(?:list|news|content|data|item|article|info)"
-    r"[^\"']*[\"'][^>]*>\s*</\1>", re.IGNORECASE)
-_TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+# An empty container (cheap to find), then whether its id/class names a list.
+_EMPTY_CONTAINER = re.compile(r"<(ul|ol|tbody|div|table)\b([^>]*)>\s*</\1>", re.IGNORECASE)
+_LIST_NAME = re.compile(r"(?:id|class)=[\"'][^\"']*(?:list|news|content|data|item|article|info)", re.IGNORECASE)
+
+
+def _empty_list(html: str) -> bool:
+    return any(_LIST_NAME.search(m.group(2)) for m in _EMPTY_CONTAINER.finditer(html))
+
+
+_SCRIPT_TAG = re.compile(r"<script\b", re.IGNORECASE)
+_INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+# Markup (scripts and styles whole) or a run of text: counted until enough text is seen.
+_MARKUP_OR_TEXT = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]*>|([^<]+)", re.IGNORECASE | re.DOTALL)
+
+
+def _little_text(html: str, limit: int = 80) -> bool:
+    """True when the page's visible text is shorter than ``limit`` characters; stops at the limit."""
+    seen = 0
+    for match in _MARKUP_OR_TEXT.finditer(html):
+        text = match.group(1)
+        if text:
+            seen += len("".join(text.split()))
+            if seen >= limit:
+                return False
+    return True
 
 
 def looks_script_built(html: str) -> bool:
     """Static HTML whose content arrives by script: an empty app root, or empty list containers
-    next to code that fills them, or almost no text but scripts."""
+    next to code that fills them, or almost no text but scripts.
+
+    Runs on every static page of ``auto`` sites, so the cheap tests come first: no script, no render.
+    """
+    if not _SCRIPT_TAG.search(html):
+        return False
     if _SPA_ROOT.search(html):
         return True
-    scripted = bool(_SCRIPT_FILL.search(html))
-    if scripted and _EMPTY_LIST.search(html):
-        return True
-    text = " ".join(_TAGS.sub(" ", html).split())
-    return scripted and len(text) < 80 and "<script" in html.lower()
+    if not any(_SCRIPT_FILL.search(m.group(1)) for m in _INLINE_SCRIPT.finditer(html)):
+        return False
+    return _empty_list(html) or _little_text(html)
 
 
 class RenderPolicy:
