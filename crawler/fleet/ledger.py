@@ -45,8 +45,9 @@ class Ledger:
     def from_settings(cls, settings) -> Ledger:
         return cls(client_from_settings(settings), RunKeys(settings["FLEET_RUN_ID"]), settings["FLEET_WORKER_ID"])
 
-    def ack(self, meta: dict, progress: SiteProgress | None) -> None:
-        """Acknowledge the request whose ``meta`` this is, with its site's progress since the last ack."""
+    def ack(self, meta: dict, progress: tuple[str, SiteTotals] | None) -> None:
+        """Acknowledge the request whose ``meta`` this is, with its site's progress (a :func:`snapshot`)
+        since the last acknowledgement."""
         token = meta.pop(ACK_META, None)
         pipe = self.server.pipeline(transaction=True)
         if token:
@@ -56,9 +57,10 @@ class Ledger:
             self._progress(pipe, progress)
         pipe.execute()
 
-    def _progress(self, pipe, progress: SiteProgress) -> None:
-        last = self._pushed.setdefault(progress.site_id, SiteTotals())
-        key = self.keys.progress(progress.site_id)
+    def _progress(self, pipe, snap: tuple[str, SiteTotals]) -> None:
+        site_id, progress = snap
+        last = self._pushed.setdefault(site_id, SiteTotals())
+        key = self.keys.progress(site_id)
         for name in COUNTERS:
             delta = getattr(progress, name) - getattr(last, name)
             if delta:
@@ -68,6 +70,11 @@ class Ledger:
             if getattr(progress, name) and not getattr(last, name):
                 pipe.hset(key, name, 1)
                 setattr(last, name, True)
+
+
+def snapshot(progress: SiteProgress) -> tuple[str, SiteTotals]:
+    """The site's counts now, to be acknowledged later (from another thread)."""
+    return progress.site_id, SiteTotals(**{name: getattr(progress, name) for name in COUNTERS + FLAGS})
 
 
 def read_totals(server, keys: RunKeys, site_id: str) -> SiteTotals:

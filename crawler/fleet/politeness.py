@@ -60,6 +60,9 @@ class FleetPolitenessMiddleware:
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_ms = max(1, int(poll_seconds * 1000))
         self._acquire = server.register_script(_ACQUIRE)
+        # This worker's waiters per host, woken at once when this worker returns a lease on that host
+        # (leases returned by other workers are noticed at the next poll).
+        self._freed: dict[str, asyncio.Event] = {}
 
     @classmethod
     def from_crawler(cls, crawler) -> FleetPolitenessMiddleware:
@@ -80,19 +83,40 @@ class FleetPolitenessMiddleware:
             return None
         token = uuid.uuid4().hex
         leases, nxt = host_keys(host)
+        loop = asyncio.get_running_loop()
         while True:
-            wait = int(self._acquire(keys=[leases, nxt], args=[
-                token, self.concurrency, self._delay_ms(), self.lease_ms, self.poll_ms]))
+            # In a thread: a Redis round trip must not hold up the reactor (and the other downloads).
+            wait = int(await loop.run_in_executor(None, lambda: self._acquire(keys=[leases, nxt], args=[
+                token, self.concurrency, self._delay_ms(), self.lease_ms, self.poll_ms])))
             if wait <= 0:
                 break
-            await asyncio.sleep(min(wait, self.poll_ms * 4) / 1000 * random.uniform(0.8, 1.2))
-        request.meta[LEASE_META] = (leases, token)
+            freed = self._freed.setdefault(host, asyncio.Event())
+            try:
+                await asyncio.wait_for(freed.wait(), min(wait, self.poll_ms * 4) / 1000 * random.uniform(0.8, 1.2))
+            except TimeoutError:
+                pass
+        request.meta[LEASE_META] = (leases, token, host)
         return None
 
     def _release(self, request: Request) -> None:
         lease = request.meta.pop(LEASE_META, None)
-        if lease:
-            self.server.zrem(lease[0], lease[1])
+        if not lease:
+            return
+        leases, token, host = lease
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self.server.zrem(leases, token)
+            return
+        done = loop.run_in_executor(None, self.server.zrem, leases, token)
+        done.add_done_callback(lambda _: self._wake(host))
+
+    def _wake(self, host: str) -> None:
+        freed = self._freed.pop(host, None)
+        if freed is not None:
+            freed.set()
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         self._release(request)

@@ -27,24 +27,34 @@ redis.call('HSET', KEYS[2], field, r[1])
 return {r[1], field}
 """
 
+_PUSH = """
+if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
+if ARGV[4] ~= '' and redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 
 class AckPriorityQueue(PriorityQueue):
     """``PriorityQueue`` whose pop records the request in flight for this worker until :meth:`ack`."""
 
     inflight_key: str | None = None
 
+    def __init__(self, server, spider, key, serializer=None):
+        super().__init__(server, spider, key, serializer)
+        self._pop = server.register_script(_POP)
+        self._push = server.register_script(_PUSH)
+
     def bind(self, inflight_key: str) -> None:
         self.inflight_key = inflight_key
-        self._pop = self.server.register_script(_POP)
 
-    def push(self, request: Request) -> None:
-        token = request.meta.pop(ACK_META, None)
+    def push(self, request: Request, dupefilter_key: str | None = None, fingerprint: str | None = None) -> bool:
+        """Queue ``request`` unless ``fingerprint`` is in the duplicate filter already (then False);
+        either way a re-enqueued request's in-flight entry goes, in the same step."""
+        token = request.meta.pop(ACK_META, None) or ""
         data = self._encode_request(request)
-        pipe = self.server.pipeline(transaction=True)
-        pipe.execute_command("ZADD", self.key, -request.priority, data)
-        if token and self.inflight_key:
-            pipe.hdel(self.inflight_key, token)
-        pipe.execute()
+        return bool(self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or ""],
+                               args=[-request.priority, data, token, fingerprint or ""]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         if self.inflight_key is None:  # unbound: behave like scrapy-redis

@@ -13,14 +13,19 @@
 from __future__ import annotations
 
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import Request
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
+from crawler.fleet.ledger import Ledger, snapshot
+from crawler.fleet.queue import ACK_META
 
 SEED_META = "fleet_seed"
 QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
@@ -43,7 +48,29 @@ class AckScheduler(Scheduler):
         scheduler.stats = crawler.stats
         scheduler.inflight_key = keys.inflight(s["FLEET_WORKER_ID"])
         scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
+        scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
+        scheduler.held = 0  # requests this worker popped and has not acknowledged
+        scheduler._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-ack")
+        scheduler._queued_hint = True
+        scheduler._counted_at = 0.0
+        crawler.signals.connect(scheduler.request_done, signal=fleet_signals.request_done)
         return scheduler
+
+    def request_done(self, meta: dict, progress=None) -> None:
+        if meta.get(ACK_META):
+            self.held = max(0, self.held - 1)
+        # One thread, in order, off the reactor: the request's links were queued (synchronously)
+        # before this point, so the acknowledgement can only follow them.
+        self._acks.submit(self.ledger.ack, dict(meta), snapshot(progress) if progress is not None else None)
+
+    def has_pending_requests(self) -> bool:
+        """Asked by the engine at every turn: counted in Redis at most twice a second (a stale answer
+        costs nothing: idleness is decided by the fleet extension, from Redis)."""
+        now = time.monotonic()
+        if now - self._counted_at > 0.5:
+            self._queued_hint = len(self.queue) > 0
+            self._counted_at = now
+        return self._queued_hint
 
     def open(self, spider):
         # scrapy-redis's open() logs through the deprecated ``Spider.log``: build the queue here.
@@ -55,27 +82,34 @@ class AckScheduler(Scheduler):
             logger.info("run %s: %d requests queued", spider.run_id, len(self.queue))
 
     def close(self, reason):
-        """Never flush: the queue and fingerprints belong to the run, not to this worker."""
+        """Never flush: the queue and fingerprints belong to the run, not to this worker. Wait for
+        the acknowledgements still on their way."""
+        self._acks.shutdown(wait=True)
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        # One Redis step: record the fingerprint, queue the request if it is new, and (for a retry or
+        # redirect of an in-flight request) drop the original's in-flight entry.
+        token = request.meta.get(ACK_META)
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        if token:
+            self.held = max(0, self.held - 1)
+        if not self.queue.push(request, self.df.key, fingerprint):
             self.df.log(request, self.spider)
-            # A redirect or retry of an in-flight request that ends up filtered: the original is done.
-            self.queue.ack(request)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Request | None:
         # Scrapy pulls until CONCURRENT_REQUESTS are active: cap what one worker holds, so that work
         # is shared with idle workers (and a kill puts back less).
-        if self.max_in_flight and self.queue.in_flight() >= self.max_in_flight:
+        if self.max_in_flight and self.held >= self.max_in_flight:
             return None
         request = self.queue.pop()
         if request is None:
+            self._queued_hint = False
             return None
+        self.held += 1
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         if request.meta.get(SEED_META):

@@ -4,9 +4,9 @@
   scrapy-redis 0.9 predates (its ``RedisSpider`` only overrides ``start_requests``); a worker that
   inherited the cluster spider's ``start()`` would queue every homepage again. Seeds are queued by
   ``govinspect seed`` and turned into homepage requests here (:meth:`fleet_seed_request`).
-* Each callback and errback acknowledges its request once its output has been handed to Scrapy (the
-  links it found are in the shared queue by then), together with the site's progress since the last
-  acknowledgement. A worker killed before that point has the request requeued by the others.
+* Each callback and errback announces its request done (``request_done``) once its output has been
+  handed to Scrapy (the links it found are in the shared queue by then); the scheduler acknowledges
+  it with the site's progress. A worker killed before that point has the request requeued by others.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from scrapy import Request
 
-from crawler.fleet.ledger import Ledger
+from crawler.fleet import signals as fleet_signals
 from crawler.fleet.queue import ACK_META
 from crawler.fleet.scheduler import SEED_META
 from crawler.spiders.cluster import ClusterSpider
@@ -26,12 +26,6 @@ from govinspect.urls import normalize_url
 
 class FleetClusterSpider(ClusterSpider):
     name = "cluster"
-
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> FleetClusterSpider:
-        spider: FleetClusterSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.ledger = Ledger.from_settings(crawler.settings)
-        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         return
@@ -54,7 +48,8 @@ class FleetClusterSpider(ClusterSpider):
         self._ack(meta)
 
     def _ack(self, meta: dict) -> None:
-        self.ledger.ack(meta, self.progress.get(meta.get("site_id")))
+        self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta,
+                                            progress=self.progress.get(meta.get("site_id")))
 
     def parse_page(self, response):
         return self._acked(response.meta, super().parse_page(response))

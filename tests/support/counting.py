@@ -15,48 +15,71 @@ from govinspect.demo import server as demo_server
 
 
 class _CountingHandler(demo_server.ProxyHandler):
+    """Each request is an interval: from when it was read to just *before* its answer is written. A
+    client cannot send its next request to a host before it has the answer, so intervals that a
+    client (or a fleet) keeps apart never overlap here, whatever the server's threads do afterwards."""
+
+    _answered: float | None = None
+
+    def _send(self, *args, **kwargs) -> None:
+        self._answered = time.monotonic()
+        super()._send(*args, **kwargs)
+
     def _serve(self, head: bool) -> None:
-        srv = self.server
         target = self._target()
         host = target[0] if target else ""
-        url = f"http://{host}{target[1]}{'?' + target[2] if target and target[2] else ''}" if target else self.path
-        stats: ServerCounts = srv.counts
-        stats.enter(self.command, host, url)
+        url = f"http://{host}{target[1]}{'?' + target[2] if target[2] else ''}" if target else self.path
+        stats: ServerCounts = self.server.counts
+        started = time.monotonic()
+        stats.enter(self.command, url)
+        self._answered = None
         try:
             if stats.latency:
                 time.sleep(stats.latency)
             super()._serve(head)
         finally:
-            stats.leave(host)
+            stats.interval(host, started, self._answered or time.monotonic())
 
 
 class ServerCounts:
     def __init__(self, latency: float = 0.0):
         self.latency = latency
         self.hits: Counter[tuple[str, str]] = Counter()
-        self.active: dict[str, int] = defaultdict(int)
-        self.peak: dict[str, int] = defaultdict(int)
+        self.intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
         self.first: float | None = None
         self.last: float | None = None
         self._lock = threading.Lock()
 
-    def enter(self, method: str, host: str, url: str) -> None:
+    def enter(self, method: str, url: str) -> None:
         with self._lock:
             self.hits[(method, url)] += 1
-            self.active[host] += 1
-            self.peak[host] = max(self.peak[host], self.active[host])
             now = time.monotonic()
             self.first = self.first if self.first is not None else now
             self.last = now
 
-    def leave(self, host: str) -> None:
+    def interval(self, host: str, start: float, end: float) -> None:
         with self._lock:
-            self.active[host] -= 1
+            self.intervals[host].append((start, end))
+
+    @property
+    def peak(self) -> dict[str, int]:
+        """Most requests any host had at once (a request ends as its answer starts going out)."""
+        with self._lock:
+            spans = {h: list(v) for h, v in self.intervals.items()}
+        peaks = {}
+        for host, items in spans.items():
+            events = sorted([(s, 1) for s, _ in items] + [(e, -1) for _, e in items], key=lambda x: (x[0], x[1]))
+            active = best = 0
+            for _, step in events:
+                active += step
+                best = max(best, active)
+            peaks[host] = best
+        return peaks
 
     def reset(self) -> None:
         with self._lock:
             self.hits.clear()
-            self.peak.clear()
+            self.intervals.clear()
             self.first = self.last = None
 
     def gets(self) -> Counter[str]:

@@ -1,0 +1,111 @@
+"""Fleet benchmark: pages/s with 1 and 2 workers over one cluster, and the per-host limit at the server.
+
+Builds a generated cluster, serves it through the counting loopback proxy (every answer delayed by
+``--latency`` seconds, like a real network), and for each worker count: seeds a run into Redis,
+starts the workers as real ``govinspect worker`` processes sharing one store, and measures
+
+* pages/s over the crawl (first to last request seen by the server) and over the wall time including
+  process start-up;
+* the peak number of requests any host had at once, measured at the server, against the limit
+  (``CONCURRENT_REQUESTS_PER_DOMAIN``, held for the whole fleet by Redis host leases).
+
+``--contrast`` adds a 2-worker run with the fleet leases effectively off (each process enforcing its
+own limit only), to show what the leases prevent.
+
+    .venv/bin/python bench/bench_fleet.py [--sites 16] [--pages-per-site 80] [--latency 0.05]
+        [--redis-url redis://127.0.0.1:6390/3]
+
+Figures on a shared machine are noisy: run it twice and read both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from govinspect.demo.generator import build_cluster  # noqa: E402
+from tests.support.cli import clean_env  # noqa: E402
+from tests.support.counting import CountingClusterServer  # noqa: E402
+
+LIMIT = 2
+COMMON = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS=32",
+          "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={LIMIT}", "-s", "DOWNLOAD_TIMEOUT=10", "-s", "RETRY_TIMES=0",
+          "-s", "PROGRESS_INTERVAL=0", "-s", "LOG_LEVEL=WARNING", "-s", "RENDER_ENABLED=false",
+          "-s", "MAX_PAGES_PER_SITE=100000"]
+# No hanging URLs or traps: they add waits that say nothing about throughput.
+SEEDS = ["encodings", "identity", "freshness", "links", "ads", "leaks", "archives"]
+
+
+def run(workers: int, cluster, server: CountingClusterServer, redis_url: str, work: Path,
+        extra: list[str]) -> dict:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    server.counts.reset()
+    server.reset()
+    env = clean_env(http_proxy=server.proxy_url, GOVINSPECT_REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
+    store = work / f"fleet-{workers}-{time.monotonic_ns()}.sqlite3"
+    cli = [sys.executable, "-m", "govinspect.cli"]
+    seeded = subprocess.run([*cli, "seed", "--registry", str(cluster.registry_path), "--store", str(store),
+                             "--as-of", "2026-11-20", *COMMON, *extra], env=env, capture_output=True, text=True)
+    if seeded.returncode != 0:
+        raise SystemExit(seeded.stderr)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen([*cli, "worker", "--store", str(store), *COMMON, *extra], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(workers)]
+    for p in procs:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            raise SystemExit(err.decode("utf-8", "replace")[-3000:])
+    wall = time.monotonic() - t0
+    counts = server.counts
+    gets = counts.gets()
+    pages = sum(1 for url in gets if not url.rsplit("/", 1)[-1] or url.endswith((".html", ".htm")) or "?" in url)
+    span = (counts.last or 0) - (counts.first or 0)
+    return {"workers": workers, "pages": pages, "requests": sum(counts.hits.values()),
+            "wall_s": round(wall, 1), "crawl_s": round(span, 1),
+            "pages_per_s": round(pages / span, 1) if span else None,
+            "pages_per_s_wall": round(pages / wall, 1), "peak_per_host": max(counts.peak.values()),
+            "fetched_twice": sum(1 for n in gets.values() if n > 1),
+            "peak_hosts": {h: n for h, n in counts.peak.items() if n > LIMIT}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sites", type=int, default=16)
+    parser.add_argument("--pages-per-site", type=int, default=80)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6390/3")
+    parser.add_argument("--contrast", action="store_true", help="also run 2 workers without fleet host leases")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="govinspect-bench-fleet-"))
+    cluster = build_cluster(work / "cluster", sites=args.sites, pages_per_site=args.pages_per_site, seed_names=SEEDS)
+    print(f"cluster: {args.sites} sites, {cluster.page_count} pages, latency {args.latency * 1000:.0f} ms; "
+          f"per-host limit {LIMIT}", flush=True)
+    results = []
+    with CountingClusterServer(cluster.root, latency=args.latency) as server:
+        for n in (1, 2):
+            results.append(run(n, cluster, server, args.redis_url, work, []))
+            print(json.dumps(results[-1]), flush=True)
+        if args.contrast:
+            off = run(2, cluster, server, args.redis_url, work, ["-s", "FLEET_HOST_CONCURRENCY=1000"])
+            off["note"] = "fleet host leases off: each process holds its own limit only"
+            print(json.dumps(off), flush=True)
+    one, two = results
+    print(f"2 workers / 1 worker: {two['pages_per_s'] / one['pages_per_s']:.2f}x over the crawl, "
+          f"{two['pages_per_s_wall'] / one['pages_per_s_wall']:.2f}x over wall time (noisy on a shared machine)")
+    print(f"peak requests at once on any host, at the server: {max(r['peak_per_host'] for r in results)} "
+          f"(limit {LIMIT})")
+
+
+if __name__ == "__main__":
+    main()
