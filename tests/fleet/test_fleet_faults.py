@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -35,6 +36,12 @@ def _wait_for(predicate, timeout: float = 120, step: float = 0.05):
             return True
         time.sleep(step)
     return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class OwnRedis:
@@ -71,7 +78,7 @@ class OwnRedis:
 
 
 def test_workers_ride_out_a_redis_restart(baseline, served, tmp_path):
-    own = OwnRedis(tmp_path, 6393).start()
+    own = OwnRedis(tmp_path, _free_port()).start()
     try:
         env = fleet_env(served.proxy_url, own.url)
         store = tmp_path / "fleet.sqlite3"
