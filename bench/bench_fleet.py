@@ -96,12 +96,12 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     if seeded.returncode != 0:
         raise SystemExit(seeded.stderr)
     t0 = time.monotonic()
+    logs = [store.with_suffix(f".worker{i}.log") for i in range(workers)]
     procs = [subprocess.Popen([*cli, "worker", "--store", str(store), *COMMON, *extra], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(workers)]
-    for p in procs:
-        _, err = p.communicate()
-        if p.returncode != 0:
-            raise SystemExit(err.decode("utf-8", "replace")[-3000:])
+                              stdout=subprocess.DEVNULL, stderr=log.open("w")) for log in logs]
+    for p, log in zip(procs, logs, strict=True):
+        if p.wait() != 0:
+            raise SystemExit(log.read_text(encoding="utf-8", errors="replace")[-3000:])
     wall = time.monotonic() - t0
     stats = server.ask("stats")
     gets, span, peak = stats["gets"], stats["span"], stats["peak"]

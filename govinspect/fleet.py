@@ -6,6 +6,7 @@ the findings database. The single-process ``crawl`` never touches Redis.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ import time
 from datetime import date
 from typing import TextIO
 
+from redis.exceptions import RedisError
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
@@ -48,6 +50,7 @@ def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
     delay = s.getfloat("DOWNLOAD_DELAY") if delay in (None, "") else float(delay)
     pipelines = {(FLEET_STORE_PIPELINE if k == STORE_PIPELINE else k): v
                  for k, v in s.getdict("ITEM_PIPELINES").items()}
+    pipelines["crawler.fleet.ack.AckPipeline"] = 1  # first: acknowledgements are not items
     extensions = {**s.getdict("EXTENSIONS"), "crawler.fleet.extension.FleetWorker": 400}
     middlewares = {**s.getdict("DOWNLOADER_MIDDLEWARES"), "crawler.fleet.politeness.FleetPolitenessMiddleware": 990}
     s.update({
@@ -65,6 +68,21 @@ def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
     return s
 
 
+def _redis_errors(func):
+    """A Redis that stays unreachable beyond the client's retries: one line and exit 1, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(settings: Settings, *args, **kwargs) -> int:
+        try:
+            return func(settings, *args, **kwargs)
+        except RedisError as exc:
+            print(f"govinspect: Redis at {settings.get('REDIS_URL')}: {exc}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
+@_redis_errors
 def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None, max_pages: int | None,
          out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     from govinspect.runner import new_run_id
@@ -81,6 +99,7 @@ def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None
     return 0
 
 
+@_redis_errors
 def worker(settings: Settings, run_id: str | None, forever: bool, argv: list[str],
            err: TextIO = sys.stderr) -> int:
     server = client_from_settings(settings)
@@ -132,6 +151,7 @@ def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO 
     return 0 if reason == "finished" else 1
 
 
+@_redis_errors
 def runs(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
     server = client_from_settings(settings)
     listing = describe_runs(server, settings.getfloat("FLEET_WORKER_TIMEOUT"))

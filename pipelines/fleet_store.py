@@ -59,7 +59,9 @@ class FleetStorePipeline(StorePipeline):
             logger.info("worker closed (%s) before the run was done: nothing folded, the run goes on", reason)
             self.store.close()
             return
-        if not self.server.set(self.keys.finaliser, self.worker, nx=True):
+        # The claim expires, so a run whose finaliser died while folding can be resumed and folded.
+        claim_seconds = int(self.worker_timeout * 10 + 60)
+        if not self.server.set(self.keys.finaliser, self.worker, nx=True, ex=claim_seconds):
             self.store.close()
             return
         logger.info("run %s done: this worker folds it once the others have closed", self.run_id)
@@ -87,6 +89,7 @@ class FleetStorePipeline(StorePipeline):
             )
         self.store.end_run(self.run_id, "finished")
         set_status(self.server, self.run_id, "finished")
+        self.server.persist(self.keys.finaliser)
         release_lock(self.server, self.run_id)
         self.crawler.signals.send_catch_log(
             gi_signals.run_finished, run_id=self.run_id, store=self.store, status="finished"

@@ -142,11 +142,18 @@ def has_work(server, keys: RunKeys) -> bool:
 
 
 def status_of(server, run_id: str, meta: dict[str, str], timeout: float) -> str:
-    if meta.get("status") in ("finished", "interrupted"):
-        return meta["status"]
+    """finished; running (a worker heartbeats, or it is seeded and holds the lock, waiting for its
+    first worker); else interrupted: every worker that took part stopped with work left."""
+    if meta.get("status") == "finished":
+        return "finished"
     keys = RunKeys(run_id)
+    if live_workers(server, keys, timeout):
+        return "running"
+    if meta.get("status") == "interrupted":
+        return "interrupted"
+    started = server.exists(keys.done_by) or server.exists(keys.seen)
     lock = lock_info(server)
-    if (lock and lock.get("run_id") == run_id) or live_workers(server, keys, timeout):
+    if not started and lock and lock.get("run_id") == run_id:
         return "running"
     return "interrupted"
 

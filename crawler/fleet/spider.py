@@ -4,9 +4,10 @@
   scrapy-redis 0.9 predates (its ``RedisSpider`` only overrides ``start_requests``); a worker that
   inherited the cluster spider's ``start()`` would queue every homepage again. Seeds are queued by
   ``govinspect seed`` and turned into homepage requests here (:meth:`fleet_seed_request`).
-* Each callback and errback announces its request done (``request_done``) once its output has been
-  handed to Scrapy (the links it found are in the shared queue by then); the scheduler acknowledges
-  it with the site's progress. A worker killed before that point has the request requeued by others.
+* Each callback and errback ends its output with a :class:`~crawler.fleet.ack.FleetAck`: once every
+  earlier output is handled (the links it found are in the shared queue), ``request_done`` goes to
+  the scheduler, which acknowledges the request with the site's progress. A worker killed before
+  that point has the request requeued by the others.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from scrapy import Request
 
 from crawler.fleet import signals as fleet_signals
+from crawler.fleet.ack import FleetAck
 from crawler.fleet.queue import ACK_META
 from crawler.fleet.scheduler import SEED_META
 from crawler.spiders.cluster import ClusterSpider
@@ -45,7 +47,8 @@ class FleetClusterSpider(ClusterSpider):
         except Exception:
             self._ack(meta)
             raise
-        self._ack(meta)
+        # the last output: acknowledged once everything before it was handled (crawler/fleet/ack.py)
+        yield FleetAck(meta, self.progress.get(meta.get("site_id")))
 
     def _ack(self, meta: dict) -> None:
         self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta,

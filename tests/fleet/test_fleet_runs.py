@@ -101,6 +101,33 @@ def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
     assert set(served.counts.gets()) == set(baseline.gets)
 
 
+def test_a_run_whose_workers_all_died_is_interrupted_then_resumed(baseline, served, redis_db, tmp_path):
+    env = fleet_env(served.proxy_url)
+    store = tmp_path / "fleet.sqlite3"
+    served.counts.latency = 0.1
+    try:
+        assert seed(baseline.cluster, store, env, "dead").returncode == 0
+        worker = start_worker(store, env, tmp_path / "w0.log")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and sum(int(v) for v in redis_db.hvals("govinspect:fleet:run:dead:done-by")) < 10:
+            time.sleep(0.05)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        served.counts.latency = 0.01
+    time.sleep(5)  # beyond FLEET_WORKER_TIMEOUT: no live worker
+    run = json.loads(cli("runs", "--json", "-s", "FLEET_WORKER_TIMEOUT=4", env=env).stdout)[0]
+    assert run["status"] == "interrupted" and run["queued"] + sum(w["in_flight"] for w in run["workers"]) > 0
+    assert run_status(store, "dead") == "running"  # nothing folded, nothing marked fixed
+    resumed = start_worker(store, env, tmp_path / "w1.log", "--run-id", "dead")
+    assert wait_all([resumed]) == [0], (tmp_path / "w1.log").read_text()[-2000:]
+    assert "silent" in (tmp_path / "w1.log").read_text()  # the dead worker's pages were taken back
+    assert run_status(store, "dead") == "finished"
+    assert findings(store) == baseline.findings
+    run = json.loads(cli("runs", "--json", env=env).stdout)[0]
+    assert run["status"] == "finished"
+
+
 def test_two_seeds_at_once_one_is_refused_with_exit_3(baseline, served, redis_db, tmp_path):
     import subprocess
     import sys
