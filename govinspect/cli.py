@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from govinspect.config import ENV_HELP, build_settings
+from govinspect.locks import LockHeld
 from govinspect.registry import Registry, RegistryError, adhoc_site, load_registry
 
 EPILOG = "environment:\n" + "\n".join(f"  {k:<38} {v}" for k, v in ENV_HELP.items())
@@ -93,17 +94,20 @@ def _settings(args: argparse.Namespace, extra: dict | None = None):
     return build_settings(args.settings_file, args.set, extra)
 
 
-def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None) -> int:
+def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None,
+              lock_kind: str | None = "crawl") -> int:
+    from govinspect.api import run_crawl
     from govinspect.report import print_summary
-    from govinspect.runner import run_crawl
     from govinspect.store import FindingStore
 
+    sites = None
     if registry is None:
         registry = load_registry(args.registry)
-        if args.sites:
-            registry = registry.select(s.strip() for s in args.sites.split(",") if s.strip())
+        if getattr(args, "sites", None):
+            sites = [s.strip() for s in args.sites.split(",") if s.strip()]
     settings = _settings(args, extra)
-    result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages)
+    result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages, sites,
+                       lock_kind=lock_kind)
     store = FindingStore(result.store_path)
     print_summary(store, result.run_id, sys.stdout)
     store.close()
@@ -114,7 +118,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from govinspect.store import FindingStore
 
     site = adhoc_site(args.url, args.name)
-    code = cmd_crawl(args, Registry([site]))
+    # on-demand: no crawl lock (it may run next to a scheduled crawl), only the run's own lock
+    code = cmd_crawl(args, Registry([site]), lock_kind=None)
     store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
     for record in store.findings(site_id=site.id):
         if record["status"] != "fixed":
@@ -170,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     except RegistryError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except LockHeld as exc:
+        print(f"govinspect: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, argparse.ArgumentTypeError, OSError) as exc:
         print(f"govinspect: {exc}", file=sys.stderr)
         return 2

@@ -9,9 +9,10 @@ site) → reopened. A run interrupted before finalizing is folded (as incomplete
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ CREATE INDEX IF NOT EXISTS findings_site ON findings (site_id, status);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
 """
 
+logger = logging.getLogger(__name__)
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 MAX_REFERRERS = 20
 
@@ -175,10 +177,11 @@ class FindingStore:
         return StoreRunView(self, run_id)
 
     # ---- folding a site's run into findings ------------------------------------------------------
-    def finalize_site(self, run_id: str, site: Site, completed: bool, reason: str = "") -> dict[str, int]:
+    def finalize_site(self, run_id: str, site: Site, completed: bool, reason: str = "") -> dict[str, int] | None:
         """Fold this run's observations of ``site`` into findings, in one transaction.
 
-        Returns counts of new, seen-again, reopened and fixed findings.
+        Returns counts of new, seen-again, reopened and fixed findings; None (and a warning) when the
+        site of that run was folded before: a site is never folded twice.
         """
         counts = {"new": 0, "seen": 0, "reopened": 0, "fixed": 0}
         with self._lock, self.db:
@@ -186,7 +189,9 @@ class FindingStore:
                 "SELECT finalized_at FROM run_sites WHERE run_id=? AND site_id=?", (run_id, site.id)
             ).fetchone()
             if state is not None and state["finalized_at"]:
-                return counts
+                logger.warning("site %s of run %s was finalised at %s: not folded again", site.id, run_id,
+                               state["finalized_at"])
+                return None
             groups: dict[str, list[sqlite3.Row]] = {}
             for row in self.db.execute(
                 "SELECT * FROM observations WHERE run_id=? AND site_id=? ORDER BY id", (run_id, site.id)
@@ -247,10 +252,27 @@ class FindingStore:
         rows = self.db.execute("SELECT run_id FROM runs WHERE status='running'").fetchall()
         return [r["run_id"] for r in rows]
 
-    def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None) -> list[str]:
-        """Fold the observations of runs that died before finishing, marking nothing fixed."""
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """The run's record (``args`` decoded), or None when no run has that id."""
+        row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        record["args"] = json.loads(record["args"] or "{}")
+        return record
+
+    def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None,
+                            alive: Callable[[dict[str, Any]], bool] | None = None) -> list[str]:
+        """Fold the observations of runs that died before finishing, marking nothing fixed.
+
+        ``alive(run)`` tells whether a ``running`` run (its record, see :meth:`run`) is still being
+        done by some process (``govinspect.locks.run_alive``): such a run is left alone. Without it,
+        every ``running`` run is taken for dead (only safe when nothing else uses the store).
+        """
         recovered = []
         for run_id in self.interrupted_runs():
+            if alive is not None and alive(self.run(run_id) or {"run_id": run_id}):
+                continue
             for rs in self.run_sites(run_id):
                 if rs["finalized_at"]:
                     continue

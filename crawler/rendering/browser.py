@@ -91,6 +91,7 @@ async def init_page(page: Any, request: Request) -> None:
     page.on("request", started)
     page.on("requestfinished", ended)
     page.on("requestfailed", ended)
+    await page.route(lambda url: True, _documents_once(page, request.meta.get("gi_static")))
     guard = guard_state.current()
     if guard is not None and guard.loopback_only:
         async def on_ws(ws: Any) -> None:
@@ -99,6 +100,36 @@ async def init_page(page: Any, request: Request) -> None:
             else:
                 await ws.close()
         await page.route_web_socket(re.compile(".*"), on_ws)
+
+
+def _documents_once(page: Any, static: dict[str, Any] | None) -> Any:
+    """A route handler so the render downloads no page the crawl fetches itself.
+
+    * the page's own document, when the crawl already fetched it (``render=auto``), is served from
+      that body instead of being downloaded again;
+    * documents of frames (``<iframe src="/include/tq.html">``) get an empty document: the crawl
+      fetches and inspects them as pages of their own, and only their element's box in this page is
+      measured. Everything else goes on to scrapy-playwright's handler (``fallback``).
+
+    Playwright runs the routes registered last first: this one is registered after scrapy-playwright's.
+    """
+    served = {"main": static is None}
+
+    async def handle(route: Any, req: Any) -> None:
+        if req.is_navigation_request() and req.resource_type == "document":
+            main = req.frame.parent_frame is None
+            if main and not served["main"] and req.url.rstrip("/") == static["url"].rstrip("/"):
+                served["main"] = True
+                await route.fulfill(status=static["status"], body=static["body"],
+                                    headers={"Content-Type": static["content_type"]})
+                return
+            if not main:
+                await route.fulfill(status=200, body=b"<html><body></body></html>",
+                                    headers={"Content-Type": "text/html; charset=utf-8"})
+                return
+        await route.fallback()
+
+    return handle
 
 
 _SHOT_LOCK: asyncio.Lock | None = None
