@@ -91,7 +91,7 @@ async def init_page(page: Any, request: Request) -> None:
     page.on("request", started)
     page.on("requestfinished", ended)
     page.on("requestfailed", ended)
-    await page.route(lambda url: True, _documents_once(page, request.meta.get("gi_static")))
+    await page.route(lambda url: True, _documents_once(page, request))
     guard = guard_state.current()
     if guard is not None and guard.loopback_only:
         async def on_ws(ws: Any) -> None:
@@ -102,17 +102,21 @@ async def init_page(page: Any, request: Request) -> None:
         await page.route_web_socket(re.compile(".*"), on_ws)
 
 
-def _documents_once(page: Any, static: dict[str, Any] | None) -> Any:
+def _documents_once(page: Any, request: Request) -> Any:
     """A route handler so the render downloads no page the crawl fetches itself.
 
     * the page's own document, when the crawl already fetched it (``render=auto``), is served from
       that body instead of being downloaded again;
     * documents of frames (``<iframe src="/include/tq.html">``) get an empty document: the crawl
       fetches and inspects them as pages of their own, and only their element's box in this page is
-      measured. Everything else goes on to scrapy-playwright's handler (``fallback``).
+      measured.
 
-    Playwright runs the routes registered last first: this one is registered after scrapy-playwright's.
+    (Redirects the browser follows itself never reach a route handler: a rendered page redirecting to
+    a page of its site that a link also names is fetched twice; the crawl inspects it once.)
+    Everything else goes on to scrapy-playwright's handler (``fallback``). Playwright runs the routes
+    registered last first: this one is registered after scrapy-playwright's.
     """
+    static = request.meta.get("gi_static")
     served = {"main": static is None}
 
     async def handle(route: Any, req: Any) -> None:

@@ -148,7 +148,8 @@ class ClusterSpider(Spider):
         blocked = is_blocked(response)
         redirects = request.meta.get("redirect_urls") or []
         return LinkCheck(
-            target_url=normalize_url(redirects[0] if redirects else response.url),
+            # the URL asked for (a browser follows redirects itself: then response.url is the last hop)
+            target_url=normalize_url(redirects[0] if redirects else request.url),
             ok=response.status < 400 and not blocked, status=response.status,
             error="blocked" if blocked else None, blocked=blocked, method=request.method,
             redirects=len(redirects),
@@ -199,7 +200,8 @@ class ClusterSpider(Spider):
             return
         if meta.get("gi_redirect_known"):
             return  # redirected to a page of the site already crawled: judged, not fetched again
-        if meta.get("redirect_urls") and self.in_scope(site, response.url):
+        redirected = bool(meta.get("redirect_urls")) or normalize_url(response.url) != check.target_url
+        if redirected and self.in_scope(site, response.url):
             # the redirect's target is a page of the site: claim it, so a link to it is not fetched again
             if self.state.claim_page(site.id, normalize_url(response.url)) is None and not meta.get("homepage"):
                 return  # claimed meanwhile by a link: that request inspects it
