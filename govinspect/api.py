@@ -29,7 +29,7 @@ from govinspect.registry import Registry
 from govinspect.runstate import RunState, open_run_state
 from govinspect.vocabulary import RUN_CONTEXT_SETTING, RunContext
 
-__all__ = ["LockHeld", "RunExists", "RunResult", "new_run_id", "prepare_run", "run_crawl"]
+__all__ = ["LockHeld", "RunExists", "RunResult", "crawl_settings", "new_run_id", "prepare_run", "run_crawl"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +118,24 @@ def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str |
     return RunResult(run_id, str(stats.get("finish_reason", "unknown")), store_path, stats)
 
 
-def _crawl(process_cls: Any, spider_cls: Any, settings: Settings, context: RunContext) -> dict:
+def crawl_settings(settings: Settings, context: RunContext) -> Settings:
+    """The settings a crawler of this run gets: the run context, and the finaliser always on.
+
+    Without the finaliser nothing is folded, so a settings file or ``-s EXTENSIONS=…`` that replaces
+    the ``EXTENSIONS`` dict does not drop it (only naming it with ``None`` there would).
+    """
     settings = settings.copy()
     settings.set(RUN_CONTEXT_SETTING, context, priority="cmdline")
+    extensions = settings.getdict("EXTENSIONS")
+    finaliser = settings.get("RUN_FINALISER")
+    if finaliser not in extensions:
+        extensions[finaliser] = 100
+        settings.set("EXTENSIONS", extensions, priority=max(settings.getpriority("EXTENSIONS") or 0, 40))
+    return settings
+
+
+def _crawl(process_cls: Any, spider_cls: Any, settings: Settings, context: RunContext) -> dict:
+    settings = crawl_settings(settings, context)
     process = process_cls(settings)
     crawler = process.create_crawler(spider_cls)
     process.crawl(crawler)

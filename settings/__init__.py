@@ -78,8 +78,6 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
-    # folds each site once per run when all its work is stored (pipelines/finalise.py)
-    "pipelines.finalise.Finaliser": 100,
     "crawler.extensions.QuietRetries": 1,
     "crawler.extensions.Progress": 500,
     # indexes findings into Elasticsearch/OpenSearch when ELASTICSEARCH_URL / GOVINSPECT_ES_URL is set
@@ -212,6 +210,9 @@ RUN_STATE_BACKEND = "memory"
 REDIS_URL = ""  # e.g. redis://127.0.0.1:6379/0 (env GOVINSPECT_REDIS_URL)
 REDIS_KEY_PREFIX = "govinspect"  # every key of the run state and the locks starts with this
 REDIS_RETRIES = 5  # a Redis command is retried this often, with backoff, while Redis restarts
+# The finaliser (folds each site once per run): the run API adds it to EXTENSIONS (order 100) even
+# when EXTENSIONS is replaced, so a run always folds.
+RUN_FINALISER = "pipelines.finalise.Finaliser"
 # The run's RunContext (registry, date, run state), set by the run API (govinspect/api.py) for the
 # crawler's components; never set it by hand.
 GOVINSPECT_RUN = None

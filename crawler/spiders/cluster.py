@@ -76,9 +76,11 @@ class ClusterSpider(Spider):
 
     def _page_request(self, site: Site, url: str, depth: int, homepage: bool = False, priority: int = 0,
                       referer: str | None = None, link_text: str | None = None, render: bool = False,
-                      static: Response | None = None) -> Request:
-        """A page request; the site's render policy (or ``render``) may turn it into a browser render."""
-        self.state.add_pending(site.id)
+                      static: Response | None = None, counted: bool = False) -> Request:
+        """A page request; the site's render policy (or ``render``) may turn it into a browser render.
+        It is one pending unit of its site (``counted``: the caller added it already)."""
+        if not counted:
+            self.state.add_pending(site.id)
         request = Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=priority - depth,
             meta={"site_id": site.id, "depth": depth, "homepage": homepage, "kind": "page",
@@ -259,9 +261,12 @@ class ClusterSpider(Spider):
             elif not pages_only:
                 rest.append((link, url, target))
         claims = self.state.claim_pages(site.id, [target for _, _, target in wanted])
+        if claims.count(True):
+            self.state.add_pending(site.id, claims.count(True))  # one round trip for all of them
         for (link, url, target), taken in zip(wanted, claims, strict=True):
             if taken:
-                yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text)
+                yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text,
+                                         counted=True)
             elif taken is False and not pages_only:  # beyond the budget: still checked
                 rest.append((link, url, target))
         if not rest:
