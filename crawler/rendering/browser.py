@@ -91,7 +91,6 @@ async def init_page(page: Any, request: Request) -> None:
     page.on("request", started)
     page.on("requestfinished", ended)
     page.on("requestfailed", ended)
-    await page.route(lambda url: True, _documents_once(page, request))
     guard = guard_state.current()
     if guard is not None and guard.loopback_only:
         async def on_ws(ws: Any) -> None:
@@ -100,40 +99,6 @@ async def init_page(page: Any, request: Request) -> None:
             else:
                 await ws.close()
         await page.route_web_socket(re.compile(".*"), on_ws)
-
-
-def _documents_once(page: Any, request: Request) -> Any:
-    """A route handler so the render downloads no page the crawl fetches itself.
-
-    * the page's own document, when the crawl already fetched it (``render=auto``), is served from
-      that body instead of being downloaded again;
-    * documents of frames (``<iframe src="/include/tq.html">``) get an empty document: the crawl
-      fetches and inspects them as pages of their own, and only their element's box in this page is
-      measured.
-
-    (Redirects the browser follows itself never reach a route handler: a rendered page redirecting to
-    a page of its site that a link also names is fetched twice; the crawl inspects it once.)
-    Everything else goes on to scrapy-playwright's handler (``fallback``). Playwright runs the routes
-    registered last first: this one is registered after scrapy-playwright's.
-    """
-    static = request.meta.get("gi_static")
-    served = {"main": static is None}
-
-    async def handle(route: Any, req: Any) -> None:
-        if req.is_navigation_request() and req.resource_type == "document":
-            main = req.frame.parent_frame is None
-            if main and not served["main"] and req.url.rstrip("/") == static["url"].rstrip("/"):
-                served["main"] = True
-                await route.fulfill(status=static["status"], body=static["body"],
-                                    headers={"Content-Type": static["content_type"]})
-                return
-            if not main:
-                await route.fulfill(status=200, body=b"<html><body></body></html>",
-                                    headers={"Content-Type": "text/html; charset=utf-8"})
-                return
-        await route.fallback()
-
-    return handle
 
 
 _SHOT_LOCK: asyncio.Lock | None = None
@@ -159,9 +124,14 @@ async def _settle(page: Any, limit: float, quiet: float = 0.15) -> None:
 
 
 async def measure_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Let the page settle, stamp and measure elements, take the page screenshot, keep image bytes."""
-    started = time.monotonic()
+    """Let the page settle (request events counted in Python), then :func:`measure_loaded_page`."""
     await _settle(page, options["settle_ms"] / 1000)
+    return await measure_loaded_page(page, options)
+
+
+async def measure_loaded_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Stamp and measure elements, take the page screenshot, keep image bytes (the page has settled)."""
+    started = time.monotonic()
     result = await page.evaluate(_MEASURE_JS, {"selector": options["selector"], "max": options["max"]})
     shot = options.get("shot")
     if shot:

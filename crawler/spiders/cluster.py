@@ -76,7 +76,8 @@ class ClusterSpider(Spider):
 
     def _page_request(self, site: Site, url: str, depth: int, homepage: bool = False, priority: int = 0,
                       referer: str | None = None, link_text: str | None = None, render: bool = False,
-                      static: Response | None = None, counted: bool = False) -> Request:
+                      static: Response | None = None, frames: list[str] | None = None,
+                      counted: bool = False) -> Request:
         """A page request; the site's render policy (or ``render``) may turn it into a browser render.
         It is one pending unit of its site (``counted``: the caller added it already)."""
         if not counted:
@@ -86,7 +87,7 @@ class ClusterSpider(Spider):
             meta={"site_id": site.id, "depth": depth, "homepage": homepage, "kind": "page",
                   "handle_httpstatus_list": ERROR_STATUSES, "link_text": link_text, "from_page": referer},
         )
-        return self.render.prepare(request, site, homepage, force=render, static=static)
+        return self.render.prepare(request, site, homepage, force=render, static=static, frames=frames)
 
     def _check_request(self, site: Site, url: str, target: str, method: str = "HEAD") -> Request:
         """A link check; the caller claimed ``target`` in the run state (which counts it pending)."""
@@ -232,8 +233,11 @@ class ClusterSpider(Spider):
         if rerender:
             # The browser renders the body already fetched (no second download of the page); the
             # static copy's pages are followed now, its resources and checks from the rendered copy.
+            # frames of the site are crawled as pages: the browser need not load them again
+            frames = [link.url for link in links if link.tag in ("iframe", "frame") and self.in_scope(site, link.url)]
             yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,
-                                     referer=page.referer, link_text=page.link_text, render=True, static=response)
+                                     referer=page.referer, link_text=page.link_text, render=True, static=response,
+                                     frames=frames)
             yield from self._follow(page, pages_only=True)
             return
         if self.crawler.stats is not None:
