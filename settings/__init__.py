@@ -203,3 +203,10 @@ FRESHNESS_NEWS_DAYS = 14  # 要闻/动态/新闻 columns
 FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
 FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
 INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
+
+# ---- store database: PostgreSQL for a fleet (govinspect/store.py, govinspect/db/) -------------------
+# GOVINSPECT_STORE (above) is a SQLite file path, or a postgresql://user:password@host:port/dbname URL
+# for workers on several machines sharing one database server.
+STORE_SPOOL_DIR = "govinspect-data/spool"  # local files of writes buffered while PostgreSQL is unreachable
+STORE_DB_WAIT_SECONDS = 300.0  # how long runs, folding and reads wait for an unreachable PostgreSQL
+STORE_DB_CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (libpq's minimum is 2)
