@@ -28,7 +28,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings-file", help="TOML/YAML/JSON file of Scrapy settings")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override one setting (repeatable)")
-    p.add_argument("--store", help="SQLite store path (overrides GOVINSPECT_STORE)")
+    p.add_argument("--store", help="SQLite store path or postgresql:// URL (overrides GOVINSPECT_STORE)")
 
 
 def _crawl_args(p: argparse.ArgumentParser) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -27,9 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler: Crawler, path: Path, batch_size: int, flush_seconds: float):
+    def __init__(self, crawler: Crawler, store: FindingStore, batch_size: int, flush_seconds: float):
         self.crawler = crawler
-        self.store = FindingStore(path)
+        self.store = store
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self._refs: list[LinkRef] = []
@@ -40,7 +39,7 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
-        pipeline = cls(crawler, Path(s.get("GOVINSPECT_STORE")), s.getint("STORE_BATCH_SIZE", 2000),
+        pipeline = cls(crawler, FindingStore.from_settings(s), s.getint("STORE_BATCH_SIZE", 2000),
                        s.getfloat("STORE_FLUSH_SECONDS", 1.0))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
