@@ -177,6 +177,7 @@ class FindingStore:
             self.db: Database = connect(target, wait_seconds=wait_seconds, connect_timeout=connect_timeout)
             self.path: Path | str = self.db.target
             self._spool = Spool(Path(spool_dir), database_key(self.db.target))
+            self.db.on_reconnect = self._reconnected  # type: ignore[attr-defined]
         else:
             self.db = connect(target)
             self.path = Path(target)
@@ -291,14 +292,25 @@ class FindingStore:
         """Write what was buffered, in order, in one transaction; raises DatabaseUnavailable if it cannot."""
         if self._spool is None or not len(self._spool):
             return
-        entries = list(self._spool.entries)
         with self._lock:
             with self.db.transaction(wait=wait):
+                # Read inside: reconnecting may already have replayed them (:meth:`_reconnected`).
+                entries = list(self._spool.entries)
                 for entry in entries:
                     self.db.executemany(entry.sql, entry.rows)
-            rows = self._spool.rows
+            if not entries:
+                return
+            rows = sum(len(e.rows) for e in entries)
             self._spool.clear()
         logger.warning("database %s: %d buffered rows (%d writes) replayed", self.target, rows, len(entries))
+
+    def _reconnected(self) -> None:
+        """The server answers again: replay the buffer before anything else reads or writes."""
+        try:
+            self._replay(wait=0.0)
+            self._record_outages()
+        except DatabaseUnavailable:
+            pass  # gone again; the statement that reconnected will find out
 
     def _replay_orphans(self) -> None:
         """Replay the spools of processes that died while the database was unreachable."""

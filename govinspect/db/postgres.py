@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -141,6 +141,9 @@ class PostgresDatabase:
         self._tx: list[psycopg.Transaction] = []
         self._cms: list[Any] = []
         self._replace_sql: dict[str, str] = {}
+        # Called once the server answers again after an outage, before any other statement runs:
+        # the store replays what it buffered, so nothing reads the database without it.
+        self.on_reconnect: Callable[[], None] | None = None
         self._ensure(wait_seconds)
 
     # ---- connection and outages ---------------------------------------------------------------
@@ -175,7 +178,8 @@ class PostgresDatabase:
                 if time.monotonic() >= deadline:
                     raise DatabaseUnavailable(f"database {self.target} unreachable: {self._last_error}") from exc
                 continue
-            self._came_back()
+            if self._came_back() and self.on_reconnect is not None:
+                self.on_reconnect()
 
     def _went_down(self, exc: BaseException, retry_now: bool) -> None:
         self._last_error = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -197,15 +201,17 @@ class PostgresDatabase:
             self._next_attempt = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, self.backoff_max)
 
-    def _came_back(self) -> None:
+    def _came_back(self) -> bool:
+        """The connection is back; True if it ends an outage."""
         self._backoff = self.backoff_start
         self._next_attempt = 0.0
         if self.down_since is None:
-            return
+            return False
         seconds = time.monotonic() - self.down_since
         self.outages.append(Outage(self._down_since_wall, now_iso(), seconds, self._last_error))
         self.down_since = None
         logger.warning("database %s reachable again after %.1f s", self.target, seconds)
+        return True
 
     def take_outages(self) -> list[Outage]:
         """Outages ended since the last call (the store records them)."""
