@@ -41,6 +41,7 @@ becomes an identity column, TEXT compares byte-wise as in SQLite). Then, through
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import json
 import logging
@@ -130,6 +131,12 @@ def _json(value: Any) -> str:
 _T = TypeVar("_T")
 
 
+def _run_lock_key(run_id: str) -> int:
+    """The PostgreSQL advisory-lock key of a run (a signed 64-bit number from its id)."""
+    return int.from_bytes(hashlib.sha256(b"govinspect-run:" + run_id.encode("utf-8")).digest()[:8], "big",
+                          signed=True)
+
+
 def _retrying(method: Callable[..., _T]) -> Callable[..., _T]:
     """A write that must happen (runs, folding): buffered writes go first; an unreachable server is
     waited for and a deadlock retried, the whole transaction run again."""
@@ -173,6 +180,7 @@ class FindingStore:
         self._outage_observations = 0
         self._outage_rows = 0
         self.buffered_rows = 0
+        self._held_runs: set[str] = set()
         if is_database_url(target):
             self.db: Database = connect(target, wait_seconds=wait_seconds, connect_timeout=connect_timeout)
             self.path: Path | str = self.db.target
@@ -305,8 +313,11 @@ class FindingStore:
         logger.warning("database %s: %d buffered rows (%d writes) replayed", self.target, rows, len(entries))
 
     def _reconnected(self) -> None:
-        """The server answers again: replay the buffer before anything else reads or writes."""
+        """The server answers again: replay the buffer before anything else reads or writes, and
+        take back the runs this process holds (session locks end with the lost connection)."""
         try:
+            for run_id in sorted(self._held_runs):
+                self.db.execute("SELECT pg_advisory_lock_shared(?)", (_run_lock_key(run_id),))
             self._replay(wait=0.0)
             self._record_outages()
         except DatabaseUnavailable:
@@ -384,6 +395,33 @@ class FindingStore:
                 [(run_id, s.id, s.name, s.organizer, s.url) for s in sites],
             )
         self._run_hint = run_id
+        self.join_run(run_id)
+
+    def join_run(self, run_id: str) -> None:
+        """This process takes part in ``run_id`` (started here or, for a fleet worker, elsewhere):
+        while it lives, no other process recovers the run as interrupted.
+
+        PostgreSQL: a shared session advisory lock per run, released when the process ends however
+        it ends. SQLite (one machine, one crawl at a time): nothing to hold.
+        """
+        self._run_hint = run_id
+        if self.dialect == "postgresql" and run_id not in self._held_runs:
+            with self._lock:
+                self.db.execute("SELECT pg_advisory_lock_shared(?)", (_run_lock_key(run_id),))
+                self._held_runs.add(run_id)
+
+    def run_is_live(self, run_id: str) -> bool:
+        """Whether some process still takes part in ``run_id`` (always False with SQLite)."""
+        if run_id in self._held_runs:
+            return True
+        if self.dialect != "postgresql":
+            return False
+        key = _run_lock_key(run_id)
+        with self._lock:
+            free = bool(self.db.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0])
+            if free:
+                self.db.execute("SELECT pg_advisory_unlock(?)", (key,))
+        return not free
 
     @_retrying
     def end_run(self, run_id: str, status: str) -> None:
@@ -391,6 +429,9 @@ class FindingStore:
             self.db.execute(
                 "UPDATE runs SET ended_at=?, status=? WHERE run_id=?", (now_iso(), status, run_id)
             )
+        if run_id in self._held_runs:
+            self._held_runs.discard(run_id)
+            self.db.execute("SELECT pg_advisory_unlock_shared(?)", (_run_lock_key(run_id),))
 
     @_retrying
     def update_site_stats(self, run_id: str, site_id: str, pages: int, errors: int, blocked: int) -> None:
@@ -531,8 +572,9 @@ class FindingStore:
         return counts
 
     def interrupted_runs(self) -> list[str]:
+        """Runs still marked running whose processes are all gone (a live run on another machine is not)."""
         rows = self.db.execute("SELECT run_id FROM runs WHERE status='running'").fetchall()
-        return [r["run_id"] for r in rows]
+        return [r["run_id"] for r in rows if not self.run_is_live(r["run_id"])]
 
     def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None) -> list[str]:
         """Fold the observations of runs that died before finishing, marking nothing fixed."""

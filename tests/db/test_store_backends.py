@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 
 import pytest
 
@@ -160,3 +161,39 @@ def test_many_processes_write_and_fold_once(store_target, tmp_path):
     findings = list(store.findings())
     assert len(findings) == 160 and {f["status"] for f in findings} == {"open"}
     store.close()
+
+
+def test_a_live_run_elsewhere_is_not_recovered(pg_url, tmp_path):
+    """A run still going on another machine is not 'interrupted'; once its process is gone, it is."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.support.cli import clean_env
+
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from govinspect.registry import Site
+        from govinspect.store import FindingStore
+        store = FindingStore({pg_url!r}, spool_dir={str(tmp_path / "spool")!r})
+        store.start_run("elsewhere", "2026-11-27", {{}}, [Site(id="3416000001", name="测试", organizer="测试办",
+                        level="portal", url="http://a.gov.cn/")])
+        print("started", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        assert child.stdout.readline().strip() == "started"
+        store = FindingStore(pg_url, spool_dir=tmp_path / "spool")
+        assert store.run_is_live("elsewhere") and store.recover_interrupted() == []
+        assert store.runs()[0]["status"] == "running"
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+        deadline = time.monotonic() + 10  # the server sees the closed connection at once, or nearly
+        while store.run_is_live("elsewhere") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.recover_interrupted() == ["elsewhere"]
+        assert store.runs()[0]["status"] == "interrupted"
+        store.close()
+    finally:
+        child.kill()
