@@ -275,8 +275,11 @@ class FindingStore:
     def _write_now(self, sql: str, rows: list[list[Any]]) -> None:
         for attempt in itertools.count():
             try:
-                with self.db.transaction(wait=0.0):
-                    self.db.executemany(sql, rows)
+                if len(rows) == 1:  # one round trip, committed at once (autocommit)
+                    self.db.execute(sql, rows[0], wait=0.0)  # type: ignore[call-arg]
+                else:
+                    with self.db.transaction(wait=0.0):
+                        self.db.executemany(sql, rows)
                 return
             except DatabaseUnavailable:
                 raise
@@ -521,6 +524,12 @@ class FindingStore:
             ):
                 groups.setdefault(row["fingerprint"], []).append(row)
             now = now_iso()
+            # Known findings of the site in one query, and writes in batches: a few round trips
+            # per site, not two per finding (matters with a database server over the network).
+            existing = {r["fingerprint"]: r for r in self.db.execute(
+                "SELECT fingerprint, status, reopened_count FROM findings WHERE site_id=?", (site.id,))}
+            inserts: dict[str, list[list[Any]]] = {}
+            updates: dict[str, list[list[Any]]] = {}
             for fp, rows in groups.items():
                 pages: list[str] = []
                 for r in rows:
@@ -530,7 +539,7 @@ class FindingStore:
                 severity = min((r["severity"] for r in rows), key=lambda s: _SEVERITY_RANK.get(s, 9))
                 screenshot = next((r["screenshot"] for r in reversed(rows) if r["screenshot"]), None)
                 last_seen = max(r["seen_at"] for r in rows)
-                old = self.db.execute("SELECT * FROM findings WHERE fingerprint=?", (fp,)).fetchone()
+                old = existing.get(fp)
                 values = {
                     "rule": latest["rule"], "severity": severity, "site_id": site.id,
                     "site_name": site.name, "organizer": site.organizer, "page_url": pages[0],
@@ -543,28 +552,26 @@ class FindingStore:
                     counts["new"] += 1
                     values.update(fingerprint=fp, status="open", first_seen=min(r["seen_at"] for r in rows),
                                   reopened_count=0)
-                    cols = ", ".join(values)
-                    self.db.execute(
-                        f"INSERT INTO findings ({cols}) VALUES ({', '.join('?' * len(values))})",
-                        list(values.values()),
-                    )
+                    inserts.setdefault(", ".join(values), []).append(list(values.values()))
                     continue
                 if old["status"] == "fixed":
                     counts["reopened"] += 1
                     values.update(status="reopened", reopened_count=old["reopened_count"] + 1, fixed_at=None)
                 else:
                     counts["seen"] += 1
-                sets = ", ".join(f"{k}=?" for k in values)
-                self.db.execute(f"UPDATE findings SET {sets} WHERE fingerprint=?", [*values.values(), fp])
+                updates.setdefault(", ".join(f"{k}=?" for k in values), []).append([*values.values(), fp])
+            for cols, batch in inserts.items():
+                marks = ", ".join("?" * (cols.count(",") + 1))
+                self.db.executemany(f"INSERT INTO findings ({cols}) VALUES ({marks})", batch)
+            for sets, batch in updates.items():
+                self.db.executemany(f"UPDATE findings SET {sets} WHERE fingerprint=?", batch)
             if completed:
-                seen = list(groups)
-                placeholders = ",".join("?" * len(seen)) or "''"
-                cur = self.db.execute(
-                    f"UPDATE findings SET status='fixed', fixed_at=?, updated_at=? WHERE site_id=? AND"
-                    f" status IN ('open','reopened') AND fingerprint NOT IN ({placeholders})",
-                    [now, now, site.id, *seen],
+                gone = [fp for fp, r in existing.items() if r["status"] in ("open", "reopened") and fp not in groups]
+                self.db.executemany(
+                    "UPDATE findings SET status='fixed', fixed_at=?, updated_at=? WHERE fingerprint=?",
+                    [(now, now, fp) for fp in gone],
                 )
-                counts["fixed"] = cur.rowcount
+                counts["fixed"] = len(gone)
             self.db.execute(
                 "UPDATE run_sites SET completed=?, reason=?, finalized_at=? WHERE run_id=? AND site_id=?",
                 (int(completed), reason, now, run_id, site.id),

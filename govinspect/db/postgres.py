@@ -238,7 +238,7 @@ class PostgresDatabase:
             raise ValueError(f"INSERT OR REPLACE into {table}, which has no primary key: use ON CONFLICT")
         return key, cols
 
-    def _run(self, sql: str, params: Any, many: bool) -> Result:
+    def _run(self, sql: str, params: Any, many: bool, wait: float | None = None) -> Result:
         in_tx = bool(self._tx)
         for attempt in (0, 1):
             if in_tx:
@@ -247,7 +247,7 @@ class PostgresDatabase:
                 conn = self.conn
                 assert conn is not None
             else:
-                conn = self._ensure(None)
+                conn = self._ensure(wait)
             try:
                 cur = conn.cursor(row_factory=_rows)
                 if many:
@@ -267,11 +267,13 @@ class PostgresDatabase:
                     raise DatabaseUnavailable(f"database {self.target} unreachable: {self._last_error}") from exc
         raise AssertionError("unreachable")
 
-    def execute(self, sql: str, params: Any = ()) -> Result:
-        return self._run(sql, params, many=False)
+    def execute(self, sql: str, params: Any = (), wait: float | None = None) -> Result:
+        """One statement (committed at once outside a transaction). ``wait``: seconds to wait for an
+        unreachable server (default ``wait_seconds``; 0 fails at once with DatabaseUnavailable)."""
+        return self._run(sql, params, many=False, wait=wait)
 
-    def executemany(self, sql: str, rows: Any) -> Result:
-        return self._run(sql, list(rows), many=True)
+    def executemany(self, sql: str, rows: Any, wait: float | None = None) -> Result:
+        return self._run(sql, list(rows), many=True, wait=wait)
 
     def executescript(self, script: str) -> None:
         """Run DDL (translated) in one transaction, one schema change at a time across the fleet."""
