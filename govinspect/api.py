@@ -100,7 +100,7 @@ def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str |
     budget = max_pages or settings.getint("MAX_PAGES_PER_SITE")
     store_path = Path(settings.get("GOVINSPECT_STORE"))
     with run_lock(settings, run_id, kind=lock_kind) as holder:
-        store = FindingStore(store_path)
+        store = FindingStore.from_settings(settings)
         try:
             prepare_run(store, settings, registry, run_id, as_of, holder, resume)
         finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -31,11 +30,12 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler: Crawler, context: RunContext, path: Path, batch_size: int, flush_seconds: float):
+    def __init__(self, crawler: Crawler, context: RunContext, store: FindingStore, batch_size: int,
+                 flush_seconds: float):
         self.crawler = crawler
         self.context = context
         self.run_id = context.run_id
-        self.store = FindingStore(path)
+        self.store = store
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self._refs: list[LinkRef] = []
@@ -50,7 +50,7 @@ class StorePipeline:
         context = RunContext.of(s)
         if context is None:
             raise NotConfigured("no run context (GOVINSPECT_RUN): crawls run through govinspect.api.run_crawl")
-        pipeline = cls(crawler, context, Path(s.get("GOVINSPECT_STORE")), s.getint("STORE_BATCH_SIZE"),
+        pipeline = cls(crawler, context, FindingStore.from_settings(s), s.getint("STORE_BATCH_SIZE"),
                        s.getfloat("STORE_FLUSH_SECONDS"))
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
