@@ -166,6 +166,9 @@ def _retrying(method: Callable[..., _T]) -> Callable[..., _T]:
     return wrapper
 
 
+_SHARED: dict[tuple[str, str], FindingStore] = {}
+
+
 class FindingStore:
     """The store over SQLite or PostgreSQL. One connection per process; safe to share between threads."""
 
@@ -182,6 +185,8 @@ class FindingStore:
         self._outage_rows = 0
         self.buffered_rows = 0
         self._held_runs: set[str] = set()
+        self._users = 0
+        self._closed = False
         if is_database_url(target):
             self.db: Database = connect(target, wait_seconds=wait_seconds, connect_timeout=connect_timeout)
             self.path: Path | str = self.db.target
@@ -206,7 +211,43 @@ class FindingStore:
     def dialect(self) -> str:
         return self.db.dialect
 
+    @classmethod
+    def shared(cls, settings: Any) -> FindingStore:
+        """The process's one store for these settings, shared by the crawl's components.
+
+        The store pipeline and the finaliser must see one buffer: rows spooled while PostgreSQL is
+        unreachable are replayed by the instance that spooled them, before anything is folded.
+        Each :meth:`shared` is matched by one :meth:`close`; the last one closes.
+        """
+        key = (str(settings.get("GOVINSPECT_STORE")), str(settings.get("STORE_SPOOL_DIR")))
+        store = _SHARED.get(key)
+        if store is None or store._closed:
+            store = _SHARED[key] = cls.from_settings(settings)
+        store._users += 1
+        return store
+
+    @property
+    def pending_writes(self) -> int:
+        """Writes buffered while the database was unreachable and not yet in it."""
+        return len(self._spool) if self._spool is not None else 0
+
+    def try_replay(self) -> bool:
+        """Try once to write what is buffered; True when nothing is left buffered."""
+        if not self.pending_writes:
+            return True
+        try:
+            self._replay(wait=0.0)
+            self._record_outages()
+        except DatabaseUnavailable:
+            return False
+        return not self.pending_writes
+
     def close(self) -> None:
+        if self._users > 1:
+            self._users -= 1
+            return
+        self._users = 0
+        self._closed = True
         with self._lock:
             if self._spool is not None and len(self._spool):
                 try:

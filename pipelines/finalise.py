@@ -51,7 +51,7 @@ class Finaliser:
         context = RunContext.of(crawler.settings)
         if context is None:
             raise NotConfigured("no run context (GOVINSPECT_RUN)")
-        ext = cls(crawler, context, FindingStore.from_settings(crawler.settings))
+        ext = cls(crawler, context, FindingStore.shared(crawler.settings))
         crawler.signals.connect(ext.work_done, signal=gi_signals.work_done)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

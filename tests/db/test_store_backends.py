@@ -41,7 +41,7 @@ def test_lifecycle(store_target, tmp_path):
     assert _status(store) == {"a": "fixed", "b": "open"}
     assert _run(store, "r4", ["a", "b"])["reopened"] == 1
     assert _status(store) == {"a": "reopened", "b": "open"}
-    assert store.finalize_site("r4", SITE, True) == {"new": 0, "seen": 0, "reopened": 0, "fixed": 0}  # once only
+    assert store.finalize_site("r4", SITE, True) is None  # once only: a second fold is refused
     record = next(r for r in store.findings() if r["page_url"].endswith("/a"))
     assert isinstance(record["evidence"], dict) and record["referrers"] == ["http://a.gov.cn/a"]
     assert store.counts_by_status("r4") == {"open": 1, "reopened": 1}
