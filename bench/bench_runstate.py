@@ -2,8 +2,8 @@
 
 Per page the spider makes one ``claim_links`` call (pages, targets, pending work) and a page counter;
 the finaliser counts the page's and its checks' markers off (``done_pending``, ``targets_done``:
-batched per store flush in a crawl, per page here, so this is the worst case). This script replays that pattern for ``--pages`` pages of
-``--links`` links each and prints pages/s of bookkeeping alone.
+batched per store flush in a crawl, per page here, so this is the worst case). This script replays
+that pattern for ``--pages`` pages of ``--links`` links each and prints pages/s of bookkeeping alone.
 
     python bench/bench_runstate.py [--redis redis://127.0.0.1:6390/1] [--pages 3000] [--links 60]
 """
