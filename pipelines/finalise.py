@@ -16,6 +16,7 @@ the run's last site.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -58,13 +59,18 @@ class Finaliser:
 
     # ---- counting work off -------------------------------------------------------------------------
     def work_done(self, markers: Iterable[WorkDone]) -> None:
-        touched: set[str] = set()
+        """Count stored work off the run state (batched: one call per site, one for all targets)."""
+        pages: Counter[str] = Counter()
+        targets: list[str] = []
         for marker in markers:
             if marker.target is not None:
-                touched.update(self.state.target_done(marker.target))
+                targets.append(marker.target)
             else:
-                self.state.done_pending(marker.site_id)
-                touched.add(marker.site_id)
+                pages[marker.site_id] += 1
+        touched = set(self.state.targets_done(targets)) if targets else set()
+        for site_id, n in pages.items():
+            self.state.done_pending(site_id, n)
+            touched.add(site_id)
         for site_id in sorted(touched):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
                 self.finalise(site_id, "finished")

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
 from twisted.internet import task
 
 from govinspect import signals as gi_signals
@@ -74,11 +74,17 @@ class StorePipeline:
             self._checks.append(item)
         elif isinstance(item, WorkDone):
             self._markers.append(item)
+            self._flush_if_due()
+            # markers end here: feeds and item_scraped receivers see only findings data
+            raise DropItem("work marker", log_level="DEBUG")
+        self._flush_if_due()
+        return item
+
+    def _flush_if_due(self) -> None:
         if len(self._refs) + len(self._checks) >= self.batch_size or (
             time.monotonic() - self._last_flush > self.flush_seconds
         ):
             self.flush()
-        return item
 
     def flush(self) -> None:
         """Write the batched link data, then announce the work whose results are now all stored."""

@@ -248,7 +248,7 @@ class ClusterSpider(Spider):
     def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
         """Requests for a page's links: in-scope pages crawled, attachments fetched, the rest checked.
 
-        Claims go to the run state in batches (one round trip each for pages, seen pages and targets).
+        Claims go to the run state in one call (:meth:`RunState.claim_links`).
         """
         site = page.site
         attachments = set() if pages_only else {id(link) for link in self.inspectors.wanted_attachments(page)}
@@ -264,22 +264,19 @@ class ClusterSpider(Spider):
                     wanted.append((link, url, target))
             elif not pages_only:
                 rest.append((link, url, target))
-        claims = self.state.claim_pages(site.id, [target for _, _, target in wanted])
-        if claims.count(True):
-            self.state.add_pending(site.id, claims.count(True))  # one round trip for all of them
-        for (link, url, target), taken in zip(wanted, claims, strict=True):
+        # one run-state call: pages claimed (and counted pending), targets claimed once per run (a link
+        # to a page of the site already claimed is judged by that page's own fetch), and pages beyond
+        # the budget claimed as targets: still checked
+        claims, firsts, late = self.state.claim_links(
+            site.id, [target for _, _, target in wanted],
+            [(target, None if target.startswith("A ") else target) for _, _, target in rest],
+            check_refused=not pages_only)
+        for (link, url, _), taken in zip(wanted, claims, strict=True):
             if taken:
                 yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text,
                                          counted=True)
-            elif taken is False and not pages_only:  # beyond the budget: still checked
-                rest.append((link, url, target))
-        if not rest:
-            return
-        # a link to one of the site's pages is judged by that page's own fetch
-        seen = self.state.pages_seen(site.id, [target for _, _, target in rest])
-        rest = [item for item, known in zip(rest, seen, strict=True) if not known or item[2].startswith("A ")]
-        firsts = self.state.claim_targets(site.id, [target for _, _, target in rest])
-        for (link, url, target), first in zip(rest, firsts, strict=True):
+        refused = [item for item, taken in zip(wanted, claims, strict=True) if taken is False] if not pages_only else []
+        for (link, url, target), first in zip(rest + refused, firsts + late, strict=True):
             if not first:
                 continue
             if target.startswith("A "):

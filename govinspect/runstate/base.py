@@ -111,6 +111,39 @@ class RunState(ABC):
         """The target's outcome is stored: release every site waiting for it (returns their ids).
         Idempotent: a second call releases nothing."""
 
+    # ---- one call per crawled page --------------------------------------------------------------------
+    def claim_links(self, site_id: str, pages: Sequence[str], targets: Sequence[tuple[str, str | None]],
+                    check_refused: bool = True) -> tuple[list[bool | None], list[bool], list[bool]]:
+        """What a crawled page's links need, in one call (one round trip in Redis).
+
+        1. ``pages`` are claimed as by :meth:`claim_pages`; each one taken adds a pending unit.
+        2. ``targets`` — ``(key, url)`` — are claimed as by :meth:`claim_targets`, except those whose
+           ``url`` (when not None) is a page of the site already claimed: those are judged by the
+           page's own fetch (result False, no waiting).
+        3. With ``check_refused``, the pages refused by the budget are claimed as targets too (key =
+           their URL): beyond the budget, links are still checked.
+
+        Returns the page results, the target results, and the results for the refused pages in order.
+        """
+        taken = self.claim_pages(site_id, pages)
+        if taken.count(True):
+            self.add_pending(site_id, taken.count(True))
+        urls = [url for _, url in targets if url is not None]
+        seen = iter(self.pages_seen(site_id, urls)) if urls else iter(())
+        keep = [url is None or not next(seen) for _, url in targets]
+        wanted = [key for (key, _), k in zip(targets, keep, strict=True) if k]
+        refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
+        firsts = iter(self.claim_targets(site_id, wanted + refused))
+        target_results = [next(firsts) if k else False for k in keep]
+        return taken, target_results, list(firsts)
+
+    def targets_done(self, keys: Sequence[str]) -> list[str]:
+        """:meth:`target_done` for many targets at once; returns the released sites (each once)."""
+        released: list[str] = []
+        for key in keys:
+            released.extend(self.target_done(key))
+        return ordered_unique(released)
+
     # ---- pending work and counters ----------------------------------------------------------------------
     @abstractmethod
     def add_pending(self, site_id: str, n: int = 1) -> None: ...

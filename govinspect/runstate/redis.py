@@ -74,6 +74,72 @@ redis.call('DEL', KEYS[2])
 return sites
 """
 
+# KEYS: site hash, seen set, claimed, done; ARGV: site id, waiting-key prefix, check_refused (0/1),
+# page count, pages…, then (key, url-or-empty) pairs of targets. Waiting sets are named in the script
+# (prefix .. sha1(key)), like target_done's site hashes.
+_CLAIM_LINKS = """
+local max = tonumber(redis.call('HGET', KEYS[1], 'max_pages') or '0')
+local npages = tonumber(ARGV[4])
+local pages, refused = {}, {}
+local taken = 0
+for i = 1, npages do
+  local url = ARGV[4 + i]
+  if redis.call('SISMEMBER', KEYS[2], url) == 1 then
+    pages[i] = 0
+  else
+    local n = tonumber(redis.call('HGET', KEYS[1], 'scheduled') or '0')
+    if max > 0 and n >= max then
+      redis.call('HSET', KEYS[1], 'budget_exhausted', 1)
+      pages[i] = -1
+      if ARGV[3] == '1' then refused[#refused + 1] = url end
+    else
+      redis.call('SADD', KEYS[2], url)
+      redis.call('HINCRBY', KEYS[1], 'scheduled', 1)
+      pages[i] = 1
+      taken = taken + 1
+    end
+  end
+end
+local waiting = 0
+local function claim(key)
+  if redis.call('SISMEMBER', KEYS[4], key) == 1 then return 0 end
+  if redis.call('SADD', ARGV[2] .. redis.sha1hex(key), ARGV[1]) == 1 then waiting = waiting + 1 end
+  return redis.call('SADD', KEYS[3], key)
+end
+local targets = {}
+local j = 4 + npages + 1
+local t = 1
+while j < #ARGV do
+  local key, url = ARGV[j], ARGV[j + 1]
+  if url ~= '' and redis.call('SISMEMBER', KEYS[2], url) == 1 then targets[t] = 0 else targets[t] = claim(key) end
+  t = t + 1
+  j = j + 2
+end
+local late = {}
+for i, url in ipairs(refused) do late[i] = claim(url) end
+if taken + waiting > 0 then redis.call('HINCRBY', KEYS[1], 'pending', taken + waiting) end
+return {pages, targets, late}
+"""
+
+# KEYS: done set; ARGV: waiting-key prefix, site-hash prefix, targets…
+_TARGETS_DONE = """
+local released = {}
+for i = 3, #ARGV do
+  local key = ARGV[i]
+  if redis.call('SADD', KEYS[1], key) == 1 then
+    local waiting = ARGV[1] .. redis.sha1hex(key)
+    for _, s in ipairs(redis.call('SMEMBERS', waiting)) do
+      redis.call('HINCRBY', ARGV[2] .. s, 'pending', -1)
+      released[s] = true
+    end
+    redis.call('DEL', waiting)
+  end
+end
+local out = {}
+for s, _ in pairs(released) do out[#out + 1] = s end
+return out
+"""
+
 _TRAP = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
 if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
@@ -109,6 +175,8 @@ class RedisRunState(RunState):
         self._claim_targets = client.register_script(_CLAIM_TARGETS)
         self._target_done = client.register_script(_TARGET_DONE)
         self._trap = client.register_script(_TRAP)
+        self._claim_links = client.register_script(_CLAIM_LINKS)
+        self._targets_done = client.register_script(_TARGETS_DONE)
         self._homepage = client.register_script(_HOMEPAGE)
 
     @classmethod
@@ -147,8 +215,26 @@ class RedisRunState(RunState):
                                     args=[site_id, *keys])
         return [c == 1 for c in codes]
 
+    def claim_links(self, site_id: str, pages: Sequence[str], targets: Sequence[tuple[str, str | None]],
+                    check_refused: bool = True) -> tuple[list[bool | None], list[bool], list[bool]]:
+        if not pages and not targets:
+            return [], [], []
+        args: list[str | int] = [site_id, f"{self.p}:t:w:", "1" if check_refused else "0", len(pages), *pages]
+        for key, url in targets:
+            args += [key, url or ""]
+        keys = [self._s(site_id), f"{self._s(site_id)}:seen", f"{self.p}:t:claimed", f"{self.p}:t:done"]
+        page_codes, target_codes, late = self._claim_links(keys=keys, args=args)
+        return ([None if c == 0 else c == 1 for c in page_codes], [c == 1 for c in target_codes],
+                [c == 1 for c in late])
+
     def target_done(self, key: str) -> list[str]:
         sites = self._target_done(keys=[f"{self.p}:t:done", f"{self.p}:t:w:{_h(key)}"], args=[key, f"{self.p}:s:"])
+        return sorted(s.decode() for s in sites)
+
+    def targets_done(self, keys: Sequence[str]) -> list[str]:
+        if not keys:
+            return []
+        sites = self._targets_done(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
         return sorted(s.decode() for s in sites)
 
     def add_pending(self, site_id: str, n: int = 1) -> None:

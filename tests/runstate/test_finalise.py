@@ -134,3 +134,35 @@ def test_inspector_concludes_in_another_process(make_state, tmp_path):
     state.put("identity.emblem.homepage", CITY.id, None)
     list(seer.inspect_page(make_page('<img src="/gh.png" alt="国徽" width="80" height="80">', url=CITY.url)))
     assert list(judge.site_finished(CITY, None)) == []
+
+
+def test_exception_while_processing_a_page_makes_the_site_incomplete(caplog):
+    """The spider's callbacks run under ``_tracked``: a crash costs the page and the site's completion,
+    never the marker (the site's work still ends, so it is still folded)."""
+    from scrapy import Request
+
+    from crawler.spiders.cluster import ClusterSpider
+    from govinspect.runstate import MemoryRunState
+
+    state = MemoryRunState("r1")
+    state.begin({A.id: 10})
+    state.homepage_fetched(A.id, ok=True)
+    spider = SimpleNamespace(state=state)
+    request = Request("http://a.gov.cn/p.html", meta={"site_id": A.id})
+
+    def crashing():
+        yield Observation(rule="ad.commercial", site_id=A.id, page_url=request.url, message="商业广告")
+        raise ValueError("boom")
+
+    with caplog.at_level(logging.ERROR):
+        out = list(ClusterSpider._tracked(spider, request, crashing()))
+    assert [type(o).__name__ for o in out] == ["Observation", "WorkDone"]
+    assert out[-1] == WorkDone(A.id, None)
+    assert "processing http://a.gov.cn/p.html failed" in caplog.text
+    assert state.progress(A.id).completion("finished") == (False, "1 page(s) could not be processed")
+    # decoy: a page processed without error leaves the site complete
+    ok = MemoryRunState("r2")
+    ok.begin({A.id: 10})
+    ok.homepage_fetched(A.id, ok=True)
+    assert list(ClusterSpider._tracked(SimpleNamespace(state=ok), request, iter([]))) == [WorkDone(A.id, None)]
+    assert ok.progress(A.id).completion("finished") == (True, "completed")

@@ -181,3 +181,29 @@ def test_separate_processes_claim_each_page_once(make_state):
         p.join(timeout=60)
     flat = [u for c in claimed for u in c]
     assert len(flat) == 250 and len(set(flat)) == 250
+
+
+def test_claim_links_is_one_page_worth_of_claims(state: RunState):
+    """Pages claimed and counted pending; known pages not checked; refused pages checked instead."""
+    state.claim_pages("a", ["seen"])
+    pages, targets, late = state.claim_links(
+        "a", ["p1", "seen", "p2", "p3"], [("X", "X"), ("seen", "seen"), ("A att", None), ("X", "X")])
+    assert pages == [True, None, True, False]  # budget 3: "seen" used one
+    assert targets == [True, False, True, False]
+    assert late == [True]  # p3, beyond the budget, is checked
+    p = state.progress("a")
+    assert p.budget_exhausted and p.pending == 2 + 3  # two pages taken, three targets waited for
+    assert state.claim_links("a", ["p4"], [], check_refused=False) == ([False], [], [])
+    assert state.claim_links("b", [], [("X", "X"), ("Y", None)]) == ([], [False, True], [])
+    assert state.progress("b").pending == 2  # b waits for X (a checks it) and Y
+    assert state.target_done("X") == ["a", "b"]
+    assert state.claim_links("b", [], []) == ([], [], [])
+
+
+def test_targets_done_in_one_call(state: RunState):
+    state.claim_targets("a", ["X", "Y"])
+    state.claim_targets("b", ["Y", "Z"])
+    assert sorted(state.targets_done(["X", "Y", "Y", "nobody-waits"])) == ["a", "b"]
+    assert state.progress("a").pending == 0 and state.progress("b").pending == 1
+    assert state.targets_done(["X"]) == [] and state.targets_done([]) == []
+    assert state.claim_targets("a", ["Y"]) == [False] and state.progress("a").pending == 0
