@@ -24,33 +24,42 @@ from scrapy.settings import Settings
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.runs import (
     LockHeld,
+    create_run,
     describe_runs,
     pick_run,
+    queue_seeds,
     registry_from_json,
+    release_lock,
     run_meta,
-    seed_run,
     set_status,
 )
+from crawler.traps import strip_session_ids
+from govinspect import locks
 from govinspect.registry import Registry
+from govinspect.urls import normalize_url
+from govinspect.vocabulary import RunContext
 
 EXIT_LOCKED = 3
-STORE_PIPELINE = "pipelines.store.StorePipeline"
-FLEET_STORE_PIPELINE = "pipelines.fleet_store.FleetStorePipeline"
 
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
-def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
-    """The worker's settings: scrapy-redis scheduling, fleet politeness, the fleet store pipeline."""
+def shared_state(settings: Settings) -> Settings:
+    """The fleet keeps its run state in Redis (govinspect/runstate): any worker may do any request."""
     s = settings.copy()
+    s.set("RUN_STATE_BACKEND", "redis", priority="cmdline")
+    return s
+
+
+def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
+    """The worker's settings: scrapy-redis scheduling, fleet politeness, acknowledgements."""
+    s = shared_state(settings)
     concurrency = s.get("FLEET_HOST_CONCURRENCY") or s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
     delay = s.get("FLEET_HOST_DELAY")
     delay = s.getfloat("DOWNLOAD_DELAY") if delay in (None, "") else float(delay)
-    pipelines = {(FLEET_STORE_PIPELINE if k == STORE_PIPELINE else k): v
-                 for k, v in s.getdict("ITEM_PIPELINES").items()}
-    pipelines["crawler.fleet.ack.AckPipeline"] = 1  # first: acknowledgements are not items
+    pipelines = {**s.getdict("ITEM_PIPELINES"), "crawler.fleet.ack.AckPipeline": 1}  # first: not items
     extensions = {**s.getdict("EXTENSIONS"), "crawler.fleet.extension.FleetWorker": 400}
     middlewares = {**s.getdict("DOWNLOADER_MIDDLEWARES"), "crawler.fleet.politeness.FleetPolitenessMiddleware": 990}
     s.update({
@@ -62,7 +71,7 @@ def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "ITEM_PIPELINES": pipelines, "EXTENSIONS": extensions, "DOWNLOADER_MIDDLEWARES": middlewares,
-        # an acknowledged page's rows are written already (a killed worker loses none)
+        # an acknowledged page's rows and work markers are written already (a killed worker loses none)
         "STORE_BATCH_SIZE": 1,
     }, priority="cmdline")
     return s
@@ -85,13 +94,36 @@ def _redis_errors(func):
 @_redis_errors
 def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None, max_pages: int | None,
          out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    from govinspect.runner import new_run_id
+    from govinspect.api import new_run_id, open_state, prepare_run
+    from govinspect.store import FindingStore
 
     server = client_from_settings(settings)
+    s = shared_state(settings)
     run_id = run_id or new_run_id()
     try:
-        n = seed_run(server, registry, run_id, as_of.isoformat(), max_pages, settings.getint("FLEET_LOCK_SECONDS"))
-    except LockHeld as exc:
+        # the crawl lock only while seeding (a local crawl of the same store must not start meanwhile);
+        # the fleet lock for the whole run (refreshed by the workers' heartbeats)
+        with locks.run_lock(s, run_id, kind="crawl") as holder:
+            create_run(server, registry, run_id, as_of.isoformat(), max_pages, settings.getint("FLEET_LOCK_SECONDS"))
+            try:
+                store = FindingStore.from_settings(s)
+                try:
+                    prepare_run(store, s, registry, run_id, as_of, holder)  # the store's run record
+                finally:
+                    store.close()
+                state = open_state(s, run_id)
+                try:
+                    state.begin({site.id: max_pages or s.getint("MAX_PAGES_PER_SITE") for site in registry})
+                    for site in registry:  # the homepages are claimed and counted here, once, not by workers
+                        state.claim_page(site.id, normalize_url(strip_session_ids(site.url)))
+                        state.add_pending(site.id)
+                finally:
+                    state.close()
+                n = queue_seeds(server, registry, run_id)
+            except BaseException:
+                release_lock(server, run_id)
+                raise
+    except (LockHeld, locks.LockHeld) as exc:
         print(f"govinspect: not started: {exc}", file=err)
         return EXIT_LOCKED
     print(f"seeded {n} sites", file=err)
@@ -128,6 +160,7 @@ def worker(settings: Settings, run_id: str | None, forever: bool, argv: list[str
 
 def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO = sys.stderr) -> int:
     from crawler.fleet.spider import FleetClusterSpider
+    from govinspect.api import crawl_settings
 
     server = client_from_settings(settings)
     if meta.get("status") == "finished":
@@ -136,14 +169,20 @@ def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO 
     if meta.get("status") == "interrupted":
         set_status(server, run_id, "running")
         print(f"resuming run {run_id}", file=err)
-    registry = registry_from_json(meta["registry"])
     worker_id = new_worker_id()
     s = fleet_settings(settings, run_id, worker_id)
-    process = CrawlerProcess(s)
-    crawler = process.create_crawler(FleetClusterSpider)
-    process.crawl(crawler, registry=registry, run_id=run_id, as_of=date.fromisoformat(meta["as_of"]),
-                  max_pages=int(meta.get("max_pages") or 0) or None)
-    process.start()
+    context = join_run(s, run_id, meta)
+    try:
+        process = CrawlerProcess(crawl_settings(s, context))
+        crawler = process.create_crawler(FleetClusterSpider)
+        process.crawl(crawler)
+        process.start()
+        # every site folded (by whichever worker saw it done): the run is finished
+        if set(context.state.site_ids()) <= set(context.state.finalised_sites()):
+            set_status(server, run_id, "finished")
+            release_lock(server, run_id)
+    finally:
+        context.state.close()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     reason = stats.get("finish_reason")
     print(f"worker {worker_id}: run {run_id}, {stats.get('govinspect/pages', 0)} pages, "
@@ -151,10 +190,30 @@ def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO 
     return 0 if reason == "finished" else 1
 
 
+def join_run(settings: Settings, run_id: str, meta: dict[str, str]) -> RunContext:
+    """A worker's context of a seeded run: its facts from the fleet's run record, its run state."""
+    from govinspect.api import open_state
+
+    max_pages = int(meta.get("max_pages") or 0) or settings.getint("MAX_PAGES_PER_SITE")
+    return RunContext(run_id=run_id, as_of=date.fromisoformat(meta["as_of"]), registry=registry_from_json(
+        meta["registry"]), state=open_state(settings, run_id), max_pages=max_pages, owner=False)
+
+
 @_redis_errors
 def runs(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
+    from govinspect.api import open_state
+
     server = client_from_settings(settings)
-    listing = describe_runs(server, settings.getfloat("FLEET_WORKER_TIMEOUT"))
+    s = shared_state(settings)
+
+    def progress_of(run_id: str):
+        state = open_state(s, run_id)
+        try:
+            return state.progress_all()
+        finally:
+            state.close()
+
+    listing = describe_runs(server, settings.getfloat("FLEET_WORKER_TIMEOUT"), progress_of)
     if as_json:
         print(json.dumps(listing, ensure_ascii=False, indent=1), file=out)
         return 0
@@ -169,5 +228,7 @@ def runs(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
                   f"last seen {w['last_seen_s']} s ago", file=out)
         for site in sites:
             home = "homepage ok" if site["homepage_ok"] else "homepage not fetched"
-            print(f"    {site['site_id']:<20} {site['pages']:>6} pages {site['errors']:>4} errors  {home}", file=out)
+            folded = "folded" if site["finalised"] else f"{site['pending']} pending"
+            print(f"    {site['site_id']:<20} {site['pages']:>6} pages {site['errors']:>4} errors  {home}, {folded}",
+                  file=out)
     return 0

@@ -5,7 +5,8 @@ the callback's generator ends, its last requests may not be queued yet. Acknowle
 let another worker see "nothing queued, nothing in flight" too early (and a kill at that moment
 would lose those links). So the spider yields a :class:`FleetAck` as its *last* output: by the time
 this pipeline receives it, every earlier output has been taken off that queue, and requests are
-queued (and the store pipeline's rows written) synchronously when taken off it.
+queued (and the store pipeline's rows and work markers written, with ``STORE_BATCH_SIZE`` 1)
+synchronously when taken off it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from crawler.fleet import signals as fleet_signals
 @dataclass
 class FleetAck:
     meta: dict
-    progress: Any = None  # the site's crawler.progress.SiteProgress
 
 
 class AckPipeline:
@@ -35,5 +35,5 @@ class AckPipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, FleetAck):
             return item
-        self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=item.meta, progress=item.progress)
+        self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=item.meta)
         raise DropItem("fleet acknowledgement (not an item)", log_level="DEBUG")

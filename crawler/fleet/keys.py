@@ -48,13 +48,6 @@ class RunKeys:
     def done_by(self) -> str:  # hash worker -> requests acknowledged
         return f"{self.base}:done-by"
 
-    def progress(self, site_id: str) -> str:  # hash: pages, errors, blocked, homepage_done/ok, budget
-        return f"{self.base}:site:{site_id}"
-
-    @property
-    def finaliser(self) -> str:  # SET NX by the worker that folds the run
-        return f"{self.base}:finaliser"
-
     @property
     def requeued(self) -> str:  # counter of requests put back from dead workers
         return f"{self.base}:requeued"

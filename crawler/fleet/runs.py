@@ -1,7 +1,7 @@
 """Fleet run records in Redis: creating a run (the seed), the seed lock, and what ``govinspect runs`` shows.
 
 A run's status is ``running`` while its lock is held or a worker heartbeats for it, ``finished`` once
-its finaliser folded it, and ``interrupted`` when every worker stopped with work left: such a run is
+every site was folded (by the run state's finaliser, in whichever worker), and ``interrupted`` when every worker stopped with work left: such a run is
 resumable (``govinspect worker --run-id ID``) and, until it finishes, marks nothing fixed.
 """
 
@@ -18,7 +18,6 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.fleet.keys import LOCK, RUNS, RunKeys
-from crawler.fleet.ledger import read_totals
 from crawler.fleet.scheduler import SEED_META
 from crawler.traps import strip_session_ids
 from govinspect.registry import Registry, Site
@@ -92,6 +91,12 @@ def registry_from_json(raw: str | bytes) -> Registry:
 
 def seed_run(server, registry: Registry, run_id: str, as_of: str, max_pages: int | None, lock_ttl: int) -> int:
     """Create the run, take the lock, queue one seed per site; returns the number of sites queued."""
+    create_run(server, registry, run_id, as_of, max_pages, lock_ttl)
+    return queue_seeds(server, registry, run_id)
+
+
+def create_run(server, registry: Registry, run_id: str, as_of: str, max_pages: int | None, lock_ttl: int) -> None:
+    """Take the fleet lock (:class:`LockHeld` when another run holds it) and record the run."""
     if not RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r}: letters, digits and _ . : - only")
     keys = RunKeys(run_id)
@@ -105,6 +110,12 @@ def seed_run(server, registry: Registry, run_id: str, as_of: str, max_pages: int
         "as_of": as_of, "max_pages": max_pages or 0, "status": "running", "created": now,
         "host": socket.gethostname(), "sites": len(registry),
     })
+
+
+def queue_seeds(server, registry: Registry, run_id: str) -> int:
+    """One seed request per site, with the homepage's fingerprint recorded; the run becomes listed."""
+    keys = RunKeys(run_id)
+    now = float(run_meta(server, run_id)["created"])
     dupefilter = RFPDupeFilter(server, key=keys.dupefilter)
     pipe = server.pipeline(transaction=True)
     for site in registry:
@@ -180,7 +191,8 @@ def pick_run(server, timeout: float) -> str | None:
     return None
 
 
-def describe_runs(server, timeout: float) -> list[dict[str, Any]]:
+def describe_runs(server, timeout: float, progress_of=None) -> list[dict[str, Any]]:
+    """Every run; ``progress_of(run_id)`` gives its per-site progress (the run state's SiteProgress)."""
     out = []
     now = server_time(server)
     for raw in server.zrange(RUNS, 0, -1):
@@ -190,11 +202,14 @@ def describe_runs(server, timeout: float) -> list[dict[str, Any]]:
             continue
         keys = RunKeys(run_id)
         registry = registry_from_json(meta["registry"])
+        progress = (progress_of(run_id) if progress_of else None) or {}
         sites = []
         for site in registry:
-            t = read_totals(server, keys, site.id)
-            sites.append({"site_id": site.id, "pages": t.pages, "errors": t.errors, "blocked": t.blocked,
-                          "homepage_ok": t.homepage_ok, "budget_exhausted": t.budget_exhausted})
+            t = progress.get(site.id)
+            sites.append({"site_id": site.id, "pages": t.pages if t else 0, "errors": t.errors if t else 0,
+                          "blocked": t.blocked if t else 0, "pending": t.pending if t else None,
+                          "homepage_ok": bool(t and t.homepage_ok), "finalised": bool(t and t.finalised),
+                          "budget_exhausted": bool(t and t.budget_exhausted)})
         seen = {k.decode(): float(v) for k, v in server.hgetall(keys.seen).items()}
         done_by = {k.decode(): int(v) for k, v in server.hgetall(keys.done_by).items()}
         workers = []
@@ -207,6 +222,5 @@ def describe_runs(server, timeout: float) -> list[dict[str, Any]]:
             "created": float(meta.get("created", 0)), "as_of": meta.get("as_of"), "host": meta.get("host"),
             "queued": int(server.zcard(keys.queue)), "requeued": int(server.get(keys.requeued) or 0),
             "requests_done": sum(done_by.values()), "sites": sites, "workers": workers,
-            "finished_by": (server.get(keys.finaliser) or b"").decode() or None,
         })
     return out

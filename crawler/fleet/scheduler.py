@@ -24,7 +24,7 @@ from scrapy_redis.scheduler import Scheduler
 from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
-from crawler.fleet.ledger import Ledger, snapshot
+from crawler.fleet.ledger import Ledger
 from crawler.fleet.queue import ACK_META
 
 SEED_META = "fleet_seed"
@@ -46,6 +46,7 @@ class AckScheduler(Scheduler):
         scheduler = cls(server=server, persist=True, flush_on_start=False, queue_key=keys.queue,
                         queue_cls=QUEUE_CLASS, dupefilter=dupefilter, idle_before_close=0)
         scheduler.stats = crawler.stats
+        scheduler.crawler = crawler
         scheduler.inflight_key = keys.inflight(s["FLEET_WORKER_ID"])
         scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
@@ -56,12 +57,13 @@ class AckScheduler(Scheduler):
         crawler.signals.connect(scheduler.request_done, signal=fleet_signals.request_done)
         return scheduler
 
-    def request_done(self, meta: dict, progress=None) -> None:
-        if meta.get(ACK_META):
-            self.held = max(0, self.held - 1)
+    def request_done(self, meta: dict) -> None:
+        if not meta.get(ACK_META):
+            return
+        self.held = max(0, self.held - 1)
         # One thread, in order, off the reactor: the request's links were queued (synchronously)
         # before this point, so the acknowledgement can only follow them.
-        self._acks.submit(self.ledger.ack, dict(meta), snapshot(progress) if progress is not None else None)
+        self._acks.submit(self.ledger.ack, {ACK_META: meta.pop(ACK_META)})
 
     def has_pending_requests(self) -> bool:
         """Asked by the engine at every turn: counted in Redis at most twice a second (a stale answer
@@ -74,12 +76,12 @@ class AckScheduler(Scheduler):
 
     def open(self, spider):
         # scrapy-redis's open() logs through the deprecated ``Spider.log``: build the queue here.
-        self.spider = spider
+        # the queue needs the spider to (de)serialize callbacks by name; nothing is read off it here
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
                                                  serializer=self.serializer)
         self.queue.bind(self.inflight_key)
         if len(self.queue):
-            logger.info("run %s: %d requests queued", spider.run_id, len(self.queue))
+            logger.info("%d requests queued for this run", len(self.queue))
 
     def close(self, reason):
         """Never flush: the queue and fingerprints belong to the run, not to this worker. Wait for
@@ -94,7 +96,7 @@ class AckScheduler(Scheduler):
         if token:
             self.held = max(0, self.held - 1)
         if not self.queue.push(request, self.df.key, fingerprint):
-            self.df.log(request, self.spider)
+            logger.debug("filtered duplicate request %s", request)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
@@ -113,5 +115,8 @@ class AckScheduler(Scheduler):
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         if request.meta.get(SEED_META):
-            request = self.spider.fleet_seed_request(request)
+            # the spider builds the homepage request (its render policy and bookkeeping apply)
+            built = [r for _, r in self.crawler.signals.send_catch_log(fleet_signals.seed_popped, seed=request)
+                     if isinstance(r, Request)]
+            request = built[0] if built else request
         return request

@@ -23,21 +23,27 @@ from crawler.fleet.queue import ACK_META
 from crawler.fleet.scheduler import SEED_META
 from crawler.spiders.cluster import ClusterSpider
 from crawler.traps import strip_session_ids
-from govinspect.urls import normalize_url
 
 
 class FleetClusterSpider(ClusterSpider):
     name = "cluster"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs) -> FleetClusterSpider:
+        spider: FleetClusterSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.fleet_seed_request, signal=fleet_signals.seed_popped)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         return
         yield  # an async generator that yields nothing
 
     def fleet_seed_request(self, seed: Request) -> Request:
+        """The homepage request of a seed; ``seed`` claimed the page and counted it pending in the
+        run state, so a seed requeued after a kill does not count it twice."""
         site = self.registry.get(seed.meta[SEED_META])
         url = strip_session_ids(site.url)
-        self.progress[site.id].take_page(normalize_url(url))
-        request = self._page_request(site, url, depth=0, homepage=True, priority=seed.priority)
+        request = self._page_request(site, url, depth=0, homepage=True, priority=seed.priority, counted=True)
         request.meta[ACK_META] = seed.meta.get(ACK_META)
         return request
 
@@ -48,11 +54,10 @@ class FleetClusterSpider(ClusterSpider):
             self._ack(meta)
             raise
         # the last output: acknowledged once everything before it was handled (crawler/fleet/ack.py)
-        yield FleetAck(meta, self.progress.get(meta.get("site_id")))
+        yield FleetAck(meta)
 
     def _ack(self, meta: dict) -> None:
-        self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta,
-                                            progress=self.progress.get(meta.get("site_id")))
+        self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta)
 
     def parse_page(self, response):
         return self._acked(response.meta, super().parse_page(response))
