@@ -124,7 +124,7 @@ def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None
                 release_lock(server, run_id)
                 raise
     except (LockHeld, locks.LockHeld) as exc:
-        print(f"govinspect: not started: {exc}", file=err)
+        print(f"govinspect: {exc}", file=err)
         return EXIT_LOCKED
     print(f"seeded {n} sites", file=err)
     print(run_id, file=out)

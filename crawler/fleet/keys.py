@@ -49,6 +49,10 @@ class RunKeys:
         return f"{self.base}:done-by"
 
     @property
+    def redo(self) -> str:  # set of sha1 of requeued requests: popped again, they are redone
+        return f"{self.base}:redo"
+
+    @property
     def requeued(self) -> str:  # counter of requests put back from dead workers
         return f"{self.base}:requeued"
 

@@ -33,6 +33,7 @@ local n = 0
 for i = 1, #all, 2 do
   local score = string.match(all[i], '|([^|]+)$')
   redis.call('ZADD', KEYS[1], tonumber(score), all[i + 1])
+  redis.call('SADD', KEYS[6], redis.sha1hex(all[i + 1]))
   n = n + 1
 end
 redis.call('DEL', KEYS[2])
@@ -94,7 +95,8 @@ class Membership:
         return requeued
 
     def requeue(self, worker: str, beat: bytes | str = "") -> int:
-        keys = [self.keys.queue, self.keys.inflight(worker), self.keys.workers, self.keys.seen, self.keys.requeued]
+        keys = [self.keys.queue, self.keys.inflight(worker), self.keys.workers, self.keys.seen, self.keys.requeued,
+                self.keys.redo]
         return int(self._reap(keys=keys, args=[worker, beat]))
 
     def leave(self) -> int:

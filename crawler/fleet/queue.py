@@ -17,6 +17,8 @@ from scrapy_redis.queue import PriorityQueue
 
 # The request meta key carrying the in-flight field of a popped request.
 ACK_META = "fleet_ack"
+# Set on a request popped again after a dead worker's in-flight requests were put back.
+REDO_META = "fleet_redo"
 
 _POP = """
 local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -24,7 +26,8 @@ if #r == 0 then return false end
 redis.call('ZREM', KEYS[1], r[1])
 local field = ARGV[1] .. '|' .. r[2]
 redis.call('HSET', KEYS[2], field, r[1])
-return {r[1], field}
+local redo = redis.call('SREM', KEYS[3], redis.sha1hex(r[1]))
+return {r[1], field, redo}
 """
 
 _PUSH = """
@@ -45,8 +48,9 @@ class AckPriorityQueue(PriorityQueue):
         self._pop = server.register_script(_POP)
         self._push = server.register_script(_PUSH)
 
-    def bind(self, inflight_key: str) -> None:
+    def bind(self, inflight_key: str, redo_key: str = "") -> None:
         self.inflight_key = inflight_key
+        self.redo_key = redo_key
 
     def push(self, request: Request, dupefilter_key: str | None = None, fingerprint: str | None = None) -> bool:
         """Queue ``request`` unless ``fingerprint`` is in the duplicate filter already (then False);
@@ -59,12 +63,15 @@ class AckPriorityQueue(PriorityQueue):
     def pop(self, timeout: int = 0) -> Request | None:
         if self.inflight_key is None:  # unbound: behave like scrapy-redis
             return super().pop(timeout)
-        found = self._pop(keys=[self.key, self.inflight_key], args=[uuid.uuid4().hex])
+        found = self._pop(keys=[self.key, self.inflight_key, self.redo_key or self.key + ":redo"],
+                          args=[uuid.uuid4().hex])
         if not found:
             return None
-        data, field = found
+        data, field, redo = found
         request = self._decode_request(data)
         request.meta[ACK_META] = field.decode() if isinstance(field, bytes) else field
+        if redo:
+            request.meta[REDO_META] = True
         return request
 
     def ack(self, request: Request) -> bool:

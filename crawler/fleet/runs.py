@@ -1,8 +1,9 @@
 """Fleet run records in Redis: creating a run (the seed), the seed lock, and what ``govinspect runs`` shows.
 
 A run's status is ``running`` while its lock is held or a worker heartbeats for it, ``finished`` once
-every site was folded (by the run state's finaliser, in whichever worker), and ``interrupted`` when every worker stopped with work left: such a run is
-resumable (``govinspect worker --run-id ID``) and, until it finishes, marks nothing fixed.
+every site was folded (by the run state's finaliser, in whichever worker), and ``interrupted`` when
+every worker stopped with work left: such a run is resumable (``govinspect worker --run-id ID``)
+and, until it finishes, marks nothing fixed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import re
 import socket
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request
@@ -31,8 +33,10 @@ class LockHeld(Exception):
 
     def __init__(self, info: dict[str, Any]):
         self.info = info
-        super().__init__(f"run {info.get('run_id')} holds the lock (host {info.get('host')}, "
-                         f"started {info.get('started')})")
+        started = info.get("started")
+        when = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds") if started else "?"
+        super().__init__(f"not started: run {info.get('run_id')} on host {info.get('host')}, started {when} "
+                         f"holds the fleet lock")
 
 
 _REFRESH = """

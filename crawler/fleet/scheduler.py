@@ -48,6 +48,7 @@ class AckScheduler(Scheduler):
         scheduler.stats = crawler.stats
         scheduler.crawler = crawler
         scheduler.inflight_key = keys.inflight(s["FLEET_WORKER_ID"])
+        scheduler.redo_key = keys.redo
         scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
         scheduler.held = 0  # requests this worker popped and has not acknowledged
@@ -79,7 +80,7 @@ class AckScheduler(Scheduler):
         # the queue needs the spider to (de)serialize callbacks by name; nothing is read off it here
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
                                                  serializer=self.serializer)
-        self.queue.bind(self.inflight_key)
+        self.queue.bind(self.inflight_key, self.redo_key)
         if len(self.queue):
             logger.info("%d requests queued for this run", len(self.queue))
 

@@ -16,10 +16,13 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.fleet import signals as fleet_signals
 from crawler.fleet.ack import FleetAck
-from crawler.fleet.queue import ACK_META
+from crawler.fleet.connection import client_from_settings
+from crawler.fleet.keys import RunKeys
+from crawler.fleet.queue import ACK_META, REDO_META
 from crawler.fleet.scheduler import SEED_META
 from crawler.spiders.cluster import ClusterSpider
 from crawler.traps import strip_session_ids
@@ -30,9 +33,16 @@ class FleetClusterSpider(ClusterSpider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs) -> FleetClusterSpider:
-        spider: FleetClusterSpider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.fleet_seed_request, signal=fleet_signals.seed_popped)
-        return spider
+        worker: FleetClusterSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(worker.fleet_seed_request, signal=fleet_signals.seed_popped)
+        worker._redo_pages = set()
+        s = crawler.settings
+        worker._dupefilter = RFPDupeFilter(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]).dupefilter)
+        return worker
+
+    def _in_dupefilter(self, request: Request) -> bool:
+        fingerprint = self._dupefilter.request_fingerprint(request)
+        return bool(self._dupefilter.server.sismember(self._dupefilter.key, fingerprint))
 
     async def start(self) -> AsyncIterator[Request]:
         return
@@ -60,7 +70,28 @@ class FleetClusterSpider(ClusterSpider):
         self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta)
 
     def parse_page(self, response):
+        if response.meta.get(REDO_META):
+            self._redo_pages.add(response.url)
         return self._acked(response.meta, super().parse_page(response))
+
+    def _follow(self, page, pages_only: bool = False):
+        if page.url not in self._redo_pages:
+            return super()._follow(page, pages_only)
+        return self._redo_follow(page, pages_only)
+
+    def _redo_follow(self, page, pages_only: bool):
+        # the parent's claims happen before its first request is yielded: swap the state just for them
+        real = self.state
+        self.state = _RedoClaims(real, self._in_dupefilter)
+        try:
+            output = super()._follow(page, pages_only)
+            first = next(output, None)
+        finally:
+            self.state = real
+        self._redo_pages.discard(page.url)
+        if first is not None:
+            yield first
+            yield from output
 
     def page_failed(self, failure):
         return self._acked(failure.request.meta, super().page_failed(failure))
@@ -73,3 +104,34 @@ class FleetClusterSpider(ClusterSpider):
 
     def parse_attachment(self, response):
         return self._acked(response.meta, super().parse_attachment(response))
+
+
+class _RedoClaims:
+    """The run state as seen while redoing a request a dead worker had taken: links that worker
+    claimed but never queued (its duplicate filter has no fingerprint for them) are claimed again
+    for this page, so they are not lost; links it did queue stay claimed by it."""
+
+    def __init__(self, state: Any, seen: Any):
+        self._state = state
+        self._seen = seen  # fingerprints already in the run's duplicate filter: Request -> bool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+    def claim_links(self, site_id: str, pages: list[str], targets: list[tuple[str, str | None]],
+                    check_refused: bool = True):
+        taken, firsts, late = self._state.claim_links(site_id, pages, targets, check_refused)
+        taken = [True if t is None and not self._seen(Request(url)) else t for url, t in zip(pages, taken, strict=True)]
+        urls = [url for _, url in targets if url is not None]
+        page_seen = dict(zip(urls, self._state.pages_seen(site_id, urls), strict=True)) if urls else {}
+
+        def unqueued(key: str) -> bool:
+            if key.startswith("A "):
+                return not self._seen(Request(key[2:]))
+            return not self._seen(Request(key, method="HEAD"))
+
+        firsts = [f or (not (url and page_seen.get(url)) and unqueued(key))
+                  for (key, url), f in zip(targets, firsts, strict=True)]
+        refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
+        late = [f or unqueued(url) for url, f in zip(refused, late, strict=True)]
+        return taken, firsts, late
