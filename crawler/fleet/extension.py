@@ -18,7 +18,10 @@ from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
 from crawler.fleet.membership import Membership
 from crawler.fleet.runs import refresh_lock
+from govinspect import signals as gi_signals
+from govinspect.findings import WorkDone
 from govinspect.locks import Holder
+from govinspect.vocabulary import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +75,27 @@ class FleetWorker:
             self.done = True
             logger.info("run %s: nothing queued or in flight anywhere; this worker stops",
                         self.membership.keys.run_id)
+            self._settle_leaked_work()
             return
         raise DontCloseSpider
+
+    def _settle_leaked_work(self) -> None:
+        """The fleet is done, yet a site still counts work pending: units counted by a worker killed
+        between counting and queueing them. Nothing can do them any more: the site is folded with
+        what was done, as incomplete (so it marks nothing fixed)."""
+        context = RunContext.of(self.crawler.settings)
+        if context is None or context.state is None:
+            return
+        state = context.state
+        for site_id, progress in state.progress_all().items():
+            if progress.finalised or progress.pending <= 0 or not progress.homepage_done:
+                continue
+            logger.warning("site %s: %d units of work were lost with a dead worker; folding it as incomplete",
+                           site_id, progress.pending)
+            state.incr(site_id, "failures")
+            if progress.pending > 1:
+                state.done_pending(site_id, progress.pending - 1)
+            self.crawler.signals.send_catch_log(gi_signals.work_done, markers=[WorkDone(site_id, None)])
 
     def spider_closed(self, spider, reason: str) -> None:
         if self._loop is not None and self._loop.running:

@@ -55,6 +55,8 @@ class FleetClusterSpider(ClusterSpider):
         url = strip_session_ids(site.url)
         request = self._page_request(site, url, depth=0, homepage=True, priority=seed.priority, counted=True)
         request.meta[ACK_META] = seed.meta.get(ACK_META)
+        if seed.meta.get(REDO_META):
+            request.meta[REDO_META] = True
         return request
 
     def _acked(self, meta: dict, output: Iterable[Any] | None) -> Iterator[Any]:

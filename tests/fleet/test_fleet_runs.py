@@ -76,14 +76,14 @@ def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
         assert seed(baseline.cluster, store, env, "kill").returncode == 0
         workers = [start_worker(store, env, tmp_path / f"w{i}.log") for i in range(3)]
         victim = workers[0]
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         inflight = 0
         while time.monotonic() < deadline:
             mine = [w.decode() for w in redis_db.hkeys("govinspect:fleet:run:kill:workers")
                     if f":{victim.pid}:" in w.decode()]
             if mine:
                 inflight = redis_db.hlen(f"govinspect:fleet:run:kill:inflight:{mine[0]}")
-                if inflight and int(redis_db.hget("govinspect:fleet:run:kill:done-by", mine[0]) or 0) >= 5:
+                if inflight and int(redis_db.hget("govinspect:fleet:run:kill:done-by", mine[0]) or 0) >= 2:
                     break
             time.sleep(0.02)
         assert inflight, "the victim never held work"
@@ -110,7 +110,7 @@ def test_a_run_whose_workers_all_died_is_interrupted_then_resumed(baseline, serv
     try:
         assert seed(baseline.cluster, store, env, "dead").returncode == 0
         worker = start_worker(store, env, tmp_path / "w0.log")
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline and sum(int(v) for v in redis_db.hvals("govinspect:fleet:run:dead:done-by")) < 10:
             time.sleep(0.05)
         os.kill(worker.pid, signal.SIGKILL)
