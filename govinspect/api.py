@@ -76,6 +76,11 @@ def prepare_run(store: Any, settings: Settings, registry: Registry, run_id: str,
         {s.id: s for s in registry}, alive=lambda run: run["run_id"] == run_id or run_alive(settings, run))
     for old in recovered:
         logger.warning("run %s was interrupted; its findings were kept, none marked fixed", old)
+        state = open_run_state(settings, old)  # its run state (Redis keys) is of no further use
+        try:
+            state.purge()
+        finally:
+            state.close()
     if existing is None:
         args: dict[str, Any] = {"sites": len(list(registry)),
                                 "host": holder.host if holder else socket.gethostname(),

@@ -59,3 +59,27 @@ def test_reused_id_refused_unless_resumed(settings):
     store = FindingStore(settings.get("GOVINSPECT_STORE"))
     assert [r["run_id"] for r in store.runs()] == ["r1"]
     store.close()
+
+
+def test_interrupted_run_is_folded_and_its_run_state_dropped(settings):
+    """A run whose process died: folded as interrupted by the next start, its run state purged."""
+    import socket
+    import subprocess
+    import sys
+
+    from govinspect.runstate import open_run_state
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = FindingStore(settings.get("GOVINSPECT_STORE"))
+    store.start_run("dead", "2026-11-19", {"host": socket.gethostname(), "pid": dead.pid}, SITES)
+    store.close()
+    old = open_run_state(settings, "dead")
+    old.begin({"3416000001": 5})
+    old.claim_page("3416000001", "http://www.example-city.gov.cn/")
+    open_run(SITES, settings, date(2026, 11, 20), "next")
+    store = FindingStore(settings.get("GOVINSPECT_STORE"))
+    assert {r["run_id"]: r["status"] for r in store.runs()} == {"dead": "interrupted", "next": "running"}
+    store.close()
+    if settings.get("RUN_STATE_BACKEND") == "redis":
+        assert list(old.r.scan_iter(match=f"{old.p}:*")) == []
