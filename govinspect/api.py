@@ -100,7 +100,7 @@ def open_run(registry: Registry, settings: Settings, as_of: date, run_id: str, m
     state with the sites' budgets and the run's facts. ``seed`` does this, then queues the homepages."""
     from govinspect.store import FindingStore
 
-    store = FindingStore(Path(settings.get("GOVINSPECT_STORE")))
+    store = FindingStore.from_settings(settings)
     try:
         prepare_run(store, settings, registry, run_id, as_of, holder, resume)
     finally:

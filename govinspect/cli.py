@@ -29,7 +29,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings-file", help="TOML/YAML/JSON file of Scrapy settings")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override one setting (repeatable)")
-    p.add_argument("--store", help="SQLite store path (overrides GOVINSPECT_STORE)")
+    p.add_argument("--store", help="SQLite store path or postgresql:// URL (overrides GOVINSPECT_STORE)")
 
 
 def _crawl_args(p: argparse.ArgumentParser) -> None:
@@ -108,7 +108,7 @@ def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra:
     settings = _settings(args, extra)
     result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages, sites,
                        lock_kind=lock_kind)
-    store = FindingStore(result.store_path)
+    store = FindingStore.from_settings(settings)
     print_summary(store, result.run_id, sys.stdout)
     store.close()
     return 0 if result.completed else 1
@@ -120,7 +120,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     site = adhoc_site(args.url, args.name)
     # on-demand: no crawl lock (it may run next to a scheduled crawl), only the run's own lock
     code = cmd_crawl(args, Registry([site]), lock_kind=None)
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(_settings(args))
     for record in store.findings(site_id=site.id):
         if record["status"] != "fixed":
             print(json.dumps(record, ensure_ascii=False))
@@ -132,7 +132,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from govinspect.export import export
     from govinspect.store import FindingStore
 
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(_settings(args))
     records = store.findings(status=args.status, site_id=args.site, organizer=args.organizer, run_id=args.run)
     count = export(records, args.format, Path(args.out))
     store.close()
@@ -144,7 +144,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from govinspect.report import print_summary
     from govinspect.store import FindingStore
 
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(_settings(args))
     runs = store.runs()
     run_id = args.run or (runs[-1]["run_id"] if runs else None)
     if run_id is None:

@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from govinspect.db import is_database_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -99,7 +101,18 @@ def lock_dir(settings: Any) -> Path:
     folder = settings.get("RUN_LOCK_DIR")
     if folder:
         return Path(folder).expanduser()
-    return Path(settings.get("GOVINSPECT_STORE")).expanduser().resolve().parent
+    store = settings.get("GOVINSPECT_STORE")
+    if is_database_url(store):  # a database server: the locks live with this machine's spool
+        return Path(settings.get("STORE_SPOOL_DIR")).expanduser().resolve()
+    return Path(store).expanduser().resolve().parent
+
+
+def _store_tag(settings: Any) -> str:
+    """A file-name-safe tag of the store: its file name, or a digest of a database URL."""
+    store = settings.get("GOVINSPECT_STORE")
+    if is_database_url(store):
+        return "db-" + hashlib.sha1(store.encode()).hexdigest()[:12]
+    return Path(store).name
 
 
 class FileLock:
@@ -158,15 +171,13 @@ def _file_held(path: Path) -> bool | None:
 
 
 def kind_lock_path(settings: Any, kind: str) -> Path:
-    store = Path(settings.get("GOVINSPECT_STORE")).name
-    return lock_dir(settings) / f"{store}.{_safe(kind)}.lock"
+    return lock_dir(settings) / f"{_store_tag(settings)}.{_safe(kind)}.lock"
 
 
 def run_lock_path(settings: Any, run_id: str, member: str | None = None) -> Path:
-    store = Path(settings.get("GOVINSPECT_STORE")).name
     # "+" never occurs in a _safe name: a member's file cannot be mistaken for another run's
     name = _safe(run_id) + (f"+{_safe(member)}" if member else "")
-    return lock_dir(settings) / f".{store}.runs" / f"{name}.lock"
+    return lock_dir(settings) / f".{_store_tag(settings)}.runs" / f"{name}.lock"
 
 
 def _run_key(settings: Any, run_id: str, member: str | None = None) -> str:

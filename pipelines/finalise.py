@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -53,7 +52,7 @@ class Finaliser:
         context = RunContext.of(crawler.settings)
         if context is None:
             raise NotConfigured("no run context (GOVINSPECT_RUN)")
-        ext = cls(crawler, context, FindingStore(Path(crawler.settings.get("GOVINSPECT_STORE"))))
+        ext = cls(crawler, context, FindingStore.shared(crawler.settings))
         crawler.signals.connect(ext.work_done, signal=gi_signals.work_done)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

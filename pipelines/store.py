@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
 from twisted.internet import task
 
 from govinspect import signals as gi_signals
@@ -31,11 +30,12 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler: Crawler, context: RunContext, path: Path, batch_size: int, flush_seconds: float):
+    def __init__(self, crawler: Crawler, context: RunContext, store: FindingStore, batch_size: int,
+                 flush_seconds: float):
         self.crawler = crawler
         self.context = context
         self.run_id = context.run_id
-        self.store = FindingStore(path)
+        self.store = store
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self._refs: list[LinkRef] = []
@@ -50,7 +50,7 @@ class StorePipeline:
         context = RunContext.of(s)
         if context is None:
             raise NotConfigured("no run context (GOVINSPECT_RUN): crawls run through govinspect.api.run_crawl")
-        pipeline = cls(crawler, context, Path(s.get("GOVINSPECT_STORE")), s.getint("STORE_BATCH_SIZE"),
+        pipeline = cls(crawler, context, FindingStore.shared(s), s.getint("STORE_BATCH_SIZE"),
                        s.getfloat("STORE_FLUSH_SECONDS"))
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
@@ -95,7 +95,9 @@ class StorePipeline:
             self.store.add_checks(self.run_id, self._checks)
             self._checks = []
         self._last_flush = time.monotonic()
-        if self._markers:
+        # Work counts as done only once its rows are in the database, not in the outage buffer:
+        # the finaliser may fold the site on another machine as soon as it hears of it.
+        if self._markers and self.store.try_replay():
             markers, self._markers = self._markers, []
             self.crawler.signals.send_catch_log(gi_signals.work_done, markers=markers)
 
@@ -105,6 +107,8 @@ class StorePipeline:
 
     def spider_idle(self, spider: Spider) -> None:
         self.flush()
+        if self._markers:  # results still in the outage buffer: the run is not done with them yet
+            raise DontCloseSpider
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self._timer is not None and self._timer.running:

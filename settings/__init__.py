@@ -222,3 +222,9 @@ RUN_LOCK_TTL = 60.0  # seconds a fleet (Redis) lock lives without a heartbeat
 RUN_LOCK_HEARTBEAT = 10.0  # seconds between heartbeats renewing a fleet lock
 TRAP_MAX_REPEATED_SEGMENTS = 3  # a path repeating one segment this often is a trap (/a/b/a/b/a/…)
 TRAP_YEARS_BACK = 30  # dates in query strings older than this many years (or 2+ years ahead) are traps
+# ---- store database: PostgreSQL for a fleet (govinspect/store.py, govinspect/db/) -------------------
+# GOVINSPECT_STORE (above) is a SQLite file path, or a postgresql://user:password@host:port/dbname URL
+# for workers on several machines sharing one database server.
+STORE_SPOOL_DIR = "govinspect-data/spool"  # local files of writes buffered while PostgreSQL is unreachable
+STORE_DB_WAIT_SECONDS = 300.0  # how long runs, folding and reads wait for an unreachable PostgreSQL
+STORE_DB_CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (libpq's minimum is 2)

@@ -64,7 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    store = FindingStore(store_path)
+    store = FindingStore.from_settings(settings)
     print_summary(store, result.run_id, sys.stdout)
     for fmt in ("jsonl", "csv", "xlsx"):
         path = out / f"findings.{fmt}"
