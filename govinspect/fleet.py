@@ -28,7 +28,6 @@ from crawler.fleet.runs import (
     describe_runs,
     pick_run,
     queue_seeds,
-    registry_from_json,
     release_lock,
     run_meta,
     set_status,
@@ -37,7 +36,6 @@ from crawler.traps import strip_session_ids
 from govinspect import locks
 from govinspect.registry import Registry
 from govinspect.urls import normalize_url
-from govinspect.vocabulary import RunContext
 
 EXIT_LOCKED = 3
 
@@ -94,8 +92,7 @@ def _redis_errors(func):
 @_redis_errors
 def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None, max_pages: int | None,
          out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    from govinspect.api import new_run_id, open_state, prepare_run
-    from govinspect.store import FindingStore
+    from govinspect.api import new_run_id, open_run
 
     server = client_from_settings(settings)
     s = shared_state(settings)
@@ -106,14 +103,9 @@ def seed(settings: Settings, registry: Registry, as_of: date, run_id: str | None
         with locks.run_lock(s, run_id, kind="crawl") as holder:
             create_run(server, registry, run_id, as_of.isoformat(), max_pages, settings.getint("FLEET_LOCK_SECONDS"))
             try:
-                store = FindingStore.from_settings(s)
+                # the store's run record, the run state with the sites' budgets and the run's facts
+                state = open_run(registry, s, as_of, run_id, max_pages, holder, owner=False).state
                 try:
-                    prepare_run(store, s, registry, run_id, as_of, holder)  # the store's run record
-                finally:
-                    store.close()
-                state = open_state(s, run_id)
-                try:
-                    state.begin({site.id: max_pages or s.getint("MAX_PAGES_PER_SITE") for site in registry})
                     for site in registry:  # the homepages are claimed and counted here, once, not by workers
                         state.claim_page(site.id, normalize_url(strip_session_ids(site.url)))
                         state.add_pending(site.id)
@@ -160,7 +152,7 @@ def worker(settings: Settings, run_id: str | None, forever: bool, argv: list[str
 
 def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO = sys.stderr) -> int:
     from crawler.fleet.spider import FleetClusterSpider
-    from govinspect.api import crawl_settings
+    from govinspect.api import crawl_settings, join_run
 
     server = client_from_settings(settings)
     if meta.get("status") == "finished":
@@ -171,12 +163,14 @@ def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO 
         print(f"resuming run {run_id}", file=err)
     worker_id = new_worker_id()
     s = fleet_settings(settings, run_id, worker_id)
-    context = join_run(s, run_id, meta)
+    context = join_run(s, run_id)
     try:
-        process = CrawlerProcess(crawl_settings(s, context))
-        crawler = process.create_crawler(FleetClusterSpider)
-        process.crawl(crawler)
-        process.start()
+        # a member lock of the run: the run is alive while any worker holds one (govinspect.locks)
+        with locks.run_lock(s, run_id, kind=None, member=worker_id):
+            process = CrawlerProcess(crawl_settings(s, context))
+            crawler = process.create_crawler(FleetClusterSpider)
+            process.crawl(crawler)
+            process.start()
         # every site folded (by whichever worker saw it done): the run is finished
         if set(context.state.site_ids()) <= set(context.state.finalised_sites()):
             set_status(server, run_id, "finished")
@@ -190,24 +184,15 @@ def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO 
     return 0 if reason == "finished" else 1
 
 
-def join_run(settings: Settings, run_id: str, meta: dict[str, str]) -> RunContext:
-    """A worker's context of a seeded run: its facts from the fleet's run record, its run state."""
-    from govinspect.api import open_state
-
-    max_pages = int(meta.get("max_pages") or 0) or settings.getint("MAX_PAGES_PER_SITE")
-    return RunContext(run_id=run_id, as_of=date.fromisoformat(meta["as_of"]), registry=registry_from_json(
-        meta["registry"]), state=open_state(settings, run_id), max_pages=max_pages, owner=False)
-
-
 @_redis_errors
 def runs(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
-    from govinspect.api import open_state
+    from govinspect.runstate import open_run_state
 
     server = client_from_settings(settings)
     s = shared_state(settings)
 
     def progress_of(run_id: str):
-        state = open_state(s, run_id)
+        state = open_run_state(s, run_id)
         try:
             return state.progress_all()
         finally:

@@ -20,23 +20,18 @@ from crawler.fleet.membership import Membership
 from crawler.fleet.runs import refresh_lock
 from govinspect import signals as gi_signals
 from govinspect.findings import WorkDone
-from govinspect.locks import Holder
 from govinspect.vocabulary import RunContext
 
 logger = logging.getLogger(__name__)
 
 
 class FleetWorker:
-    def __init__(self, crawler, membership: Membership, heartbeat: float, lock_ttl: int, run_lock_key: str,
-                 run_lock_ttl: float):
+    def __init__(self, crawler, membership: Membership, heartbeat: float, lock_ttl: int):
         self.crawler = crawler
         self.membership = membership
         self.heartbeat_seconds = heartbeat
         self.lock_ttl = lock_ttl
         self._loop: task.LoopingCall | None = None
-        self.run_lock_key = run_lock_key
-        self.run_lock_ttl = max(1, int(run_lock_ttl))
-        self.holder = Holder.me(membership.keys.run_id, "run").dumps()
         self.done = False
 
     @classmethod
@@ -44,8 +39,7 @@ class FleetWorker:
         s = crawler.settings
         membership = Membership(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]), s["FLEET_WORKER_ID"],
                                 s.getfloat("FLEET_WORKER_TIMEOUT"))
-        ext = cls(crawler, membership, s.getfloat("FLEET_HEARTBEAT_SECONDS"), s.getint("FLEET_LOCK_SECONDS"),
-                  f"{s.get('REDIS_KEY_PREFIX')}:lock:run:{membership.keys.run_id}", s.getfloat("RUN_LOCK_TTL"))
+        ext = cls(crawler, membership, s.getfloat("FLEET_HEARTBEAT_SECONDS"), s.getint("FLEET_LOCK_SECONDS"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -60,9 +54,6 @@ class FleetWorker:
         try:
             self.membership.heartbeat()
             refresh_lock(self.membership.server, self.membership.keys.run_id, self.lock_ttl)
-            # the run lock govinspect.locks.run_alive reads: a live fleet run is never folded as
-            # interrupted by a local crawl of the same store
-            self.membership.server.set(self.run_lock_key, self.holder, ex=self.run_lock_ttl)
             n = self.membership.reap()
             if n and self.crawler.stats is not None:
                 self.crawler.stats.inc_value("fleet/requeued_from_dead_workers", n)
