@@ -34,6 +34,8 @@ def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str |
               max_pages: int | None = None) -> RunResult:
     """Crawl and inspect every site of ``registry`` once; blocks until the run ends."""
     run_id = run_id or new_run_id()
+    # SSRF defence: the registry's own hosts may live on internal addresses (govinspect/addresses.py).
+    settings.set("NETWORK_SITE_HOSTS", sorted({h for site in registry for h in site.hosts}), priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ClusterSpider)
     process.crawl(crawler, registry=registry, run_id=run_id, as_of=as_of, max_pages=max_pages)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from crawler import signals as gi_signals
+from govinspect.completeness import incomplete_reason
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.store import FindingStore
 
@@ -96,6 +97,9 @@ class StorePipeline:
             except Exception:
                 logger.exception("concluding site %s failed; folding what was observed", site.id)
             completed, why = progress.completion(reason)
+            broken = incomplete_reason(self.crawler.stats, site.id)
+            if completed and broken:
+                completed, why = False, broken
             self.store.update_site_stats(self.run_id, site.id, progress.pages, progress.errors,
                                          progress.blocked + view.blocked_targets(site.id))
             counts = self.store.finalize_site(self.run_id, site, completed, why)

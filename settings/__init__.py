@@ -69,6 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
     # process_response runs from high to low: see 429s before RetryMiddleware (550), decode last.
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.EncodingMiddleware": 590,
+    # after HttpProxyMiddleware (750): knows whether a proxy resolves the name (SSRF defence, issue 11)
+    "crawler.addresses.AddressGuardMiddleware": 760,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
@@ -203,3 +205,14 @@ FRESHNESS_NEWS_DAYS = 14  # 要闻/动态/新闻 columns
 FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
 FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
 INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
+
+# ---- hostile sites and faults (issue 11): SSRF, page bounds, disk, masking -----------------------------
+# Network addresses the crawler may request (govinspect/addresses.py). Link-local and metadata
+# addresses are never requested; loopback/private/reserved ones only for hosts the registry lists or
+# inside NETWORK_ALLOW (CIDR strings, e.g. ["10.0.0.0/8"] for an intranet deployment; tests: 127.0.0.0/8).
+NETWORK_ALLOW = []
+NETWORK_ALWAYS_BLOCK = ["169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128"]
+# host[:port] of every registered site and extra host: set by the runner from the registry, not by hand.
+NETWORK_SITE_HOSTS = []
+# Resolves like Scrapy's default, refusing names that resolve to forbidden addresses (at connect time).
+TWISTED_DNS_RESOLVER = "crawler.addresses.GuardedResolver"

@@ -18,14 +18,16 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
-from crawler.links import extract_links
+from crawler.addresses import BLOCKED_ADDRESS
+from crawler.links import MALFORMED, MALFORMED_URL, extract_links
 from crawler.outcomes import classify_failure, is_blocked
 from crawler.progress import SiteProgress
 from crawler.rendering import RenderPolicy
 from crawler.traps import TrapGuard, strip_session_ids
-from govinspect.findings import LinkCheck
+from govinspect.completeness import mark_incomplete
+from govinspect.findings import LinkCheck, LinkRef, PageLinks
 from govinspect.registry import Registry, Site
-from govinspect.urls import host_key, normalize_url
+from govinspect.urls import host_key, normalize_url, www_variant
 from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class ClusterSpider(Spider):
         spider.render = RenderPolicy.from_crawler(crawler)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider._page_error, signal=signals.spider_error)
         return spider
 
     # ---- scheduling ------------------------------------------------------------------------------
@@ -137,6 +140,10 @@ class ClusterSpider(Spider):
         code, detail = classify_failure(failure)
         redirects = request.meta.get("redirect_urls") or []
         url = redirects[0] if redirects else request.url
+        if code == BLOCKED_ADDRESS:
+            # Never requested (SSRF defence): not inspected, and not a broken link either.
+            return LinkCheck(target_url=normalize_url(url), ok=True, status=None, error=code,
+                             method=request.method, redirects=len(redirects))
         if code == "too-large":
             # The server answered: the target is not broken, only too big to inspect here.
             logger.warning("not inspected, larger than the download limit: %s", url)
@@ -165,7 +172,15 @@ class ClusterSpider(Spider):
         if meta.get("homepage"):
             progress.homepage_done = True
             progress.homepage_ok = check.ok and not check.blocked
-            self.scope[site.id].add(host_key(response.url))
+            final = host_key(response.url)
+            if any(www_variant(final, h) for h in site.hosts):
+                self.scope[site.id].add(final)  # http://city.gov.cn/ → http://www.city.gov.cn/
+        if not self.in_scope(site, response.url):
+            # Redirected off the registered hosts: judged as a link, never crawled as this site's page.
+            if meta.get("homepage"):
+                mark_incomplete(self.crawler.stats, site.id, f"homepage redirects off the registered hosts to "
+                                f"{host_key(response.url)} (list it in extra_hosts to crawl it)")
+            return
         if check.blocked:
             progress.blocked += 1
             return
@@ -187,6 +202,9 @@ class ClusterSpider(Spider):
             logger.warning("cannot parse %s: %s", response.url, exc)
             progress.errors += 1
             return
+        if any(link.kind == MALFORMED for link in links):
+            yield from self._malformed(site, response.url, [link for link in links if link.kind == MALFORMED])
+            links = [link for link in links if link.kind != MALFORMED]
         page = Page(
             url=response.url, site=site, status=response.status,
             headers=_headers(response),
@@ -203,6 +221,18 @@ class ClusterSpider(Spider):
             self.crawler.stats.inc_value("govinspect/pages")
         yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
+
+    def _malformed(self, site: Site, page_url: str, links: list[Link]) -> Iterator[Any]:
+        """Links whose URL cannot be requested: broken links (``malformed-url``), never requests."""
+        refs = {}
+        for link in links:
+            target = normalize_url(link.url)
+            refs.setdefault(target, LinkRef(site.id, page_url, target, link.tag, link.text))
+        yield PageLinks(site.id, page_url, list(refs.values()))
+        for target in refs:
+            if target not in self._checked:
+                self._checked.add(target)
+                yield LinkCheck(target_url=target, ok=False, status=None, error=MALFORMED_URL, method="GET")
 
     def _follow(self, page: Page) -> Iterator[Request]:
         site = page.site
@@ -229,6 +259,14 @@ class ClusterSpider(Spider):
             if target not in self._checked and target not in progress.seen_pages:
                 self._checked.add(target)
                 yield self._check_request(site, url)
+
+    def _page_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """``spider_error``: a callback raised on one of a site's pages; the rest of that page (links,
+        findings) is lost, so this run cannot mark that site's findings fixed."""
+        if spider is self:
+            site_id = response.meta.get("site_id") if response is not None else None
+            mark_incomplete(self.crawler.stats, site_id,
+                            f"error processing {response.url}: {failure.getErrorMessage()[:200]}")
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         request = failure.request
