@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from govinspect.cells import neutralise, xlsx_cell
 from govinspect.findings import FINDING_FIELDS
 from govinspect.masking import mask_text, mask_url, mask_value
 
@@ -66,7 +67,7 @@ def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
             writer = csv.writer(fh)
             writer.writerow(FINDING_FIELDS)
             for record in records:
-                writer.writerow(_flat(_masked(record)))
+                writer.writerow([neutralise(v) for v in _flat(_masked(record))])
                 count += 1
     else:
         from openpyxl import Workbook
@@ -76,14 +77,8 @@ def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
         ws.append(list(FINDING_FIELDS))
         ws.append([HEADERS_ZH[f] for f in FINDING_FIELDS])
         for record in records:
-            ws.append([_xlsx_safe(v) for v in _flat(_masked(record))])
+            ws.append([xlsx_cell(ws, v) for v in _flat(_masked(record))])
             count += 1
         wb.save(out)
     return count
 
-
-def _xlsx_safe(value: Any) -> Any:
-    """Strings starting with '=' would be formulas in a spreadsheet: keep them text."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value
-    return value
