@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from govinspect.masking import strip_credentials
 from govinspect.urls import host_key
 
 LEVELS = ("portal", "county", "department", "township")
@@ -214,6 +215,7 @@ def adhoc_site(url: str, name: str | None = None) -> Site:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RegistryError(url, [f"{url!r} is not an http(s) URL with a host"])
+    url = strip_credentials(url)  # never stored; the sites inspected are public
     host = host_key(url)
     site_id = "adhoc-" + host.replace(":", "-")
     return Site(

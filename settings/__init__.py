@@ -216,3 +216,5 @@ NETWORK_ALWAYS_BLOCK = ["169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd
 NETWORK_SITE_HOSTS = []
 # Resolves like Scrapy's default, refusing names that resolve to forbidden addresses (at connect time).
 TWISTED_DNS_RESOLVER = "crawler.addresses.GuardedResolver"
+# Screenshots: cover ID-, card- and mobile-shaped numbers in the page text with boxes before capture.
+RENDER_REDACT_PII = True

@@ -61,6 +61,7 @@ class RenderPolicy:
         self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES", 60)
         self.image_maxsize = settings.getint("IMAGE_MAXSIZE", 5 * 1024 * 1024)
         self.screenshot_dir = screenshot_dir(settings)
+        self.redact = settings.getbool("RENDER_REDACT_PII")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderPolicy:
@@ -82,7 +83,7 @@ class RenderPolicy:
             "selector": MEASURED, "max": self.max_elements, "settle_ms": self.settle_ms,
             "capture_images": self.capture_images, "image_maxsize": self.image_maxsize,
             "shot": str(self.screenshot_dir / "pages" / (_digest(url) + ".jpg")) if self.screenshots else None,
-            "shot_max_height": self.shot_max_height,
+            "shot_max_height": self.shot_max_height, "redact": self.redact,
         }
         return {
             "playwright": True, "playwright_context": "render",
@@ -123,7 +124,7 @@ class RenderPolicy:
             boxes=boxes, screenshot=result.get("screenshot"),
             extra={"images": result.get("images") or {}, "evidence_dir": str(self.screenshot_dir),
                    "document_size": (result.get("width"), result.get("height")),
-                   "render_seconds": result.get("seconds")},
+                   "render_seconds": result.get("seconds"), "redactions": result.get("redactions") or []},
         )
 
 
