@@ -94,7 +94,7 @@ def _settings(args: argparse.Namespace, extra: dict | None = None):
 
 
 def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None) -> int:
-    from govinspect.report import print_summary
+    from govinspect.report import print_skipped, print_summary
     from govinspect.runner import run_crawl
     from govinspect.store import FindingStore
 
@@ -106,6 +106,7 @@ def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra:
     result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages)
     store = FindingStore(result.store_path)
     print_summary(store, result.run_id, sys.stdout)
+    print_skipped(result.stats, sys.stdout)
     store.close()
     return 0 if result.completed else 1
 

@@ -44,3 +44,19 @@ def print_summary(store: FindingStore, run_id: str, out: TextIO) -> None:
         out.write(f"Blocked (WAF 403/429/challenge, not counted as broken): {blocked}\n")
     status = store.counts_by_status(run_id)
     out.write("Findings by status: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items())) + "\n")
+
+
+SKIPPED_STATS = {
+    "govinspect/links_skipped": "links beyond the per-page limit (PAGE_MAX_LINKS)",
+    "govinspect/link_checks_skipped": "link checks beyond the per-site limit (SITE_MAX_LINK_CHECKS)",
+    "govinspect/text_chars_skipped": "characters of page text not inspected (PAGE_MAX_TEXT_CHARS)",
+    "govinspect/blocked_address": "requests refused: internal or metadata addresses (NETWORK_ALLOW)",
+    "govinspect/too_large": "targets larger than the download limit, not inspected",
+}
+
+
+def print_skipped(stats: dict, out: TextIO) -> None:
+    """What the run left out to stay bounded and safe (from the crawl stats), one line each."""
+    lines = [f"  {stats[key]} {what}" for key, what in SKIPPED_STATS.items() if stats.get(key)]
+    if lines:
+        out.write("Skipped:\n" + "\n".join(lines) + "\n")

@@ -218,3 +218,8 @@ NETWORK_SITE_HOSTS = []
 TWISTED_DNS_RESOLVER = "crawler.addresses.GuardedResolver"
 # Screenshots: cover ID-, card- and mobile-shaped numbers in the page text with boxes before capture.
 RENDER_REDACT_PII = True
+# Work bounds per page and per site (a hostile page with 100k links, a 30k-link homepage): what is
+# skipped is counted in the stats and the summary, and the site counts as incomplete (nothing marked fixed).
+PAGE_MAX_LINKS = 5000  # links per page followed, checked and inspected; 0: no limit
+PAGE_MAX_TEXT_CHARS = 4_000_000  # characters of a page's text given to the inspectors; 0: no limit
+SITE_MAX_LINK_CHECKS = 20000  # HEAD/GET checks of link targets per site and run; 0: no limit

@@ -58,6 +58,12 @@ class ClusterSpider(Spider):
         spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
         spider.progress = {site.id: SiteProgress(site.id, max_pages) for site in spider.registry}
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
+        # Bounds on the work one hostile page or site can cause (issue 11): what is skipped is counted
+        # and makes the site incomplete, so nothing is marked fixed for want of looking.
+        spider.max_links = s.getint("PAGE_MAX_LINKS")
+        spider.max_text = s.getint("PAGE_MAX_TEXT_CHARS")
+        spider.max_checks = s.getint("SITE_MAX_LINK_CHECKS")
+        spider.checks_per_site = dict.fromkeys(spider.progress, 0)
         # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain).
         spider.scope = {site.id: set(site.hosts) for site in spider.registry}
         # The inspectors are named by dotted path: the crawler never imports them (they meet in
@@ -205,10 +211,11 @@ class ClusterSpider(Spider):
         if any(link.kind == MALFORMED for link in links):
             yield from self._malformed(site, response.url, [link for link in links if link.kind == MALFORMED])
             links = [link for link in links if link.kind != MALFORMED]
+        links, text = self._bounded(site, response.url, links, response.text)
         page = Page(
             url=response.url, site=site, status=response.status,
             headers=_headers(response),
-            text=response.text, tree=tree, links=links, depth=meta.get("depth", 0),
+            text=text, tree=tree, links=links, depth=meta.get("depth", 0),
             is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
             link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
         )
@@ -221,6 +228,33 @@ class ClusterSpider(Spider):
             self.crawler.stats.inc_value("govinspect/pages")
         yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
+
+    def _bounded(self, site: Site, url: str, links: list[Link], text: str) -> tuple[list[Link], str]:
+        """At most ``PAGE_MAX_LINKS`` links and ``PAGE_MAX_TEXT_CHARS`` of text per page: inspection stays
+        bounded (and the event loop responsive) on a page with 100k links or megabytes of text."""
+        stats = self.crawler.stats
+        if self.max_links and len(links) > self.max_links:
+            skipped = len(links) - self.max_links
+            logger.warning("%d links beyond PAGE_MAX_LINKS=%d skipped on %s", skipped, self.max_links, url)
+            stats.inc_value("govinspect/links_skipped", skipped)
+            mark_incomplete(stats, site.id, f"{skipped} links beyond the per-page limit of {self.max_links} "
+                                            f"skipped on {url}")
+            links = links[: self.max_links]
+        if self.max_text and len(text) > self.max_text:
+            stats.inc_value("govinspect/text_chars_skipped", len(text) - self.max_text)
+            logger.warning("page text beyond PAGE_MAX_TEXT_CHARS=%d not inspected on %s", self.max_text, url)
+            mark_incomplete(stats, site.id, f"text beyond {self.max_text} characters not inspected on {url}")
+            text = text[: self.max_text]
+        return links, text
+
+    def _check_allowed(self, site: Site) -> bool:
+        """``SITE_MAX_LINK_CHECKS``: link checks per site; beyond it targets are skipped (and counted)."""
+        if not self.max_checks or self.checks_per_site.get(site.id, 0) < self.max_checks:
+            self.checks_per_site[site.id] = self.checks_per_site.get(site.id, 0) + 1
+            return True
+        self.crawler.stats.inc_value("govinspect/link_checks_skipped")
+        mark_incomplete(self.crawler.stats, site.id, f"link-check budget of {self.max_checks} exhausted")
+        return False
 
     def _malformed(self, site: Site, page_url: str, links: list[Link]) -> Iterator[Any]:
         """Links whose URL cannot be requested: broken links (``malformed-url``), never requests."""
@@ -256,7 +290,7 @@ class ClusterSpider(Spider):
                     continue
                 if taken is None:
                     continue
-            if target not in self._checked and target not in progress.seen_pages:
+            if target not in self._checked and target not in progress.seen_pages and self._check_allowed(site):
                 self._checked.add(target)
                 yield self._check_request(site, url)
 
