@@ -46,6 +46,11 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return BLOCKED_ADDRESS, detail  # never requested: SSRF defence (crawler/addresses.py)
     if "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
         return "too-large", detail  # the server answered; we refused to download that much
+    request = getattr(failure, "request", None)
+    if "cancelled" in names and request is not None and request.meta.get("gi_headers_received"):
+        # A body without Content-Length that grew past DOWNLOAD_MAXSIZE: Scrapy cancels the download
+        # with an empty DownloadCancelledError. The server answered: too large, not unreachable.
+        return "too-large", detail or "body larger than the download limit"
     if isinstance(exc, twisted_errors.DNSLookupError) or "dnslookup" in names:
         return "dns", detail
     if isinstance(exc, twisted_errors.ConnectionRefusedError) or "connectionrefused" in names:

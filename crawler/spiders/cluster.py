@@ -122,6 +122,7 @@ class ClusterSpider(Spider):
 
     def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
         """Link checks need the status only: stop GET downloads once the headers are in."""
+        request.meta["gi_headers_received"] = True  # a later cancel is the size limit (see classify_failure)
         if request.meta.get("headers_only"):
             raise StopDownload(fail=False)
 
