@@ -78,10 +78,14 @@ def _json(value: Any) -> str:
 class FindingStore:
     """SQLite-backed store. One connection per process; safe to share between threads."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        if readonly:  # summary/export: works on a read-only file system, never creates or migrates
+            self.db = _connect_readonly(self.path)
+            self.db.row_factory = sqlite3.Row
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -301,6 +305,25 @@ class FindingStore:
             sql += " WHERE site_id IN (SELECT site_id FROM run_sites WHERE run_id=?)"
             args.append(run_id)
         return {r["status"]: r["n"] for r in self.db.execute(sql + " GROUP BY status", args)}
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a store for reading only; on a read-only file system a WAL database cannot create its
+    shared-memory file, so it is opened as immutable (nothing else can be writing it there)."""
+    if not path.is_file():
+        raise sqlite3.OperationalError(f"no store at {path}")
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    try:
+        db.execute("SELECT COUNT(*) FROM runs").fetchone()
+        return db
+    except sqlite3.OperationalError as exc:
+        db.close()
+        if "no such table" in str(exc):
+            raise sqlite3.DatabaseError(f"{path} is not a govinspect store") from None
+    db = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+    db.execute("SELECT COUNT(*) FROM runs").fetchone()
+    return db
 
 
 def record_from_row(row: sqlite3.Row) -> dict[str, Any]:

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler import signals as gi_signals
 from govinspect.completeness import incomplete_reason
+from govinspect.faults import DISK_FULL, is_disk_full
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.store import FindingStore
 
@@ -37,6 +39,7 @@ class StorePipeline:
         self._checks: list[LinkCheck] = []
         self._last_flush = time.monotonic()
         self.run_id: str | None = None
+        self.failed: str | None = None  # set when the disk is full: the run stops, nothing more is written
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -55,7 +58,30 @@ class StorePipeline:
         self.store.start_run(self.run_id, spider.as_of.isoformat(), {"sites": len(spider.registry)},
                              spider.registry)
 
+    def _disk_full(self, exc: BaseException) -> None:
+        """Stop the run once, with one clear line; what was committed so far stays in the store."""
+        if self.failed is None:
+            self.failed = str(exc)
+            logger.error("disk full writing the store %s (%s): stopping the run; findings written so far are"
+                         " kept", self.store.path, exc)
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
+            engine = self.crawler.engine
+            if engine is not None and engine.spider is not None:
+                deferred_from_coro(engine.close_spider_async(reason=DISK_FULL))
+
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if self.failed is not None:
+            return item  # the run is stopping: nothing more can be written
+        try:
+            return self._process(item, spider)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
+            return item
+
+    def _process(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, Observation):
             site = (spider or self.crawler.spider).registry.get(item.site_id)
             self.store.add_observation(self.run_id, item, site.url if site else item.page_url)
@@ -83,9 +109,25 @@ class StorePipeline:
         self._last_flush = time.monotonic()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Finalize every site of the run: conclude, decide completion, fold, announce."""
+        """Finalize every site of the run: conclude, decide completion, fold, announce.
+
+        On a full disk, finalizing is tried once; when even that cannot be written the run stays
+        ``running`` and is folded as interrupted by the next run (nothing marked fixed either way).
+        """
         if self.run_id is None:
             return
+        try:
+            self._finalize(spider, DISK_FULL if self.failed else reason)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
+            logger.error("run %s could not be finalized (disk full); the next run folds it as interrupted",
+                         self.run_id)
+        finally:
+            self.store.close()
+
+    def _finalize(self, spider: Spider, reason: str) -> None:
         self.flush()
         view = self.store.view(self.run_id)
         status = "finished" if reason == "finished" else "incomplete"
@@ -111,4 +153,3 @@ class StorePipeline:
         self.crawler.signals.send_catch_log(
             gi_signals.run_finished, run_id=self.run_id, store=self.store, status=status
         )
-        self.store.close()
