@@ -19,6 +19,16 @@ logger = logging.getLogger(__name__)
 BASE_ARGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # Debian's /usr/bin/chromium wrapper adds --load-extension and Google API keys: their updates
+    # and sign-in reached update.googleapis.com and accounts.google.com (issue 11). Always off.
+    "--disable-extensions", "--disable-component-extensions-with-background-pages", "--disable-default-apps",
+    "--no-pings", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+    "--disable-breakpad", "--no-default-browser-check", "--metrics-recording-only",
+    "--safebrowsing-disable-auto-update", "--disable-search-engine-choice-screen",
+    # On-demand components (installsource "ondemand") ignore --disable-component-update, and GAIA
+    # account checks start with the browser: point their servers at a closed loopback port.
+    "--component-updater=url-source=http://127.0.0.1:9/", "--gaia-url=http://127.0.0.1:9/",
+    "--google-apis-url=http://127.0.0.1:9/", "--lso-url=http://127.0.0.1:9/",
 )
 # Every name but loopback resolves to nothing: preconnects and WebSockets cannot leave the machine.
 LOOPBACK_RESOLVER_RULES = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
