@@ -133,3 +133,30 @@ def test_homepage_redirect_to_www_extends_scope_but_not_to_other_hosts(tmp_path)
     assert www_variant("www.city.gov.cn:8080", "city.gov.cn:8080")
     assert not www_variant("city.gov.cn", "evil.cn")
     assert not www_variant("127.0.0.1:80", "127.0.0.1:81")
+
+
+def test_rendered_page_cannot_reach_internal_addresses(tmp_path):
+    """The browser too: images, scripts' fetches and frames aimed at internal addresses are refused."""
+    from tests.rendering.conftest import CHROMIUM, RENDER_TEST
+
+    if not __import__("pathlib").Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing")
+    with RouteServer() as internal, RouteServer() as site:
+        port = internal.server_address[1]
+        page = html(
+            f'<img src="http://127.0.0.1:{port}/admin/pixel.png">'
+            f'<iframe src="http://[::ffff:127.0.0.1]:{port}/admin/frame"></iframe>'
+            f'<script>fetch("http://2130706433:{port}/admin/fetch").catch(() => 0);'
+            f'fetch("http://0177.0.0.1:{port}/admin/octal").catch(() => 0);</script>'
+            '<img src="/ok.png">')
+        site.routes.update({"/": Route(page), "/ok.png": Route(b"", headers={"Content-Type": "image/png"})})
+        registry = write_registry(tmp_path / "r.csv", [
+            {"id": "3416000001", "name": "甲", "organizer": "甲", "url": site.url + "/", "render": "always"}])
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(tmp_path / "s.sqlite3"),
+                            *STRICT, *LINKS_ONLY, *RENDER_TEST)
+        internal_hits = list(internal.hits)
+        site_hits = list(site.hits)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert ("GET", "/ok.png") in site_hits  # the browser did load the page's own resources
+    assert internal_hits == []
+    assert "browser request refused" in result.stderr
