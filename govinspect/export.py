@@ -61,6 +61,10 @@ def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
     # Written next to the target and renamed over it: a failed export never leaves half a file, and a
     # pseudo-file (/proc, /sys) fails at once with one OSError instead of deep inside a writer.
     final, out = out, out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:  # cannot be created there: fail now, before any writer holds half a file
+        out.open("wb").close()
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {final} ({exc.strerror})") from None
     try:
         count = _write(records, fmt, out)
         os.replace(out, final)
