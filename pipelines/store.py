@@ -17,7 +17,7 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler import signals as gi_signals
-from govinspect.completeness import incomplete_reason
+from govinspect.completeness import incomplete_reason, mark_incomplete
 from govinspect.faults import DISK_FULL, is_disk_full
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.store import FindingStore
@@ -77,6 +77,9 @@ class StorePipeline:
             return self._process(item, spider)
         except Exception as exc:
             if not is_disk_full(exc):
+                # an item that could not be stored is evidence lost: its site cannot be vouched for
+                mark_incomplete(self.crawler.stats, getattr(item, "site_id", None),
+                                f"storing a {type(item).__name__} failed: {type(exc).__name__}")
                 raise
             self._disk_full(exc)
             return item
