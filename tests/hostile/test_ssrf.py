@@ -160,3 +160,28 @@ def test_rendered_page_cannot_reach_internal_addresses(tmp_path):
     assert ("GET", "/ok.png") in site_hits  # the browser did load the page's own resources
     assert internal_hits == []
     assert "browser request refused" in result.stderr
+
+
+def test_through_a_proxy_literal_internal_addresses_are_still_refused(tmp_path):
+    """Behind a proxy the proxy resolves names (they are sent to it), but a literal internal address in
+    any spelling is refused before it reaches the proxy."""
+    from tests.support.cli import clean_env
+
+    with RouteServer() as internal, RouteServer() as proxy:
+        port = internal.server_address[1]
+        home = html("".join(f'<a href="{u}">x</a>' for u in [
+            f"http://127.0.0.1:{port}/admin/users", f"http://2130706433:{port}/admin/decimal",
+            f"http://[::ffff:127.0.0.1]:{port}/admin/mapped", "http://169.254.169.254/latest/meta-data/",
+            "http://www.example-city.gov.cn/news.html"]))
+        proxy.routes.update({"http://www.example-city.gov.cn/": Route(home),
+                             "http://www.example-city.gov.cn/news.html": Route(html("news"))})
+        registry = write_registry(tmp_path / "r.csv", [
+            {"id": "3416000001", "name": "甲", "organizer": "甲", "url": "http://www.example-city.gov.cn/"}])
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(tmp_path / "s.sqlite3"),
+                            *STRICT, *LINKS_ONLY, "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0",
+                            env=clean_env(http_proxy=proxy.url))
+        proxy_hits = [path for _, path in proxy.hits]
+        internal_hits = list(internal.hits)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "http://www.example-city.gov.cn/news.html" in proxy_hits  # names go through the proxy
+    assert internal_hits == [] and all("example-city" in p for p in proxy_hits), proxy_hits
