@@ -113,3 +113,6 @@ def test_inspect_urls_on_one_host_are_separate(tmp_path):
     targets = [json.loads(line)["target_url"].rsplit("/", 1)[-1] for line in second.stdout.splitlines()
                if line.startswith("{")]
     assert first.returncode == 0 and targets == ["dead.html"], second.stdout
+    # sharing one site id, the second inspection marked the first URL's finding fixed
+    statuses = dict(sqlite3.connect(store).execute("SELECT target_url, status FROM findings"))
+    assert {u.rsplit("/", 1)[-1]: st for u, st in statuses.items()} == {"gone.html": "open", "dead.html": "open"}
