@@ -91,13 +91,12 @@ class GuardedResolver(CachingThreadedResolver):
         return d
 
     def _check(self, address: str, name: str) -> str:
-        if name.lower().rstrip(".") in self.trusted_names:
-            return address
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             return address
-        reason = self.policy.refusal(ip)
+        trusted = name.lower().rstrip(".") in self.trusted_names
+        reason = self.policy.never(ip) if trusted else self.policy.refusal(ip)
         if reason:
             raise BlockedAddressLookup(name, reason)
         return address

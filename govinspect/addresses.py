@@ -83,8 +83,9 @@ class AddressPolicy:
     def refusal(self, ip: IPAddress, host_key: str | None = None) -> str | None:
         """Why ``ip`` may not be requested (None when it may). ``host_key`` is the URL's ``host[:port]``."""
         ip = unmap(ip)
-        if ip.is_link_local or any(ip in net for net in self.always_block if net.version == ip.version):
-            return f"{ip} is a link-local or metadata address"
+        never = self.never(ip)
+        if never:
+            return never
         if not is_internal(ip):
             return None
         if host_key is not None and host_key.lower() in self.site_hosts:
@@ -92,6 +93,13 @@ class AddressPolicy:
         if any(ip in net for net in self.allow if net.version == ip.version):
             return None
         return f"{ip} is an internal address (loopback, private or reserved)"
+
+    def never(self, ip: IPAddress) -> str | None:
+        """Link-local and metadata addresses: refused whoever asks (registry hosts and allowances too)."""
+        ip = unmap(ip)
+        if ip.is_link_local or any(ip in net for net in self.always_block if net.version == ip.version):
+            return f"{ip} is a link-local or metadata address"
+        return None
 
     def url_refusal(self, url: str, host_key: str | None = None) -> str | None:
         """The refusal for a URL whose host is a literal address (any spelling); None for host names."""

@@ -27,8 +27,8 @@ def normalize_url(url: str) -> str:
     host = (parts.hostname or "").lower().rstrip(".")
     try:
         port = parts.port
-    except ValueError:
-        port = None
+    except ValueError:  # ``http://a:b:c/``: malformed, kept as written (not merged with ``http://a/``)
+        return url.strip()
     netloc = host  # user and password are dropped: credentials are never written anywhere
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]"

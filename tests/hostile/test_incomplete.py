@@ -49,6 +49,7 @@ def test_bad_href_hides_nothing_and_is_a_broken_link(tmp_path):
     broken = dict(db.execute("SELECT target_url, json_extract(evidence, '$.error') FROM findings"
                              " WHERE rule='link.broken'"))
     assert sorted(broken.values()) == ["malformed-url"] * 4, broken
+    assert {"http://a:b:c/", "http://127.0.0.1:99999/x"} <= set(broken)  # as written, not "http://a/"
     assert db.execute("SELECT completed FROM run_sites WHERE run_id='r2'").fetchone() == (1,)
 
 

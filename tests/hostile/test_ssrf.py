@@ -185,3 +185,19 @@ def test_through_a_proxy_literal_internal_addresses_are_still_refused(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "http://www.example-city.gov.cn/news.html" in proxy_hits  # names go through the proxy
     assert internal_hits == [] and all("example-city" in p for p in proxy_hits), proxy_hits
+
+
+def test_resolver_refuses_names_that_resolve_inside():
+    """Connect-time check (DNS rebinding): the resolver itself refuses internal answers for untrusted names."""
+    from twisted.internet import reactor
+
+    from crawler.addresses import BlockedAddressLookup, GuardedResolver
+
+    resolver = GuardedResolver(reactor, 0, 5.0, AddressPolicy(allow=["10.0.0.0/8"]), {"www.intranet.gov.cn"})
+    with pytest.raises(BlockedAddressLookup):
+        resolver._check("127.0.0.1", "rebind.evil.example")
+    with pytest.raises(BlockedAddressLookup):
+        resolver._check("169.254.169.254", "www.intranet.gov.cn")  # metadata: not even for the registry
+    assert resolver._check("127.0.0.1", "www.intranet.gov.cn.") == "127.0.0.1"  # a registered host
+    assert resolver._check("10.1.2.3", "files.example") == "10.1.2.3"  # NETWORK_ALLOW
+    assert resolver._check("93.184.216.34", "www.example.com") == "93.184.216.34"
