@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, Selector, Spider, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import build_from_crawler, load_object
@@ -202,8 +202,9 @@ class ClusterSpider(Spider):
         rerender = self.render.wants_rerender(site, response)
         if not rerender:
             progress.pages += 1
+        text = self._bounded_text(site, response.url, response.text)
         try:
-            tree = response.selector.root
+            tree = response.selector.root if text is response.text else Selector(text=text).root
             links = extract_links(tree, response.url)
         except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
             logger.warning("cannot parse %s: %s", response.url, exc)
@@ -212,7 +213,7 @@ class ClusterSpider(Spider):
         if any(link.kind == MALFORMED for link in links):
             yield from self._malformed(site, response.url, [link for link in links if link.kind == MALFORMED])
             links = [link for link in links if link.kind != MALFORMED]
-        links, text = self._bounded(site, response.url, links, response.text)
+        links = self._bounded_links(site, response.url, links)
         page = Page(
             url=response.url, site=site, status=response.status,
             headers=_headers(response),
@@ -230,23 +231,26 @@ class ClusterSpider(Spider):
         yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
 
-    def _bounded(self, site: Site, url: str, links: list[Link], text: str) -> tuple[list[Link], str]:
-        """At most ``PAGE_MAX_LINKS`` links and ``PAGE_MAX_TEXT_CHARS`` of text per page: inspection stays
-        bounded (and the event loop responsive) on a page with 100k links or megabytes of text."""
-        stats = self.crawler.stats
-        if self.max_links and len(links) > self.max_links:
-            skipped = len(links) - self.max_links
-            logger.warning("%d links beyond PAGE_MAX_LINKS=%d skipped on %s", skipped, self.max_links, url)
-            stats.inc_value("govinspect/links_skipped", skipped)
-            mark_incomplete(stats, site.id, f"{skipped} links beyond the per-page limit of {self.max_links} "
-                                            f"skipped on {url}")
-            links = links[: self.max_links]
-        if self.max_text and len(text) > self.max_text:
-            stats.inc_value("govinspect/text_chars_skipped", len(text) - self.max_text)
-            logger.warning("page text beyond PAGE_MAX_TEXT_CHARS=%d not inspected on %s", self.max_text, url)
-            mark_incomplete(stats, site.id, f"text beyond {self.max_text} characters not inspected on {url}")
-            text = text[: self.max_text]
-        return links, text
+    def _bounded_text(self, site: Site, url: str, text: str) -> str:
+        """At most ``PAGE_MAX_TEXT_CHARS`` of a page are parsed and inspected (megabytes of text)."""
+        if not self.max_text or len(text) <= self.max_text:
+            return text
+        self.crawler.stats.inc_value("govinspect/text_chars_skipped", len(text) - self.max_text)
+        logger.warning("page text beyond PAGE_MAX_TEXT_CHARS=%d not inspected on %s", self.max_text, url)
+        mark_incomplete(self.crawler.stats, site.id, f"text beyond {self.max_text} characters not inspected on {url}")
+        return text[: self.max_text]
+
+    def _bounded_links(self, site: Site, url: str, links: list[Link]) -> list[Link]:
+        """At most ``PAGE_MAX_LINKS`` links per page: inspection stays bounded (and the event loop
+        responsive) on a page with 100k links."""
+        if not self.max_links or len(links) <= self.max_links:
+            return links
+        skipped = len(links) - self.max_links
+        logger.warning("%d links beyond PAGE_MAX_LINKS=%d skipped on %s", skipped, self.max_links, url)
+        self.crawler.stats.inc_value("govinspect/links_skipped", skipped)
+        mark_incomplete(self.crawler.stats, site.id, f"{skipped} links beyond the per-page limit of {self.max_links} "
+                                                     f"skipped on {url}")
+        return links[: self.max_links]
 
     def _check_allowed(self, site: Site) -> bool:
         """``SITE_MAX_LINK_CHECKS``: link checks per site; beyond it targets are skipped (and counted)."""

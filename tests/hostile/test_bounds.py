@@ -67,3 +67,22 @@ def test_decoy_small_page_is_not_bounded(tmp_path):
                             "-s", "PAGE_MAX_LINKS=2", "-s", "SITE_MAX_LINK_CHECKS=1")
     assert result.returncode == 0 and "Skipped" not in result.stdout
     assert sqlite3.connect(store).execute("SELECT completed FROM run_sites").fetchone() == (1,)
+
+
+def test_megabytes_of_text_are_cut_before_parsing(tmp_path):
+    """Beyond PAGE_MAX_TEXT_CHARS nothing is parsed or inspected: a leak there is not seen, and the site is
+    therefore incomplete (its earlier findings stay open)."""
+    filler = "<p>" + "正文内容" * 50 + "</p>"
+    body = html(filler * 2000 + "<p>身份证号 341602199201010017</p>")  # ~0.8 M characters, the ID at the end
+    with RouteServer({"/": Route(body)}) as srv:
+        registry = write_registry(tmp_path / "r.csv", [
+            {"id": "3416000001", "name": "测试", "organizer": "测试", "url": srv.url + "/"}])
+        store = tmp_path / "s.sqlite3"
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), *FAST,
+                            "-s", "PAGE_MAX_TEXT_CHARS=100000", "-s",
+                            'INSPECTORS={"inspectors.leaks.LeakInspector": 300}')
+    assert result.returncode == 0, result.stderr[-2000:]
+    db = sqlite3.connect(store)
+    assert db.execute("SELECT COUNT(*) FROM findings").fetchone() == (0,)
+    assert db.execute("SELECT completed FROM run_sites").fetchone() == (0,)
+    assert "characters of page text not inspected (PAGE_MAX_TEXT_CHARS)" in result.stdout
