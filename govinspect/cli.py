@@ -11,6 +11,7 @@ from pathlib import Path
 
 from govinspect.config import ENV_HELP, build_settings
 from govinspect.faults import StoreUnavailable
+from govinspect.locks import LockHeld
 from govinspect.registry import Registry, RegistryError, adhoc_site, load_registry
 
 EPILOG = "environment:\n" + "\n".join(f"  {k:<38} {v}" for k, v in ENV_HELP.items())
@@ -42,15 +43,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _open_store(path: str | Path, readonly: bool = False):
+def _open_store(settings, readonly: bool = False):
     """The store, or :class:`StoreUnavailable` with one line saying why (corrupted, read-only, full…)."""
     import sqlite3
 
-    from govinspect.faults import StoreUnavailable, describe_store_error
+    from govinspect.faults import describe_store_error
     from govinspect.store import FindingStore
 
+    path = settings.get("GOVINSPECT_STORE")
     try:
-        return FindingStore(path, readonly=readonly)
+        return FindingStore(path, spool_dir=settings.get("STORE_SPOOL_DIR"), readonly=readonly,
+                            wait_seconds=settings.getfloat("STORE_DB_WAIT_SECONDS"),
+                            connect_timeout=settings.getfloat("STORE_DB_CONNECT_TIMEOUT"))
     except (sqlite3.Error, OSError) as exc:
         raise StoreUnavailable(describe_store_error(path, exc)) from None
 
@@ -59,7 +63,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings-file", help="TOML/YAML/JSON file of Scrapy settings")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override one setting (repeatable)")
-    p.add_argument("--store", help="SQLite store path (overrides GOVINSPECT_STORE)")
+    p.add_argument("--store", help="SQLite store path or postgresql:// URL (overrides GOVINSPECT_STORE)")
 
 
 def _crawl_args(p: argparse.ArgumentParser) -> None:
@@ -124,22 +128,24 @@ def _settings(args: argparse.Namespace, extra: dict | None = None):
     return build_settings(args.settings_file, args.set, extra)
 
 
-def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None) -> int:
+def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None,
+              lock_kind: str | None = "crawl") -> int:
+    from govinspect.api import run_crawl
     from govinspect.report import print_skipped, print_summary
-    from govinspect.runner import run_crawl
-    from govinspect.store import FindingStore
 
+    sites = None
     if registry is None:
         registry = load_registry(args.registry)
-        if args.sites:
-            registry = registry.select(s.strip() for s in args.sites.split(",") if s.strip())
+        if getattr(args, "sites", None):
+            sites = [s.strip() for s in args.sites.split(",") if s.strip()]
     settings = _settings(args, extra)
-    _open_store(settings.get("GOVINSPECT_STORE")).close()  # corrupted, read-only, no room: say so before crawling
-    result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages)
+    _open_store(settings).close()  # corrupted, read-only, no room: say so before crawling
+    result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages, sites,
+                       lock_kind=lock_kind)
     args.run_id = result.run_id
     store_error = result.stats.get("govinspect/store_error")
     try:
-        store = FindingStore(result.store_path, readonly=True)
+        store = _open_store(settings, readonly=True)
         print_summary(store, result.run_id, sys.stdout)
         print_skipped(result.stats, sys.stdout)
         store.close()
@@ -154,11 +160,10 @@ def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from govinspect.store import FindingStore
-
     site = adhoc_site(args.url, args.name)
-    code = cmd_crawl(args, Registry([site]))
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"), readonly=True)
+    # on-demand: no crawl lock (it may run next to a scheduled crawl), only the run's own lock
+    code = cmd_crawl(args, Registry([site]), lock_kind=None)
+    store = _open_store(_settings(args), readonly=True)
     for record in store.findings(site_id=site.id, run_id=args.run_id):  # this run's findings only
         if record["status"] != "fixed":
             print(json.dumps(record, ensure_ascii=False))
@@ -173,7 +178,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_file():
         print(f"govinspect export: error: --out {out} is not a regular file", file=sys.stderr)
         return 2
-    store = _open_store(_settings(args).get("GOVINSPECT_STORE"), readonly=True)
+    store = _open_store(_settings(args), readonly=True)
     records = store.findings(status=args.status, site_id=args.site, organizer=args.organizer, run_id=args.run)
     count = export(records, args.format, out)
     store.close()
@@ -184,7 +189,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     from govinspect.report import print_summary
 
-    store = _open_store(_settings(args).get("GOVINSPECT_STORE"), readonly=True)
+    store = _open_store(_settings(args), readonly=True)
     runs = store.runs()
     run_id = args.run or (runs[-1]["run_id"] if runs else None)
     if run_id is None:
@@ -221,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreUnavailable as exc:
         print(f"govinspect: {exc}", file=sys.stderr)
         return 1
+    except LockHeld as exc:
+        print(f"govinspect: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, argparse.ArgumentTypeError, OSError) as exc:
         print(f"govinspect: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
+from govinspect import signals as gi_signals
 from govinspect.completeness import mark_incomplete
 from govinspect.findings import LinkRef, Observation, PageLinks
 from govinspect.vocabulary import (  # re-exported: inspectors take the vocabulary from here or from there
@@ -65,7 +66,10 @@ class Inspector:
         return ()
 
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
-        """Called once per site when the run ends, before its findings are folded."""
+        """Called once per site and run when the run is done with the site, before its findings are folded.
+
+        It may run in another process than the one that saw the site's pages: keep what it needs in
+        the run state (``RunContext.of(self.settings).state``), not in ``self``."""
         return ()
 
 
@@ -85,7 +89,9 @@ class InspectorManager:
             except NotConfigured as exc:
                 logger.info("inspector %s disabled: %s", path, exc)
         logger.info("inspectors enabled: %s", ", ".join(type(i).__name__ for i in inspectors))
-        return cls(inspectors, crawler)
+        manager = cls(inspectors, crawler)
+        crawler.signals.connect(manager.conclude, signal=gi_signals.site_concluding)
+        return manager
 
     def _guard(self, inspector: Inspector, what: str, url: str, results: Iterable,
                site_id: str | None = None) -> Iterator:
@@ -98,8 +104,13 @@ class InspectorManager:
             stats = self.crawler.stats if self.crawler is not None else None
             if stats is not None:
                 stats.inc_value("govinspect/inspector_errors")
-            mark_incomplete(stats, site_id, f"inspector {type(inspector).__name__} failed on {what} {url}: "
-                                            f"{type(exc).__name__}")
+            mark_incomplete(self._run_state(), site_id, f"inspector {type(inspector).__name__} failed on {what} "
+                                                         f"{url}: {type(exc).__name__}")
+
+    def _run_state(self):
+        """The run's shared state (where incompleteness is marked), when running inside a run."""
+        context = RunContext.of(self.crawler.settings) if self.crawler is not None else None
+        return context.state if context is not None else None
 
     def inspect_page(self, page: Page) -> Iterator[Observation | LinkRef]:
         for inspector in self.inspectors:
@@ -115,7 +126,7 @@ class InspectorManager:
                         break
                 except Exception:
                     logger.exception("inspector %s failed choosing attachments", type(inspector).__name__)
-                    mark_incomplete(self.crawler.stats if self.crawler is not None else None, page.site.id,
+                    mark_incomplete(self._run_state(), page.site.id,
                                     f"inspector {type(inspector).__name__} failed choosing attachments on {page.url}")
         return wanted
 
@@ -129,6 +140,10 @@ class InspectorManager:
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
         for inspector in self.inspectors:
             yield from self._guard(inspector, "site", site.url, _lazy(inspector.site_finished, site, view), site.id)
+
+    def conclude(self, site: Site, view: RunView) -> list[Observation]:
+        """``site_concluding`` receiver: the finaliser (in whatever process folds the site) asks."""
+        return list(self.site_finished(site, view))
 
 
 def _lazy(func, *args) -> Iterator:
