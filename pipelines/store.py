@@ -73,8 +73,8 @@ class StorePipeline:
             if self.crawler.stats is not None:
                 self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
             engine = self.crawler.engine
-            if engine is not None and engine.spider is not None:
-                deferred_from_coro(engine.close_spider_async(reason=DISK_FULL))
+            if engine is not None:  # closing an already closing run is a no-op: its failure is dropped
+                deferred_from_coro(engine.close_spider_async(reason=DISK_FULL)).addErrback(lambda _: None)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if self.failed is not None:
