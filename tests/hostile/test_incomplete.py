@@ -65,3 +65,25 @@ def test_an_exception_on_a_page_makes_the_site_incomplete(tmp_path):
     assert completed == 0 and "CrashingLeakInspector" in reason
     # decoy: a run without the crash completes the site
     assert db.execute("SELECT completed FROM run_sites WHERE run_id='r1'").fetchone() == (1,)
+
+
+def test_incompleteness_is_shared_by_the_run_state_backends():
+    """A mark made in one process must reach the process that folds the site: memory and Redis alike."""
+    from govinspect.completeness import incomplete_reason, mark_incomplete
+    from govinspect.runstate.memory import MemoryRunState
+    from govinspect.runstate.redis import RedisRunState
+    from tests.support.redis import redis_url, unique_prefix
+
+    redis_state = RedisRunState.from_url("hostile-incomplete", redis_url(), prefix=unique_prefix())
+    for state in (MemoryRunState("hostile-incomplete"), redis_state):
+        try:
+            state.begin({"3416000001": 10, "3416000002": 10})
+            for site in ("3416000001", "3416000002"):
+                state.homepage_fetched(site, True)
+            mark_incomplete(state, "3416000001", "inspector X failed on page http://a/")
+            mark_incomplete(state, "3416000001", "a second reason")
+            assert incomplete_reason(state, "3416000001") == "inspector X failed on page http://a/"
+            assert state.progress("3416000001").completion("finished")[0] is False
+            assert state.progress("3416000002").completion("finished") == (True, "completed")  # decoy
+        finally:
+            state.purge()
