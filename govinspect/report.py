@@ -59,3 +59,19 @@ def _print_outages(store: FindingStore, run_id: str, out: TextIO) -> None:
     out.write(f"Database unreachable {len(outages)} time(s), {seconds:.1f} s in all"
               f" (seen by {workers} process(es)); {observations} observations ({rows} rows in all) were"
               " buffered and written when it answered again, none lost\n")
+
+
+SKIPPED_STATS = {
+    "govinspect/links_skipped": "links beyond the per-page limit (PAGE_MAX_LINKS)",
+    "govinspect/link_checks_skipped": "link checks beyond the per-site limit (SITE_MAX_LINK_CHECKS)",
+    "govinspect/text_chars_skipped": "characters of page text not inspected (PAGE_MAX_TEXT_CHARS)",
+    "govinspect/blocked_address": "requests refused: internal or metadata addresses (NETWORK_ALLOW)",
+    "govinspect/too_large": "targets larger than the download limit, not inspected",
+}
+
+
+def print_skipped(stats: dict, out: TextIO) -> None:
+    """What the run left out to stay bounded and safe (from the crawl stats), one line each."""
+    lines = [f"  {stats[key]} {what}" for key, what in SKIPPED_STATS.items() if stats.get(key)]
+    if lines:
+        out.write("Skipped:\n" + "\n".join(lines) + "\n")

@@ -172,7 +172,7 @@ class FindingStore:
     """The store over SQLite or PostgreSQL. One connection per process; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, spool_dir: str | Path = "govinspect-data/spool",
-                 wait_seconds: float = 300.0, connect_timeout: float = 5.0):
+                 wait_seconds: float = 300.0, connect_timeout: float = 5.0, readonly: bool = False):
         """``path``: a SQLite file or a ``postgresql://`` URL. The keywords (the settings
         ``STORE_SPOOL_DIR``, ``STORE_DB_WAIT_SECONDS``, ``STORE_DB_CONNECT_TIMEOUT``) matter for PostgreSQL."""
         target = normalize_target(path)
@@ -192,9 +192,12 @@ class FindingStore:
             self._spool = Spool(Path(spool_dir), database_key(self.db.target))
             self.db.on_reconnect = self._reconnected  # type: ignore[attr-defined]
         else:
-            self.db = connect(target)
+            # readonly (summary, export): a store on a read-only file system, never created or migrated
+            self.db = connect(target, readonly=True) if readonly else connect(target)
             self.path = Path(target)
         self.target = self.db.target
+        if readonly:
+            return
         self.apply_schema(SCHEMA)
         self.apply_schema(OUTAGES_SCHEMA)
         if self._spool is not None:

@@ -69,6 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
     # process_response runs from high to low: see 429s before RetryMiddleware (550), decode last.
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.EncodingMiddleware": 590,
+    # after HttpProxyMiddleware (750): knows whether a proxy resolves the name (SSRF defence, issue 11)
+    "crawler.addresses.AddressGuardMiddleware": 760,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
@@ -228,3 +230,20 @@ TRAP_YEARS_BACK = 30  # dates in query strings older than this many years (or 2+
 STORE_SPOOL_DIR = "govinspect-data/spool"  # local files of writes buffered while PostgreSQL is unreachable
 STORE_DB_WAIT_SECONDS = 300.0  # how long runs, folding and reads wait for an unreachable PostgreSQL
 STORE_DB_CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (libpq's minimum is 2)
+# ---- hostile sites and faults (issue 11): SSRF, page bounds, disk, masking -----------------------------
+# Network addresses the crawler may request (govinspect/addresses.py). Link-local and metadata
+# addresses are never requested; loopback/private/reserved ones only for hosts the registry lists or
+# inside NETWORK_ALLOW (CIDR strings, e.g. ["10.0.0.0/8"] for an intranet deployment; tests: 127.0.0.0/8).
+NETWORK_ALLOW = []
+NETWORK_ALWAYS_BLOCK = ["169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128"]
+# host[:port] of every registered site and extra host: set by the runner from the registry, not by hand.
+NETWORK_SITE_HOSTS = []
+# Resolves like Scrapy's default, refusing names that resolve to forbidden addresses (at connect time).
+TWISTED_DNS_RESOLVER = "crawler.addresses.GuardedResolver"
+# Screenshots: cover ID-, card- and mobile-shaped numbers in the page text with boxes before capture.
+RENDER_REDACT_PII = True
+# Work bounds per page and per site (a hostile page with 100k links, a 30k-link homepage): what is
+# skipped is counted in the stats and the summary, and the site counts as incomplete (nothing marked fixed).
+PAGE_MAX_LINKS = 5000  # links per page followed, checked and inspected; 0: no limit
+PAGE_MAX_TEXT_CHARS = 4_000_000  # characters of a page's text given to the inspectors; 0: no limit
+SITE_MAX_LINK_CHECKS = 20000  # HEAD/GET checks of link targets per site and run; 0: no limit
