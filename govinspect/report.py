@@ -8,6 +8,9 @@ from typing import TextIO
 from govinspect.store import FindingStore
 
 
+AVAILABILITY_SUMMARY_DAYS = 7  # the window of site.availability-low (rules.md)
+
+
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns on a terminal."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -44,3 +47,7 @@ def print_summary(store: FindingStore, run_id: str, out: TextIO) -> None:
         out.write(f"Blocked (WAF 403/429/challenge, not counted as broken): {blocked}\n")
     status = store.counts_by_status(run_id)
     out.write("Findings by status: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items())) + "\n")
+    from govinspect.probing import print_availability  # availability per site (site.availability-low)
+
+    print_availability(store, out, AVAILABILITY_SUMMARY_DAYS, [s["site_id"] for s in sites],
+                       until=(run or {}).get("ended_at"))

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from govinspect import monitoring
 from govinspect.findings import (
     FINDING_FIELDS,
     LinkCheck,
@@ -89,6 +90,7 @@ class FindingStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.db.commit()
+        monitoring.apply_schema(self.db)  # probes and per-run resource hosts (govinspect/monitoring.py)
 
     def close(self) -> None:
         with self._lock:
@@ -355,6 +357,17 @@ class StoreRunView:
             (self.run_id, site_id),
         ).fetchone()
         return int(row[0])
+
+
+    # ---- state across runs (govinspect/monitoring.py) ------------------------------------------------
+    def probes(self, site_id: str, since: str, until: str) -> list[dict[str, Any]]:
+        return monitoring.probes_between(self.store.db, site_id, since, until)
+
+    def resource_hosts(self, site_id: str, run_id: str | None = None) -> dict[str, dict[str, str]]:
+        return monitoring.resource_hosts(self.store.db, run_id or self.run_id, site_id)
+
+    def previous_complete_run(self, site_id: str) -> str | None:
+        return monitoring.previous_complete_run(self.store.db, site_id, self.run_id)
 
 
 def _check_from_row(row: sqlite3.Row) -> LinkCheck:

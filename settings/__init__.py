@@ -75,6 +75,7 @@ SPIDER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 300,
+    "pipelines.monitor.MonitorPipeline": 310,  # probes and per-run script/iframe hosts (issue 10)
 }
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
@@ -99,6 +100,11 @@ INSPECTORS = {
     "inspectors.unregistered.UnregisteredSiteInspector": 820,
     "inspectors.images.ImageInspector": 500,
     "inspectors.identity_emblem.EmblemMissingInspector": 510,
+    # issue 10: availability, soft 404s, hijacked external links, injected content
+    "inspectors.availability.AvailabilityInspector": 120,
+    "inspectors.soft404.Soft404Inspector": 130,
+    "inspectors.hijacked.HijackedExternalInspector": 140,
+    "inspectors.injected.InjectedContentInspector": 230,
 }
 
 # ---- store ----------------------------------------------------------------------------------------
@@ -203,3 +209,44 @@ FRESHNESS_NEWS_DAYS = 14  # 要闻/动态/新闻 columns
 FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
 FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
 INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
+
+# ---- availability probes, soft-404, hijacked external links, injected content (issue 10) ---------------
+# site.availability-low (inspectors/availability.py, govinspect/probing.py): `govinspect probe` and the
+# crawl's own homepage fetches are stored as probes; the rule looks at the 7 days of real time before
+# the crawl ends.
+INSPECT_AVAILABILITY_ENABLED = True
+AVAILABILITY_WINDOW_DAYS = 7
+AVAILABILITY_WARN_RATE = 0.03  # share of failed probes: warn (high) from here (开普 warns at 3 %)
+AVAILABILITY_CRITICAL_RATE = 0.05  # the national veto line (critical)
+AVAILABILITY_EXPECTED_PER_DAY = 20  # the national rule probes at least 20 times a day; fewer is stated
+AVAILABILITY_MIN_PROBES = 1  # fewer probes in the window than this: no judgement
+AVAILABILITY_BLANK_MAX_CHARS = 10  # a 200 page with less visible text (and no script/frame) is blank
+AVAILABILITY_MAINTENANCE_MAX_CHARS = 400  # maintenance phrases count on pages this short (or in the title)
+AVAILABILITY_MAINTENANCE_FILES = []  # more phrase files (one phrase a line) besides inspectors/data/
+# `govinspect probe`: one GET per homepage per round, spread over the interval; proxies honoured.
+PROBE_TIMEOUT = 15.0  # seconds: the national rule's timeout
+PROBE_INTERVAL = 4320.0  # seconds between rounds by default: 20 rounds a day
+PROBE_MAX_BYTES = 512 * 1024  # body read for the blank/maintenance check
+PROBE_CONCURRENCY = 16  # probes in flight at once (each to a different homepage)
+# link.soft-404 (inspectors/soft404.py): title/heading phrases, or the site's own error page, learned
+# once per run by asking for a URL that cannot exist.
+INSPECT_SOFT404_ENABLED = True
+SOFT404_PHRASE_FILES = []  # more phrase files besides inspectors/data/error-page-phrases.txt
+SOFT404_MAX_TEXT_CHARS = 1500  # pages with more visible text (besides the site chrome) are real pages
+SOFT404_TITLE_EXTRA_CHARS = 12  # a title segment may hold this many characters beyond the phrase
+SOFT404_SIMILARITY = 0.9  # shingle similarity to the site's error page (same title too) for a match
+SOFT404_MAX_CANDIDATES = 2000  # short pages held per site until the site's error page is known
+# link.hijacked-external (inspectors/hijacked.py): landing pages of external non-government links,
+# fetched once per run (GET, size-limited), classified by keyword lists.
+INSPECT_HIJACKED_ENABLED = True
+HIJACK_MAX_BYTES = 1024 * 1024  # landing pages larger than this are not classified
+HIJACK_MAX_PER_SITE = 300  # landing pages fetched per site and run
+HIJACK_KEYWORD_FILES = []  # more "category<TAB>phrase" files besides inspectors/data/hijack-keywords.txt
+HIJACK_MIN_TEXT_HITS = 2  # distinct keywords of one category in the visible text (one in the title is enough)
+# security.injected-content (inspectors/injected.py): new script/iframe hosts against the previous
+# complete run, gambling/porn keyword blocks, script/meta redirects to non-government hosts.
+INSPECT_INJECTED_ENABLED = True
+INJECTED_ALLOW_HOSTS = []  # hosts (and their subdomains) never "new", besides the data file
+INJECTED_ALLOW_FILES = []  # more allow-list files besides inspectors/data/resource-allow-hosts.txt
+INJECTED_KEYWORD_FILES = []  # more keyword files besides inspectors/data/injected-keywords.txt
+INJECTED_MIN_KEYWORDS = 2  # distinct spam keywords in one text block (or one in the title/meta keywords)

@@ -26,7 +26,7 @@ from crawler.traps import TrapGuard, strip_session_ids
 from govinspect.findings import LinkCheck
 from govinspect.registry import Registry, Site
 from govinspect.urls import host_key, normalize_url
-from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
+from govinspect.vocabulary import PAGE, Attachment, Fetched, FetchWish, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,16 @@ class ClusterSpider(Spider):
             meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
                   "download_maxsize": self.attachment_maxsize, "referer_page": page.url,
                   "link_text": link.text},
+        )
+
+    def _fetch_request(self, site: Site, wish: FetchWish, page: Page) -> Request:
+        """A GET an inspector wished for (landing page, error page); never crawled, never a link check."""
+        self.progress[site.id].pending += 1
+        return Request(
+            wish.url, callback=self.parse_fetched, errback=self.fetch_failed, priority=wish.priority,
+            dont_filter=True,
+            meta={"site_id": site.id, "kind": "fetch", "handle_httpstatus_list": ERROR_STATUSES,
+                  "download_maxsize": wish.max_bytes, "referer_page": page.url, "purpose": wish.purpose},
         )
 
     def _done(self, request: Request) -> None:
@@ -207,6 +217,11 @@ class ClusterSpider(Spider):
     def _follow(self, page: Page) -> Iterator[Request]:
         site = page.site
         progress = self.progress[site.id]
+        for wish in self.inspectors.wanted_fetches(page):
+            key = "F " + normalize_url(wish.url)
+            if key not in self._checked:
+                self._checked.add(key)
+                yield self._fetch_request(site, wish, page)
         attachments = {id(link) for link in self.inspectors.wanted_attachments(page)}
         for link in page.links:
             url = strip_session_ids(link.url)
@@ -272,6 +287,26 @@ class ClusterSpider(Spider):
             truncated="partial" in response.flags, run=self.context,
         )
         yield from self.inspectors.inspect_attachment(attachment)
+
+
+    def parse_fetched(self, response: Response) -> Iterator[Any]:
+        self._done(response.request)
+        yield from self.inspectors.inspect_fetched(self._fetched(response.request, response, None))
+
+    def fetch_failed(self, failure: Failure) -> Iterator[Any]:
+        self._done(failure.request)
+        code, _ = classify_failure(failure)
+        yield from self.inspectors.inspect_fetched(self._fetched(failure.request, None, code))
+
+    def _fetched(self, request: Request, response: Response | None, error: str | None) -> Fetched:
+        redirects = request.meta.get("redirect_urls") or []
+        text = response.text if isinstance(response, TextResponse) else ""
+        return Fetched(
+            url=redirects[0] if redirects else request.url, final_url=response.url if response else request.url,
+            site=self.registry.get(request.meta["site_id"]), purpose=request.meta.get("purpose", ""),
+            referer=request.meta.get("referer_page") or "", status=response.status if response else None,
+            headers=_headers(response) if response else {}, text=text, error=error, run=self.context,
+        )
 
 
 def _headers(response: Response) -> dict[str, str]:
