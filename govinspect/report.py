@@ -7,7 +7,6 @@ from typing import TextIO
 
 from govinspect.store import FindingStore
 
-
 AVAILABILITY_SUMMARY_DAYS = 7  # the window of site.availability-low (rules.md)
 
 

@@ -39,7 +39,8 @@ class AnswerClassifier:
 
     @classmethod
     def from_settings(cls, settings) -> AnswerClassifier:
-        return cls(settings.getint("AVAILABILITY_BLANK_MAX_CHARS"), settings.getint("AVAILABILITY_MAINTENANCE_MAX_CHARS"),
+        return cls(settings.getint("AVAILABILITY_BLANK_MAX_CHARS"),
+                   settings.getint("AVAILABILITY_MAINTENANCE_MAX_CHARS"),
                    load_phrases("maintenance-phrases.txt", settings.getlist("AVAILABILITY_MAINTENANCE_FILES")))
 
     def classify(self, status: int | None, error: str | None = None, tree: HtmlElement | None = None,

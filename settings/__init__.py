@@ -233,9 +233,10 @@ PROBE_CONCURRENCY = 16  # probes in flight at once (each to a different homepage
 INSPECT_SOFT404_ENABLED = True
 SOFT404_PHRASE_FILES = []  # more phrase files besides inspectors/data/error-page-phrases.txt
 SOFT404_MAX_TEXT_CHARS = 1500  # pages with more visible text (besides the site chrome) are real pages
-SOFT404_TITLE_EXTRA_CHARS = 12  # a title segment may hold this many characters beyond the phrase
+SOFT404_TITLE_EXTRA_CHARS = 8  # a title segment may hold this many characters beyond the phrase
 SOFT404_SIMILARITY = 0.9  # shingle similarity to the site's error page (same title too) for a match
 SOFT404_MAX_CANDIDATES = 2000  # short pages held per site until the site's error page is known
+SOFT404_MAX_BYTES = 512 * 1024  # the error-page fetch reads at most this much
 # link.hijacked-external (inspectors/hijacked.py): landing pages of external non-government links,
 # fetched once per run (GET, size-limited), classified by keyword lists.
 INSPECT_HIJACKED_ENABLED = True
