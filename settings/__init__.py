@@ -69,6 +69,9 @@ DOWNLOADER_MIDDLEWARES = {
     # process_response runs from high to low: see 429s before RetryMiddleware (550), decode last.
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.EncodingMiddleware": 590,
+    # a meta refresh off government hosts is not followed: the page is inspected (security.injected-content)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.metarefresh.OfficialMetaRefreshMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,

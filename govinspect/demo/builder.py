@@ -101,6 +101,10 @@ class ClusterBuilder:
         else:
             entry["paths"].setdefault(path, {}).update(behaviour)
 
+    def not_found(self, host: str, status: int, body: str) -> None:
+        """What this host answers for paths it does not have (default: 404 with a generic page)."""
+        self.behaviours.setdefault(host, {"paths": {}})["not_found"] = {"status": status, "body": body}
+
     def host_charset(self, host: str, charset: str | None) -> None:
         """Charset the server appends to ``text/html`` Content-Type for this host (None: none)."""
         self.behaviours.setdefault(host, {"paths": {}})["charset"] = charset

@@ -8,6 +8,7 @@ reaches the internet through its proxy.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
@@ -29,6 +30,17 @@ DEMO_SETTINGS = {
     # the city portal renders; everything the browser may reach is on loopback
     "RENDER_LOOPBACK_ONLY": True,
 }
+
+
+def _probe(registry_path: Path, store_path: Path, extra: dict) -> None:
+    """A few fast availability probes of every homepage before the crawl (site.availability-low)."""
+    from govinspect.config import build_settings
+    from govinspect.demo.seeds.probes import DEMO_PROBE_ROUNDS
+    from govinspect.probing import probe_command
+
+    settings = build_settings(None, [], {**extra, "PROBE_TIMEOUT": 3.0})
+    print(f"probing every homepage {DEMO_PROBE_ROUNDS} times", file=sys.stderr)
+    probe_command(load_registry(registry_path), settings, DEMO_PROBE_ROUNDS, 0.1, out=io.StringIO())
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -53,6 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ.pop("NO_PROXY", None)
         print(f"serving the cluster through the loopback proxy {server.proxy_url}", file=sys.stderr)
         try:
+            _probe(cluster.registry_path, store_path, extra)
             crawl_args = argparse.Namespace(**{**vars(args), "as_of": as_of.isoformat(), "run_id": None,
                                                "store": str(store_path)})
             code = cmd_crawl(crawl_args, registry=load_registry(cluster.registry_path), extra=extra)

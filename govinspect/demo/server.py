@@ -239,7 +239,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 headers["Location"] = f"http://{host}{path}/"
                 self._send(301, _status_body(301), "text/html", head, headers)
             else:
-                self._send(404, NOT_FOUND, "text/html; charset=utf-8", head, headers)
+                # a host may serve its own error page, e.g. with 200 (a soft 404: seeds/soft404.py)
+                nf = hostb.get("not_found") or {}
+                body = nf["body"].encode("utf-8") if "body" in nf else NOT_FOUND
+                self._send(int(nf.get("status", 404)), body, "text/html; charset=utf-8", head, headers)
             return
         ctype = b.get("content_type") or content_type(path)
         charset = b["charset"] if "charset" in b else hostb.get("charset")

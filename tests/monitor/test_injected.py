@@ -85,3 +85,19 @@ def test_new_host_since_previous_complete_run(inspector, tmp_path):
     # r2 did not complete the site: the baseline is r1, the analytics script there last run is not new
     assert [(o.target_url, o.evidence["previous_run"]) for o in found] == [("http://js.evil-example.top/a.js", "r1")]
     store.close()
+
+
+@pytest.mark.parametrize(("target", "followed"), [
+    ("http://www.xpj-example.com/", False), ("/new/index.html", True), ("http://www.gov.cn/", True)])
+def test_meta_refresh_off_government_hosts_is_not_followed(target, followed):
+    from scrapy import Request, Spider
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.metarefresh import OfficialMetaRefreshMiddleware
+
+    mw = OfficialMetaRefreshMiddleware.from_crawler(get_crawler(Spider))
+    url = "http://www.example-city.gov.cn/a.html"
+    body = f"<html><head><meta http-equiv='refresh' content='0;url={target}'></head><body>x</body></html>".encode()
+    out = mw.process_response(Request(url), HtmlResponse(url, body=body, encoding="utf-8"))
+    assert isinstance(out, Request) is followed
