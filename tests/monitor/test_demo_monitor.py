@@ -49,3 +49,26 @@ def test_decoys_are_not_findings(demo_crawl):
 def test_summary_shows_availability(demo_crawl):
     assert "Availability" in demo_crawl.result.stdout
     assert "failed" in demo_crawl.result.stdout
+
+
+def test_exports_carry_the_new_rules(demo_crawl, tmp_path):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from govinspect.export import export
+    from govinspect.store import FindingStore
+
+    store = FindingStore(demo_crawl.store)
+    for fmt in ("jsonl", "csv", "xlsx"):
+        export(store.findings(), fmt, tmp_path / f"f.{fmt}")
+    store.close()
+    jsonl = [json.loads(line) for line in (tmp_path / "f.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert set(RULES) <= {r["rule"] for r in jsonl}
+    avail = next(r for r in jsonl if r["rule"] == "site.availability-low")
+    assert avail["evidence"]["expected_per_day"] == 20 and "target_url" not in avail
+    with (tmp_path / "f.csv").open(encoding="utf-8-sig") as fh:
+        assert set(RULES) <= {row["rule"] for row in csv.DictReader(fh)}
+    sheet = load_workbook(tmp_path / "f.xlsx", read_only=True).active
+    cells = {c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)}
+    assert set(RULES) <= cells
