@@ -25,6 +25,7 @@ from inspectors.identity import visible_text
 from inspectors.keywords import load_phrases, norm
 
 PURPOSE = "soft404:error-page"
+RAW_TEXT_FACTOR = 4  # text_content() (scripts, styles, hidden text too) against SOFT404_MAX_TEXT_CHARS
 _SEGMENTS = re.compile(r"\s*[-_|–—·:：,，!！。>»/]+\s*|\s{2,}")
 
 
@@ -136,6 +137,9 @@ class Soft404Inspector(Inspector):
         if page.is_homepage or page.status != 200:
             return
         self._reset(page.run.run_id if page.run else None)
+        # cheap first: all text (scripts included) far beyond the limit is a real page, no walk needed
+        if len(page.tree.text_content()) > RAW_TEXT_FACTOR * self.max_text:
+            return
         text = norm(visible_text(page.tree))
         if len(text) > self.max_text:
             return
