@@ -39,7 +39,7 @@ class ProbeConfig:
     @classmethod
     def from_settings(cls, settings) -> ProbeConfig:
         return cls(settings.getfloat("PROBE_TIMEOUT"), settings.getint("PROBE_MAX_BYTES"),
-                   settings.getint("PROBE_CONCURRENCY"), settings.get("USER_AGENT"))
+                   settings.getint("PROBE_CONCURRENCY"), settings.get("PROBE_USER_AGENT"))
 
 
 def _error_code(exc: BaseException) -> str:

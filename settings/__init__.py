@@ -231,6 +231,8 @@ PROBE_TIMEOUT = 15.0  # seconds: the national rule's timeout
 PROBE_INTERVAL = 4320.0  # seconds between rounds by default: 20 rounds a day
 PROBE_MAX_BYTES = 512 * 1024  # body read for the blank/maintenance check
 PROBE_CONCURRENCY = 16  # probes in flight at once (each to a different homepage)
+# probes say what they are: a server operator can tell them from the crawl in the access log
+PROBE_USER_AGENT = "Mozilla/5.0 (compatible; govinspect/0.1; availability probe)"
 # link.soft-404 (inspectors/soft404.py): title/heading phrases, or the site's own error page, learned
 # once per run by asking for a URL that cannot exist.
 INSPECT_SOFT404_ENABLED = True

@@ -93,7 +93,8 @@ class ClusterBuilder:
         """A server behaviour for ``host`` + ``path`` (``None``: every path of the host).
 
         Keys: status, location, delay, head_status, headers, body, content_type, charset,
-        times/window (apply only to the first N requests per window), dynamic.
+        times/window (apply only to the first N requests per window), dynamic, user_agent (apply only
+        to clients whose User-Agent contains it).
         """
         entry = self.behaviours.setdefault(host, {"paths": {}})
         if path is None:

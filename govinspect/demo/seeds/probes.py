@@ -1,7 +1,8 @@
 """Availability probes (``site.availability-low``): homepages that fail the first probes of a run.
 
-The demo (and the demo test) probes every homepage ``DEMO_PROBE_ROUNDS`` times before it crawls, so
-the first requests to ``/`` are probes: 教育局 answers 503 to the first two (2 of 21 probes with the
+The demo (and the demo test) probes every homepage ``DEMO_PROBE_ROUNDS`` times before it crawls; the
+failures meet probes only (the server matches the probes' User-Agent), so the crawl and other clients
+see the homepages as usual: 教育局 answers 503 to the first two (2 of 21 probes with the
 crawl's own: critical), 民政局 shows a 系统维护中 page to the first one (1 of 21, 4.8 %: high), the
 site that is down fails all of them. Decoy: 示南县's homepage carries a notice about maintenance of
 another system, which is no maintenance page.
@@ -13,17 +14,18 @@ from govinspect.demo.builder import ClusterBuilder
 
 DEMO_PROBE_ROUNDS = 20  # probes per homepage before the crawl (govinspect demo, tests/conftest.py)
 WINDOW = 3600.0  # the server's counting window for the failing first requests
+PROBE_AGENT = "availability probe"  # in PROBE_USER_AGENT: only probes meet these failures
 MAINTENANCE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>系统维护中</title></head>'
                "<body><p>系统维护中，预计30分钟后恢复访问，给您带来不便敬请谅解。</p></body></html>")
 
 
 def apply(b: ClusterBuilder) -> None:
     if (site := b.site("jyj")) and not site.down:
-        b.behave(site.host, "/", status=503, times=2, window=WINDOW)
+        b.behave(site.host, "/", status=503, times=2, window=WINDOW, user_agent=PROBE_AGENT)
         b.expect("site.availability-low", site, page_url=site.url, severity="critical",
                  note="2 of 21 probes answered 503 (9.5 %)")
     if (site := b.site("mzj")) and not site.down:
-        b.behave(site.host, "/", status=200, body=MAINTENANCE, times=1, window=WINDOW)
+        b.behave(site.host, "/", status=200, body=MAINTENANCE, times=1, window=WINDOW, user_agent=PROBE_AGENT)
         b.expect("site.availability-low", site, page_url=site.url, severity="high",
                  note="1 of 21 probes showed 系统维护中 (4.8 %)")
     for site in b.sites:
