@@ -109,7 +109,9 @@ class ClusterSpider(Spider):
             wish.url, callback=self.parse_fetched, errback=self.fetch_failed, priority=wish.priority,
             dont_filter=True,
             meta={"site_id": site.id, "kind": "fetch", "handle_httpstatus_list": ERROR_STATUSES,
-                  "download_maxsize": wish.max_bytes, "referer_page": page.url, "purpose": wish.purpose},
+                  "download_maxsize": wish.max_bytes, "referer_page": page.url, "purpose": wish.purpose,
+                  # one try: the link check already retries the same target (dead old hosts are common)
+                  "dont_retry": True},
         )
 
     def _done(self, request: Request) -> None:
