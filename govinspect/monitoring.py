@@ -133,3 +133,22 @@ def previous_complete_run(db: Any, site_id: str, run_id: str) -> str | None:
         " ORDER BY r.started_at DESC LIMIT 1", (site_id, run_id),
     ).fetchone()
     return row[0] if row else None
+
+
+def observed(db: Any, run_id: str, site_id: str, rule: str) -> list[dict[str, Any]]:
+    """This run's observations of one rule on one site, oldest first."""
+    rows = db.execute(
+        "SELECT target_url, page_url, message, evidence, severity FROM observations"
+        " WHERE run_id=? AND site_id=? AND rule=? ORDER BY id", (run_id, site_id, rule),
+    ).fetchall()
+    return [dict(zip(("target_url", "page_url", "message", "evidence", "severity"), tuple(r), strict=True))
+            for r in rows]
+
+
+def referrers(db: Any, run_id: str, site_id: str, target_url: str, limit: int) -> list[tuple[str, str]]:
+    """(page, link text) of this run's pages of the site that link ``target_url`` (normalised)."""
+    rows = db.execute(
+        "SELECT page_url, text FROM link_refs WHERE run_id=? AND site_id=? AND target_url=? ORDER BY page_url"
+        " LIMIT ?", (run_id, site_id, target_url, limit),
+    ).fetchall()
+    return [(r[0], r[1] or "") for r in rows]

@@ -369,6 +369,12 @@ class StoreRunView:
     def previous_complete_run(self, site_id: str) -> str | None:
         return monitoring.previous_complete_run(self.store.db, site_id, self.run_id)
 
+    def observed(self, site_id: str, rule: str) -> list[dict[str, Any]]:
+        return monitoring.observed(self.store.db, self.run_id, site_id, rule)
+
+    def referrers(self, site_id: str, target_url: str, limit: int = MAX_REFERRERS) -> list[tuple[str, str]]:
+        return monitoring.referrers(self.store.db, self.run_id, site_id, target_url, limit)
+
 
 def _check_from_row(row: sqlite3.Row) -> LinkCheck:
     return LinkCheck(

@@ -16,10 +16,12 @@ from collections.abc import Iterable, Iterator
 from lxml import html as lxml_html
 
 from govinspect.findings import Observation
+from govinspect.registry import Site
 from govinspect.urls import host_key, is_government_host, normalize_url
-from inspectors.base import PAGE, Fetched, FetchWish, Inspector, Page
+from inspectors.base import PAGE, Fetched, FetchWish, Inspector, Page, RunView
 from inspectors.identity import visible_text
 from inspectors.keywords import hits, load_categories, norm
+from inspectors.referrers import spread_to_referrers
 
 PURPOSE = "hijack:landing"
 CATEGORY_TEXT = {"gambling": "赌博", "lottery": "彩票", "porn": "色情", "parked": "域名出售（停放）"}
@@ -150,3 +152,7 @@ class HijackedExternalInspector(Inspector):
             message=f"外部链接指向的网站现为{what}内容{title}，疑似域名过期被抢注，请立即删除该链接：{target}",
             evidence={**verdict, "link_text": (link_text or "")[:200]},
         )
+
+    def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
+        """Every other page of the site that links a target judged here gets its observation."""
+        yield from spread_to_referrers(site, view, "link.hijacked-external")

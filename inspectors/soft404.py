@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from govinspect.findings import Observation
+from govinspect.registry import Site
 from govinspect.urls import normalize_url
-from inspectors.base import Fetched, FetchWish, Inspector, Page
+from inspectors.base import Fetched, FetchWish, Inspector, Page, RunView
 from inspectors.identity import visible_text
 from inspectors.keywords import load_phrases, norm
+from inspectors.referrers import spread_to_referrers
 
 PURPOSE = "soft404:error-page"
 RAW_TEXT_FACTOR = 4  # text_content() (scripts, styles, hidden text too) against SOFT404_MAX_TEXT_CHARS
@@ -178,3 +180,7 @@ class Soft404Inspector(Inspector):
             message=f"链接指向的页面返回正常状态码（200）但实为错误页面（{why}），请修正或删除该链接：{shape.url}",
             evidence=evidence,
         )
+
+    def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
+        """Every other page of the site that links a target judged here gets its observation."""
+        yield from spread_to_referrers(site, view, "link.soft-404")

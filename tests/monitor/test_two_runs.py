@@ -9,7 +9,7 @@ import sqlite3
 from tests.support.cli import FAST, clean_env, govinspect, write_registry
 from tests.support.server import Route, RouteServer
 
-ONLY = ["-s", 'INSPECTORS={"inspectors.injected.InjectedContentInspector": 230, '
+ONLY = ["-s", 'INSPECTORS={"inspectors.injected.InjectedContentInspector": 230, "inspectors.links.BrokenLinkInspector": 100, '
         '"inspectors.soft404.Soft404Inspector": 130, "inspectors.hijacked.HijackedExternalInspector": 140}']
 
 
@@ -32,7 +32,8 @@ def test_second_run_with_an_injected_script(tmp_path):
         site.routes.update({
             "/": Route(_html(home)),
             "/xxgk/old.html": Route(_html("<h1>404</h1><p>您访问的页面不存在</p>", "404 页面不存在")),
-            "/xxgk/404.html": Route(_html("<h1>网站404错误页面设置规范</h1>" + "<p>" + "规范解读正文。" * 300 + "</p>",
+            "/xxgk/404.html": Route(_html("<h1>网站404错误页面设置规范</h1>" + "<p>" + "规范解读正文。" * 300 + "</p>"
+                                          f"<a href='/xxgk/old.html'>旧文件</a><a href='{outside.url}/partner/'>合作</a>",
                                           "网站404错误页面设置规范解读")),
         })
         registry = write_registry(tmp_path / "r.csv", [
@@ -54,5 +55,9 @@ def test_second_run_with_an_injected_script(tmp_path):
     assert injected == [(evil, "new-host")]
     assert {r[1] for r in rows if r[0] == "link.soft-404"} == {site.url + "/xxgk/old.html"}
     assert {r[1] for r in rows if r[0] == "link.hijacked-external"} == {outside.url + "/partner/"}
+    # every page linking the target is a referrer (the article too, not only the page the crawl came from)
+    for rule in ("link.soft-404", "link.hijacked-external"):
+        occurrences, referrers = db.execute("SELECT occurrences, referrers FROM findings WHERE rule=?", (rule,)).fetchone()
+        assert occurrences == 2 and set(json.loads(referrers)) == {site.url + "/", site.url + "/xxgk/404.html"}, rule
     hosts = {r[0]: r[1] for r in db.execute("SELECT run_id, COUNT(*) FROM resource_hosts GROUP BY run_id")}
     assert hosts == {"run-1": 1, "run-2": 2}
