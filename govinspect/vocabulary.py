@@ -93,6 +93,7 @@ class Page:
     link_text: str | None = None
     rendered: RenderInfo | None = None
     run: RunContext | None = None
+    latency: float | None = None  # seconds from request to answer (the crawl's homepage fetch is a probe)
 
 
 @dataclass

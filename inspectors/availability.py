@@ -96,8 +96,9 @@ class AvailabilityInspector(Inspector):
         if not page.is_homepage:
             return
         ok, outcome = self.classifier.classify(page.status, tree=page.tree)
+        latency = int(page.latency * 1000) if page.latency is not None else None
         yield Probe(site_id=page.site.id, url=page.site.url, ok=ok, outcome=outcome, status=page.status,
-                    source="crawl", run_id=page.run.run_id if page.run else None)
+                    latency_ms=latency, source="crawl", run_id=page.run.run_id if page.run else None)
 
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
         until = datetime.now(UTC)

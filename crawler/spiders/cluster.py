@@ -205,6 +205,7 @@ class ClusterSpider(Spider):
             text=response.text, tree=tree, links=links, depth=meta.get("depth", 0),
             is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
             link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
+            latency=meta.get("download_latency"),
         )
         if rerender:
             yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,

@@ -90,7 +90,7 @@ def test_each_probe_is_stored(probed):
         (sid, src, n) for sid in servers for src, n in (("crawl", 1), ("probe", ROUNDS))]
     failed = {r[0]: r[3] for r in rows if r[1] == "probe"}
     assert failed == {"3416000101": 3, "3416000102": 5, "3416000103": 2}
-    assert all(r[4] is not None and r[4] >= 0 for r in rows if r[1] == "probe")
+    assert all(r[4] is not None and r[4] >= 0 for r in rows)  # the crawl's own fetch has its latency too
     outcomes = {r[0] for r in db.execute("SELECT outcome FROM probes WHERE ok=0")}
     assert outcomes == {"http-503", "maintenance"}
     assert "available" in probe.stdout
