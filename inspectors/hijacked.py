@@ -37,9 +37,10 @@ def _meta(tree, name: str) -> str:
 
 
 class LandingClassifier:
-    def __init__(self, categories: dict[str, list[str]], min_text_hits: int):
+    def __init__(self, categories: dict[str, list[str]], min_text_hits: int, parked_max_text: int):
         self.categories = categories
         self.min_text_hits = min_text_hits
+        self.parked_max_text = parked_max_text
 
     def classify(self, title: str, text: str) -> tuple[str, list[str]] | None:
         """(category, keywords) of a landing page, or None when it looks like an ordinary site."""
@@ -50,7 +51,8 @@ class LandingClassifier:
                 return category, found
         for category, phrases in self.categories.items():
             found = hits(text, phrases)
-            if found and (category == "parked" or len(set(found)) >= self.min_text_hits):
+            parked = category == "parked" and len(text) <= self.parked_max_text  # not a news item about one
+            if found and (parked or category != "parked" and len(set(found)) >= self.min_text_hits):
                 return category, found
         return None
 
@@ -62,7 +64,8 @@ class HijackedExternalInspector(Inspector):
         super().__init__(crawler)
         s = self.settings
         self.classifier = LandingClassifier(
-            load_categories("hijack-keywords.txt", s.getlist("HIJACK_KEYWORD_FILES")), s.getint("HIJACK_MIN_TEXT_HITS"))
+            load_categories("hijack-keywords.txt", s.getlist("HIJACK_KEYWORD_FILES")), s.getint("HIJACK_MIN_TEXT_HITS"),
+            s.getint("HIJACK_PARKED_MAX_TEXT_CHARS"))
         self.max_bytes = s.getint("HIJACK_MAX_BYTES")
         self.max_per_site = s.getint("HIJACK_MAX_PER_SITE")
         self._run_id: str | None = None

@@ -21,12 +21,14 @@ from govinspect.monitoring import ResourceUse
 from govinspect.registry import Site
 from govinspect.urls import host_key, is_government_host, is_http_url, normalize_url
 from inspectors.base import Inspector, Page, RunView
+from inspectors.hidden_links import StyleIndex, hiding_reason
 from inspectors.keywords import hits, host_listed, load_lines, load_phrases, norm
 
 _META_URL = re.compile(r"url\s*=\s*['\"]?\s*([^'\"\s;]+)", re.I)
 _SCRIPT_REDIRECT = re.compile(
     r"(?:(?:window|document|top|self|parent)\s*\.\s*)?location(?:\s*\.\s*href)?\s*=\s*['\"]([^'\"]+)['\"]"
     r"|location\s*\.\s*(?:replace|assign)\s*\(\s*['\"]([^'\"]+)['\"]\s*\)", re.I)
+_NAMED_FUNCTION = re.compile(r"function\s+[\w$]+\s*\([^)]*\)\s*\{")
 _SKIP = {"script", "style", "noscript", "template", "head", "title", "meta"}
 
 
@@ -39,7 +41,10 @@ class InjectedContentInspector(Inspector):
         self.allow = [h.lower() for h in (*load_lines("resource-allow-hosts.txt", s.getlist("INJECTED_ALLOW_FILES")),
                                           *s.getlist("INJECTED_ALLOW_HOSTS"))]
         self.keywords = load_phrases("injected-keywords.txt", s.getlist("INJECTED_KEYWORD_FILES"))
+        self.context = load_phrases("injected-news-context.txt", s.getlist("INJECTED_CONTEXT_FILES"))
         self.min_keywords = s.getint("INJECTED_MIN_KEYWORDS")
+        self.tiny = s.getfloat("HIDDEN_LINK_TINY_PX")
+        self.offscreen = s.getfloat("HIDDEN_LINK_OFFSCREEN_PX")
 
     def trusted(self, host: str, page_site: Site, registry) -> bool:
         return (host in page_site.hosts or is_government_host(host) or host_listed(host, self.allow)
@@ -75,7 +80,8 @@ class InjectedContentInspector(Inspector):
             if el.get("src") or not el.text or "location" not in el.text:
                 continue
             for m in _SCRIPT_REDIRECT.finditer(el.text):
-                found.setdefault(urljoin(page.url, m.group(1) or m.group(2)), "script-redirect")
+                if not _in_named_function(el.text, m.start()):  # a click handler, not an automatic redirect
+                    found.setdefault(urljoin(page.url, m.group(1) or m.group(2)), "script-redirect")
         for url, how in found.items():
             if not is_http_url(url) or not self._outside(host_key(url), page.site, registry):
                 continue
@@ -93,22 +99,53 @@ class InjectedContentInspector(Inspector):
         head_hits = hits(title, self.keywords)
         body = tree.find(".//body") if tree.tag != "body" else tree
         body_text = norm(body.text_content()) if body is not None else ""
-        if not head_hits and not hits(body_text, self.keywords):
-            return  # the common case: one substring pass over the page
-        block = _innermost_block(body, self.keywords, self.min_keywords) if body is not None else None
-        if not head_hits and block is None:
+        if not head_hits and len(set(hits(body_text, self.keywords))) < self.min_keywords:
+            return  # the common case: one substring pass over the page, no block can have enough
+        block = self._spam_block(tree, body) if body is not None else None
+        if block is None and (not head_hits or hits(title, self.context)):
             return
         if block is not None:
-            el, found = block
+            el, found, hidden = block
             where, snippet = f"<{el.tag}>", norm(el.text_content())[:120]
         else:
-            found, where, snippet = head_hits, "title/meta", title[:120]
+            found, where, snippet, hidden = head_hits, "title/meta", title[:120], None
+        evidence = {"kind": "keyword-block", "keywords": found[:10], "where": where, "snippet": snippet}
+        if hidden:
+            evidence["hidden"] = hidden
         yield Observation(
             rule="security.injected-content", site_id=page.site.id, page_url=page.url,
-            message=f"页面含有赌博、色情等违法信息关键词（{'、'.join(found[:5])}），疑似被篡改或植入暗链，"
-                    f"请立即排查并清除：{page.url}",
-            evidence={"kind": "keyword-block", "keywords": found[:10], "where": where, "snippet": snippet},
+            message=f"页面含有{'隐藏的' if hidden else ''}赌博、色情等违法信息关键词（{'、'.join(found[:5])}），"
+                    f"疑似被篡改或植入暗链，请立即排查并清除：{page.url}",
+            evidence=evidence,
         )
+
+    def _spam_block(self, tree: HtmlElement, body: HtmlElement) -> tuple[HtmlElement, list[str], str | None] | None:
+        """The smallest block with enough spam keywords that is hidden, or visible and not news about spam."""
+        blocks = []
+        for el in body.iter():
+            if not isinstance(el.tag, str) or el.tag.lower() in _SKIP:
+                continue
+            text = norm(el.text_content())
+            found = sorted(set(hits(text, self.keywords)))
+            if len(found) >= self.min_keywords:
+                blocks.append((len(text), el, found, text))
+        if not blocks:
+            return None
+        styles = StyleIndex(tree)
+        for _, el, found, text in sorted(blocks, key=lambda b: b[0]):
+            hidden = self._hidden(el, styles)
+            if hidden or not hits(text, self.context):
+                return el, found, hidden
+        return None
+
+    def _hidden(self, el: HtmlElement, styles: StyleIndex) -> str | None:
+        node: HtmlElement | None = el
+        while node is not None and isinstance(node.tag, str):
+            reason = hiding_reason(styles.style(node), self.tiny, self.offscreen)
+            if reason or node.get("hidden") is not None:
+                return reason or "hidden"
+            node = node.getparent()
+        return None
 
     # ---- new script/iframe hosts against the previous complete run --------------------------------------
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
@@ -134,13 +171,14 @@ def _meta(tree: HtmlElement, name: str) -> str:
     return ""
 
 
-def _innermost_block(root: HtmlElement, keywords: list[str], minimum: int) -> tuple[HtmlElement, list[str]] | None:
-    """The smallest element whose text carries ``minimum`` distinct spam keywords (post-order walk)."""
-    best: tuple[HtmlElement, list[str]] | None = None
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag.lower() in _SKIP:
-            continue
-        found = sorted(set(hits(norm(el.text_content()), keywords)))
-        if len(found) >= minimum and (best is None or len(el.text_content()) < len(best[0].text_content())):
-            best = (el, found)
-    return best
+def _in_named_function(script: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside the body of a named function (``function go(){ location.href=… }``)."""
+    for m in reversed(list(_NAMED_FUNCTION.finditer(script, 0, pos))):
+        depth = 1
+        for ch in script[m.end():pos]:
+            depth += 1 if ch == "{" else -1 if ch == "}" else 0
+            if depth == 0:
+                break
+        if depth > 0:
+            return True
+    return False

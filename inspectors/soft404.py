@@ -81,10 +81,11 @@ class Soft404Inspector(Inspector):
         self._run_id: str | None = None
         self._errors: dict[str, Shape | None] = {}  # site id -> its error page (None: none learned)
         self._held: dict[str, list[Shape]] = {}
+        self._homepages: dict[str, Shape] = {}
 
     def _reset(self, run_id: str | None) -> None:
         if run_id != self._run_id:
-            self._run_id, self._errors, self._held = run_id, {}, {}
+            self._run_id, self._errors, self._held, self._homepages = run_id, {}, {}, {}
 
     # ---- phrases ---------------------------------------------------------------------------------
     def error_phrase(self, title: str, heading: str) -> str | None:
@@ -125,20 +126,31 @@ class Soft404Inspector(Inspector):
                               fetched.status)
             except Exception:  # an error page lxml cannot read: nothing learned
                 shape = None
+        home = self._homepages.get(site.id)
+        if shape is not None and home is not None and self._alike(home, shape):
+            shape = None  # every URL answers the homepage (a script-built site's shell): nothing to learn
         self._errors[site.id] = shape
         held = self._held.pop(site.id, [])
         if shape is None:
             return
         for candidate in held:
-            score = similarity(candidate.shingles, shape.shingles)
-            if candidate.title == shape.title and score >= self.min_similarity:
-                yield self._observation(site.id, site.url, candidate, None, score, shape)
+            if self._alike(candidate, shape):
+                yield self._observation(site.id, site.url, candidate, None,
+                                        similarity(candidate.shingles, shape.shingles), shape)
 
     # ---- pages -----------------------------------------------------------------------------------
+    def _alike(self, a: Shape, b: Shape) -> bool:
+        return a.title == b.title and similarity(a.shingles, b.shingles) >= self.min_similarity
+
     def inspect_page(self, page: Page) -> Iterator[Observation]:
-        if page.is_homepage or page.status != 200:
+        if page.status != 200:
             return
         self._reset(page.run.run_id if page.run else None)
+        if page.is_homepage:
+            text = norm(visible_text(page.tree))
+            self._homepages[page.site.id] = Shape(page.url, None, None, norm(page.tree.findtext(".//title") or ""),
+                                                  shingles(text))
+            return
         # cheap first: all text (scripts included) far beyond the limit is a real page, no walk needed
         if len(page.tree.text_content()) > RAW_TEXT_FACTOR * self.max_text:
             return
@@ -161,9 +173,9 @@ class Soft404Inspector(Inspector):
         error = self._errors[site_id]
         if error is None:
             return
-        score = similarity(shape.shingles, error.shingles)
-        if title == error.title and score >= self.min_similarity:
-            yield self._observation(site_id, page.site.url, shape, None, score, error)
+        if self._alike(shape, error):
+            yield self._observation(site_id, page.site.url, shape, None, similarity(shape.shingles, error.shingles),
+                                    error)
 
     def _observation(self, site_id: str, site_url: str, shape: Shape, phrase: str | None, score: float | None,
                      error: Shape | None) -> Observation:

@@ -250,6 +250,7 @@ HIJACK_MAX_BYTES = 1024 * 1024  # landing pages larger than this are not classif
 HIJACK_MAX_PER_SITE = 300  # landing pages fetched per site and run
 HIJACK_KEYWORD_FILES = []  # more "category<TAB>phrase" files besides inspectors/data/hijack-keywords.txt
 HIJACK_MIN_TEXT_HITS = 2  # distinct keywords of one category in the visible text (one in the title is enough)
+HIJACK_PARKED_MAX_TEXT_CHARS = 3000  # a parked-domain phrase in the text counts on pages this short
 # security.injected-content (inspectors/injected.py): new script/iframe hosts against the previous
 # complete run, gambling/porn keyword blocks, script/meta redirects to non-government hosts.
 INSPECT_INJECTED_ENABLED = True
@@ -257,3 +258,4 @@ INJECTED_ALLOW_HOSTS = []  # hosts (and their subdomains) never "new", besides t
 INJECTED_ALLOW_FILES = []  # more allow-list files besides inspectors/data/resource-allow-hosts.txt
 INJECTED_KEYWORD_FILES = []  # more keyword files besides inspectors/data/injected-keywords.txt
 INJECTED_MIN_KEYWORDS = 2  # distinct spam keywords in one text block (or one in the title/meta keywords)
+INJECTED_CONTEXT_FILES = []  # more news-context files besides inspectors/data/injected-news-context.txt

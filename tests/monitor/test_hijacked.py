@@ -62,3 +62,10 @@ def test_healthy_site_is_not(inspector, html):
 def test_failed_fetch_is_left_to_link_broken(inspector):
     list(inspector.wanted_fetches(make_page(LINKS, url=CITY.url)))
     assert list(inspector.inspect_fetched(_fetched("http://www.old-partner.com/", CASINO, status=404))) == []
+
+
+def test_news_about_a_domain_transfer_is_not_parked(inspector):
+    news = ("<html><head><title>示例日报</title></head><body><p>" + "本市数字经济发展迅速。" * 400
+            + "某公司发布关于域名转让的公告。</p></body></html>")
+    list(inspector.wanted_fetches(make_page(LINKS, url=CITY.url)))
+    assert list(inspector.inspect_fetched(_fetched("http://www.news-example.cn/", news))) == []

@@ -101,3 +101,23 @@ def test_meta_refresh_off_government_hosts_is_not_followed(target, followed):
     body = f"<html><head><meta http-equiv='refresh' content='0;url={target}'></head><body>x</body></html>".encode()
     out = mw.process_response(Request(url), HtmlResponse(url, body=body, encoding="utf-8"))
     assert isinstance(out, Request) is followed
+
+
+@pytest.mark.parametrize(("html", "found"), [
+    # news about a gambling case names the brands: reporting, not spam
+    ("<p>警方破获以“皇冠体育”“百家乐”为名的网络赌博案件，涉案金额巨大。</p>", False),
+    # the same words in a hidden block are spam whatever they say
+    ("<div style='position:absolute;left:-9999px'>警方破获 皇冠体育 百家乐</div><p>正文</p>", True),
+    ("<html><head><title>警方破获“皇冠体育”网络赌博案</title></head><body><p>正文</p></body></html>", False),
+])
+def test_news_context_and_hidden_blocks(inspector, html, found):
+    assert bool(_rules(inspector.inspect_page(make_page(html)))) is found
+
+
+@pytest.mark.parametrize(("script", "found"), [
+    ("function goSearch(){ var q=document.getElementById('q').value; location.href='http://search.example.com/?q='+q; }", False),
+    ("setTimeout(function(){ location.href='http://www.xpj-example.com/'; }, 1000);", True),
+    ("function x(){ return 1; } top.location.href='http://www.xpj-example.com/';", True),
+])
+def test_redirects_in_click_handlers_are_not_automatic(inspector, script, found):
+    assert bool(_rules(inspector.inspect_page(make_page(f"<p>x</p><script>{script}</script>")))) is found

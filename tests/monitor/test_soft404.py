@@ -78,3 +78,11 @@ def test_a_different_short_page_is_not(inspector):
     other = ("<html><head><title>联系我们 - 示例市人民政府</title></head><body>" + CHROME
              + "<p>地址：示例市政务服务中心 电话：0558-1234567</p></body></html>")
     assert list(inspector.inspect_page(_page(other))) == []
+
+
+def test_site_whose_every_url_answers_the_homepage_learns_nothing(inspector):
+    """A script-built site answers every URL with its shell: that shell is no error page."""
+    shell = "<html><head><title>示例市人民政府</title></head><body><div id='app'></div><p>加载中</p></body></html>"
+    assert list(inspector.inspect_page(make_page(shell, url=CITY.url))) == []
+    assert _learn(inspector, text=shell) == []
+    assert list(inspector.inspect_page(_page(shell))) == []
