@@ -73,27 +73,44 @@ class HijackedExternalInspector(Inspector):
         # target -> referrers (site id, page, link text) waiting for the answer; then target -> verdict
         self._pending: dict[str, list[tuple[str, str, str]]] = {}
         self._verdicts: dict[str, dict | None] = {}
+        self._hosts: dict[str, frozenset[str]] = {}
+        self._last: tuple[Page, list[tuple[str, str]]] | None = None
 
     def _reset(self, run_id: str | None) -> None:
         if run_id != self._run_id:
             self._run_id, self._wished, self._pending, self._verdicts = run_id, {}, {}, {}
 
-    def _external(self, page: Page) -> Iterator[tuple[str, str]]:
-        """(normalised target, link text) of the page's links to non-government hosts outside the cluster."""
-        seen = set()
+    def _external(self, page: Page) -> list[tuple[str, str]]:
+        """(normalised target, link text) of the page's links to non-government hosts outside the cluster.
+
+        Called twice per page (``inspect_page``, ``wanted_fetches``): the answer for the last page is kept.
+        Most links stay on the site: a plain split of the URL settles those before any URL parsing.
+        """
+        if self._last is not None and self._last[0] is page:
+            return self._last[1]
+        site = page.site
+        own = self._hosts.get(site.id)
+        if own is None:
+            own = self._hosts[site.id] = site.hosts
         registry = page.run.registry if page.run else None
+        seen: set[str] = set()
+        out: list[tuple[str, str]] = []
         for link in page.links:
             if link.kind != PAGE or link.tag in ("script", "img", "link"):
                 continue
+            if link.url.partition("://")[2].split("/", 1)[0].split("?", 1)[0].lower() in own:
+                continue
             host = host_key(link.url)
-            if host in page.site.hosts or is_government_host(host):
+            if host in own or is_government_host(host):
                 continue
             if registry is not None and registry.site_for_host(host) is not None:
                 continue
             target = normalize_url(link.url)
             if target not in seen:
                 seen.add(target)
-                yield target, link.text
+                out.append((target, link.text))
+        self._last = (page, out)
+        return out
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         self._reset(page.run.run_id if page.run else None)

@@ -22,7 +22,7 @@ from govinspect.registry import Site
 from govinspect.urls import host_key, is_government_host, is_http_url, normalize_url
 from inspectors.base import Inspector, Page, RunView
 from inspectors.hidden_links import StyleIndex, hiding_reason
-from inspectors.keywords import hits, host_listed, load_lines, load_phrases, norm
+from inspectors.keywords import KeywordSet, hits, host_listed, load_lines, load_phrases, norm
 
 _META_URL = re.compile(r"url\s*=\s*['\"]?\s*([^'\"\s;]+)", re.I)
 _SCRIPT_REDIRECT = re.compile(
@@ -40,7 +40,7 @@ class InjectedContentInspector(Inspector):
         s = self.settings
         self.allow = [h.lower() for h in (*load_lines("resource-allow-hosts.txt", s.getlist("INJECTED_ALLOW_FILES")),
                                           *s.getlist("INJECTED_ALLOW_HOSTS"))]
-        self.keywords = load_phrases("injected-keywords.txt", s.getlist("INJECTED_KEYWORD_FILES"))
+        self.keywords = KeywordSet(load_phrases("injected-keywords.txt", s.getlist("INJECTED_KEYWORD_FILES")))
         self.context = load_phrases("injected-news-context.txt", s.getlist("INJECTED_CONTEXT_FILES"))
         self.min_keywords = s.getint("INJECTED_MIN_KEYWORDS")
         self.tiny = s.getfloat("HIDDEN_LINK_TINY_PX")
@@ -96,11 +96,11 @@ class InjectedContentInspector(Inspector):
     def _keyword_blocks(self, page: Page) -> Iterator[Observation]:
         tree = page.tree
         title = norm(" ".join((tree.findtext(".//title") or "", _meta(tree, "keywords"), _meta(tree, "description"))))
-        head_hits = hits(title, self.keywords)
+        head_hits = self.keywords.found(title)
         body = tree.find(".//body") if tree.tag != "body" else tree
-        body_text = norm(body.text_content()) if body is not None else ""
-        if not head_hits and len(set(hits(body_text, self.keywords))) < self.min_keywords:
-            return  # the common case: one substring pass over the page, no block can have enough
+        body_text = body.text_content().lower() if body is not None else ""
+        if not head_hits and len(self.keywords.found(body_text)) < self.min_keywords:
+            return  # the common case: one regex pass over the page, no block can have enough
         block = self._spam_block(tree, body) if body is not None else None
         if block is None and (not head_hits or hits(title, self.context)):
             return
@@ -125,8 +125,8 @@ class InjectedContentInspector(Inspector):
         for el in body.iter():
             if not isinstance(el.tag, str) or el.tag.lower() in _SKIP:
                 continue
-            text = norm(el.text_content())
-            found = sorted(set(hits(text, self.keywords)))
+            text = el.text_content().lower()
+            found = sorted(self.keywords.found(text))
             if len(found) >= self.min_keywords:
                 blocks.append((len(text), el, found, text))
         if not blocks:
