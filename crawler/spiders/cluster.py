@@ -291,7 +291,6 @@ class ClusterSpider(Spider):
         )
         yield from self.inspectors.inspect_attachment(attachment)
 
-
     def parse_fetched(self, response: Response) -> Iterator[Any]:
         self._done(response.request)
         yield from self.inspectors.inspect_fetched(self._fetched(response.request, response, None))
