@@ -75,7 +75,8 @@ def main() -> None:
         made = run_probes(sites, config, classifier, store_recorder(store), args.rounds, 0.0,
                           log=io.StringIO())
         wall = time.monotonic() - started
-        stored, failed = store.db.execute("SELECT COUNT(*), SUM(1-ok) FROM probes").fetchone()
+        [row] = store.query("SELECT COUNT(*) AS n, SUM(1-ok) AS failed FROM probes")
+        stored, failed = row["n"], row["failed"]
         store.close()
     server.shutdown()
     print(f"{made} probes of {args.sites} homepages ({len(HOME) // 1024} KB each) in {wall:.1f}s: "

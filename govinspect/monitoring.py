@@ -3,7 +3,8 @@
 ``site.availability-low`` judges the probes of the last 7 days of real time (``govinspect probe`` and
 the crawl's own homepage fetches); ``security.injected-content`` compares a site's script and iframe
 hosts with those of its previous complete run. Both tables live here, in the common SQLite/PostgreSQL
-subset (``?`` placeholders, ``ON CONFLICT``, TEXT/INTEGER/REAL only), applied to the store's database.
+subset (``?`` placeholders, ``ON CONFLICT``, TEXT/INTEGER/REAL only), through the store's API
+(``apply_schema``, ``append``, ``query``), so they live in SQLite or PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -66,89 +67,71 @@ class ResourceUse:
     hosts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def apply_schema(db: Any) -> None:
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-    db.commit()
-
-
-def add_probes(db: Any, probes: Iterable[Probe]) -> int:
+def add_probes(store: Any, probes: Iterable[Probe]) -> int:
+    """Append probes (buffered and replayed if PostgreSQL is away: a probe measured is a probe kept)."""
     rows = [(p.site_id, p.url, p.probed_at, int(p.ok), p.outcome, p.status, p.latency_ms, p.source, p.run_id)
             for p in probes]
     if rows:
-        db.executemany(
-            "INSERT INTO probes (site_id, url, probed_at, ok, outcome, status, latency_ms, source, run_id)"
-            " VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        store.append("INSERT INTO probes (site_id, url, probed_at, ok, outcome, status, latency_ms, source, run_id)"
+                     " VALUES (?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
 
 
-def probes_between(db: Any, site_id: str, since: str, until: str) -> list[dict[str, Any]]:
-    rows = db.execute(
+def probes_between(store: Any, site_id: str, since: str, until: str) -> list[dict[str, Any]]:
+    return store.query(
         "SELECT site_id, url, probed_at, ok, outcome, status, latency_ms, source FROM probes"
-        " WHERE site_id=? AND probed_at>=? AND probed_at<=? ORDER BY probed_at", (site_id, since, until),
-    ).fetchall()
-    return [dict(zip(("site_id", "url", "probed_at", "ok", "outcome", "status", "latency_ms", "source"),
-                     tuple(r), strict=True)) for r in rows]
+        " WHERE site_id=? AND probed_at>=? AND probed_at<=? ORDER BY probed_at", (site_id, since, until))
 
 
-def availability_by_site(db: Any, since: str, until: str) -> dict[str, dict[str, Any]]:
-    """Per site: probes, failed and failure rate in the window (for summaries and reports)."""
-    rows = db.execute(
-        "SELECT site_id, COUNT(*), SUM(CASE WHEN ok=0 THEN 1 ELSE 0 END) FROM probes"
-        " WHERE probed_at>=? AND probed_at<=? GROUP BY site_id", (since, until),
-    ).fetchall()
+def availability_by_site(store: Any, since: str, until: str) -> dict[str, dict[str, Any]]:
+    """Per site: probes, failed and availability in the window (for summaries and reports)."""
+    rows = store.query(
+        "SELECT site_id, COUNT(*) AS probes, SUM(CASE WHEN ok=0 THEN 1 ELSE 0 END) AS failed FROM probes"
+        " WHERE probed_at>=? AND probed_at<=? GROUP BY site_id", (since, until))
     out = {}
-    for site_id, total, failed in (tuple(r) for r in rows):
-        failed = int(failed or 0)
-        out[site_id] = {"probes": int(total), "failed": failed,
-                        "availability": 1 - failed / total if total else None}
+    for r in rows:
+        total, failed = int(r["probes"]), int(r["failed"] or 0)
+        out[r["site_id"]] = {"probes": total, "failed": failed, "availability": 1 - failed / total if total else None}
     return out
 
 
-def add_resource_use(db: Any, run_id: str, use: ResourceUse, homepage: bool) -> None:
+def add_resource_use(store: Any, run_id: str, use: ResourceUse, homepage: bool) -> None:
     if homepage:
-        db.execute("INSERT INTO resource_runs (run_id, site_id) VALUES (?,?) ON CONFLICT (run_id, site_id)"
-                   " DO NOTHING", (run_id, use.site_id))
+        store.append("INSERT INTO resource_runs (run_id, site_id) VALUES (?,?) ON CONFLICT (run_id, site_id)"
+                     " DO NOTHING", [(run_id, use.site_id)], run_id)
     if use.hosts:
-        db.executemany(
+        store.append(
             "INSERT INTO resource_hosts (run_id, site_id, host, url, page_url, tag) VALUES (?,?,?,?,?,?)"
             " ON CONFLICT (run_id, site_id, host) DO NOTHING",
-            [(run_id, use.site_id, host, url, use.page_url, tag) for host, (url, tag) in use.hosts.items()],
-        )
+            [(run_id, use.site_id, host, url, use.page_url, tag) for host, (url, tag) in use.hosts.items()], run_id)
 
 
-def resource_hosts(db: Any, run_id: str, site_id: str) -> dict[str, dict[str, str]]:
-    rows = db.execute("SELECT host, url, page_url, tag FROM resource_hosts WHERE run_id=? AND site_id=?",
-                      (run_id, site_id)).fetchall()
-    return {r[0]: {"url": r[1], "page_url": r[2], "tag": r[3]} for r in (tuple(x) for x in rows)}
+def resource_hosts(store: Any, run_id: str, site_id: str) -> dict[str, dict[str, str]]:
+    rows = store.query("SELECT host, url, page_url, tag FROM resource_hosts WHERE run_id=? AND site_id=?",
+                       (run_id, site_id))
+    return {r["host"]: {"url": r["url"], "page_url": r["page_url"], "tag": r["tag"]} for r in rows}
 
 
-def previous_complete_run(db: Any, site_id: str, run_id: str) -> str | None:
+def previous_complete_run(store: Any, site_id: str, run_id: str) -> str | None:
     """The latest other run that completed this site and recorded its resource hosts."""
-    row = db.execute(
-        "SELECT rs.run_id FROM run_sites rs JOIN runs r ON r.run_id=rs.run_id"
+    rows = store.query(
+        "SELECT rs.run_id AS run_id FROM run_sites rs JOIN runs r ON r.run_id=rs.run_id"
         " JOIN resource_runs m ON m.run_id=rs.run_id AND m.site_id=rs.site_id"
         " WHERE rs.site_id=? AND rs.run_id<>? AND rs.completed=1 AND rs.finalized_at IS NOT NULL"
-        " ORDER BY r.started_at DESC LIMIT 1", (site_id, run_id),
-    ).fetchone()
-    return row[0] if row else None
+        " ORDER BY r.started_at DESC LIMIT 1", (site_id, run_id))
+    return rows[0]["run_id"] if rows else None
 
 
-def observed(db: Any, run_id: str, site_id: str, rule: str) -> list[dict[str, Any]]:
+def observed(store: Any, run_id: str, site_id: str, rule: str) -> list[dict[str, Any]]:
     """This run's observations of one rule on one site, oldest first."""
-    rows = db.execute(
+    return store.query(
         "SELECT target_url, page_url, message, evidence, severity FROM observations"
-        " WHERE run_id=? AND site_id=? AND rule=? ORDER BY id", (run_id, site_id, rule),
-    ).fetchall()
-    return [dict(zip(("target_url", "page_url", "message", "evidence", "severity"), tuple(r), strict=True))
-            for r in rows]
+        " WHERE run_id=? AND site_id=? AND rule=? ORDER BY id", (run_id, site_id, rule))
 
 
-def referrers(db: Any, run_id: str, site_id: str, target_url: str, limit: int) -> list[tuple[str, str]]:
+def referrers(store: Any, run_id: str, site_id: str, target_url: str, limit: int) -> list[tuple[str, str]]:
     """(page, link text) of this run's pages of the site that link ``target_url`` (normalised)."""
-    rows = db.execute(
+    rows = store.query(
         "SELECT page_url, text FROM link_refs WHERE run_id=? AND site_id=? AND target_url=? ORDER BY page_url"
-        " LIMIT ?", (run_id, site_id, target_url, limit),
-    ).fetchall()
-    return [(r[0], r[1] or "") for r in rows]
+        " LIMIT ?", (run_id, site_id, target_url, limit))
+    return [(r["page_url"], r["text"] or "") for r in rows]

@@ -134,28 +134,30 @@ def store_recorder(store) -> Callable[[Iterable[Probe]], None]:
     lock = threading.Lock()
 
     def record(probes: Iterable[Probe]) -> None:
-        with lock, store.db:
-            add_probes(store.db, probes)
+        with lock:
+            add_probes(store, probes)
     return record
 
 
 def probe_command(registry, settings, count: int | None, interval: float | None, out: TextIO = sys.stdout) -> int:
     """The ``probe`` verb: probe, store, and print each site's availability over the window."""
+    from govinspect.api import new_run_id
+    from govinspect.locks import run_lock
     from govinspect.store import FindingStore
 
-    # RUN LOCK (issue 10 × branch runstate): take the run lock of govinspect/locks.py here once it has
-    # landed on main (exit 3 when another process holds it); until then probes run unlocked.
     config = ProbeConfig.from_settings(settings)
     classifier = AnswerClassifier.from_settings(settings)
-    store = FindingStore(settings.get("GOVINSPECT_STORE"))
     interval = settings.getfloat("PROBE_INTERVAL") if interval is None else interval
     stop = threading.Event()
-    try:
-        run_probes(list(registry), config, classifier, store_recorder(store), count, interval, stop=stop)
-    except KeyboardInterrupt:
-        stop.set()
-    print_availability(store, out, settings.getint("AVAILABILITY_WINDOW_DAYS"), [s.id for s in registry])
-    store.close()
+    # one prober per store (per fleet with Redis): a second one exits 3 (LockHeld) naming the holder
+    with run_lock(settings, "probe-" + new_run_id(), kind="probe"):
+        store = FindingStore.from_settings(settings)
+        try:
+            run_probes(list(registry), config, classifier, store_recorder(store), count, interval, stop=stop)
+        except KeyboardInterrupt:
+            stop.set()
+        print_availability(store, out, settings.getint("AVAILABILITY_WINDOW_DAYS"), [s.id for s in registry])
+        store.close()
     return 0
 
 
@@ -167,7 +169,7 @@ def print_availability(store, out: TextIO, window_days: int, site_ids: list[str]
     from govinspect.monitoring import availability_by_site, utc_iso
 
     end = datetime.fromisoformat(until) if until else datetime.now(UTC)
-    stats = availability_by_site(store.db, utc_iso(end - timedelta(days=window_days)), utc_iso(end))
+    stats = availability_by_site(store, utc_iso(end - timedelta(days=window_days)), utc_iso(end))
     ids = site_ids if site_ids is not None else sorted(stats)
     if not ids:
         return

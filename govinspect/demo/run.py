@@ -32,26 +32,28 @@ DEMO_SETTINGS = {
 }
 
 
-def _probe(registry_path: Path, store_path: Path, extra: dict) -> None:
+def _probe(registry_path: Path, settings) -> None:
     """A few fast availability probes of every homepage before the crawl (site.availability-low)."""
-    from govinspect.config import build_settings
     from govinspect.demo.seeds.probes import DEMO_PROBE_ROUNDS
     from govinspect.probing import probe_command
 
-    settings = build_settings(None, [], {**extra, "PROBE_TIMEOUT": 3.0})
     print(f"probing every homepage {DEMO_PROBE_ROUNDS} times", file=sys.stderr)
+    settings = settings.copy()
+    settings.set("PROBE_TIMEOUT", min(settings.getfloat("PROBE_TIMEOUT"), 3.0), priority="cmdline")
     probe_command(load_registry(registry_path), settings, DEMO_PROBE_ROUNDS, 0.1, out=io.StringIO())
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from govinspect.cli import _as_of, cmd_crawl
+    from govinspect.api import run_crawl
+    from govinspect.config import build_settings
     from govinspect.demo.generator import build_cluster
     from govinspect.demo.server import ClusterServer
     from govinspect.export import export
+    from govinspect.report import print_summary
     from govinspect.store import FindingStore
 
     out = Path(args.out).resolve()
-    as_of = _as_of(args.as_of) if args.as_of else date.today()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()  # ValueError: exit 2
     started = time.monotonic()
     cluster = build_cluster(out / "cluster", as_of=as_of, hang_seconds=8.0)
     print(f"demo cluster: {len(cluster.sites)} sites, {cluster.page_count} pages in {out / 'cluster'}"
@@ -65,17 +67,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ.pop("NO_PROXY", None)
         print(f"serving the cluster through the loopback proxy {server.proxy_url}", file=sys.stderr)
         try:
-            _probe(cluster.registry_path, store_path, extra)
-            crawl_args = argparse.Namespace(**{**vars(args), "as_of": as_of.isoformat(), "run_id": None,
-                                               "store": str(store_path)})
-            code = cmd_crawl(crawl_args, registry=load_registry(cluster.registry_path), extra=extra)
+            settings = build_settings(args.settings_file, args.set, extra)
+            _probe(cluster.registry_path, settings)
+            result = run_crawl(load_registry(cluster.registry_path), settings, as_of, max_pages=args.max_pages)
+            code = 0 if result.completed else 1
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    store = FindingStore(store_path)
+    store = FindingStore.from_settings(settings)
+    print_summary(store, result.run_id, sys.stdout)
     for fmt in ("jsonl", "csv", "xlsx"):
         path = out / f"findings.{fmt}"
         count = export(store.findings(), fmt, path)

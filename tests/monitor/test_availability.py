@@ -83,8 +83,7 @@ def test_window_is_real_time_from_the_store(inspector, tmp_path):
            for i in range(50)]
     recent = [Probe(CITY.id, CITY.url, i >= 4, "ok" if i >= 4 else "http-503",
                     probed_at=utc_iso(now - timedelta(hours=i))) for i in range(100)]
-    with store.db:
-        add_probes(store.db, old + recent)
+    add_probes(store, old + recent)
     [obs] = inspector.site_finished(CITY, store.view("r1"))
     assert (obs.evidence["probes"], obs.evidence["failed"], obs.severity) == (100, 4, "high")
     store.close()

@@ -67,9 +67,8 @@ def _run(store, run_id, started, hosts, completed=True):
     from govinspect.monitoring import ResourceUse
 
     store.start_run(run_id, "2026-11-01", {}, [CITY])
-    store.db.execute("UPDATE runs SET started_at=? WHERE run_id=?", (started, run_id))
-    with store.db:
-        add_resource_use(store.db, run_id, ResourceUse(CITY.id, CITY.url, hosts), homepage=True)
+    store.execute("UPDATE runs SET started_at=? WHERE run_id=?", (started, run_id))
+    add_resource_use(store, run_id, ResourceUse(CITY.id, CITY.url, hosts), homepage=True)
     store.finalize_site(run_id, CITY, completed)
 
 
