@@ -76,8 +76,9 @@ def test_enough_probes_are_not_reported_as_too_few(inspector):
     assert obs.evidence["below_expected"] is False and "少于" not in obs.message
 
 
-def test_window_is_real_time_from_the_store(inspector, tmp_path):
-    store = FindingStore(tmp_path / "s.sqlite3")
+def test_window_is_real_time_from_the_store(inspector, store_target):
+    """The probes table on SQLite and PostgreSQL: only the last 7 days of real time count."""
+    store = FindingStore(store_target)
     now = datetime.now(UTC)
     old = [Probe(CITY.id, CITY.url, False, "timeout", probed_at=utc_iso(now - timedelta(days=8, minutes=i)))
            for i in range(50)]
@@ -86,4 +87,23 @@ def test_window_is_real_time_from_the_store(inspector, tmp_path):
     add_probes(store, old + recent)
     [obs] = inspector.site_finished(CITY, store.view("r1"))
     assert (obs.evidence["probes"], obs.evidence["failed"], obs.severity) == (100, 4, "high")
+    store.close()
+
+
+def test_availability_by_site_and_referrers_sql(store_target):
+    """The summary's figures and the referrer query (link_refs) in the common SQL subset."""
+    from govinspect.findings import LinkRef
+    from govinspect.monitoring import availability_by_site, referrers
+
+    store = FindingStore(store_target)
+    now = datetime.now(UTC)
+    add_probes(store, [Probe(CITY.id, CITY.url, i % 4 != 0, "ok", probed_at=utc_iso(now - timedelta(hours=i)))
+                       for i in range(8)])
+    stats = availability_by_site(store, utc_iso(now - timedelta(days=7)), utc_iso(now))
+    assert stats == {CITY.id: {"probes": 8, "failed": 2, "availability": 0.75}}
+    store.start_run("r1", "2026-11-01", {}, [CITY])
+    store.add_refs("r1", [LinkRef(CITY.id, CITY.url + f"p{i}.html", CITY.url + "x.html", "a", f"文{i}")
+                          for i in range(3)])
+    assert referrers(store, "r1", CITY.id, CITY.url + "x.html", 2) == [
+        (CITY.url + "p0.html", "文0"), (CITY.url + "p1.html", "文1")]
     store.close()

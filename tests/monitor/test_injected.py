@@ -72,8 +72,8 @@ def _run(store, run_id, started, hosts, completed=True):
     store.finalize_site(run_id, CITY, completed)
 
 
-def test_new_host_since_previous_complete_run(inspector, tmp_path):
-    store = FindingStore(tmp_path / "s.sqlite3")
+def test_new_host_since_previous_complete_run(inspector, store_target):
+    store = FindingStore(store_target)
     stats = {"stat.tongji-example.cn": ("http://stat.tongji-example.cn/s.js", "script")}
     _run(store, "r1", "2026-11-01T00:00:00+00:00", stats)
     assert list(inspector.site_finished(CITY, store.view("r1"))) == []  # first complete run: no baseline

@@ -109,7 +109,7 @@ def test_rule_fires_at_three_and_five_percent(probed):
     assert "Availability" in crawl.stdout
 
 
-def test_probes_go_through_the_proxy(tmp_path):
+def test_probes_go_through_the_proxy(tmp_path, store_target):
     """http_proxy is honoured: a registered host that exists only behind the loopback proxy answers."""
     from govinspect.demo.server import ClusterServer
 
@@ -120,10 +120,33 @@ def test_probes_go_through_the_proxy(tmp_path):
         {"id": "3416000199", "name": "代理", "organizer": "代理", "url": "http://www.proxied.gov.cn/"}])
     with ClusterServer(root) as server:
         result = govinspect("probe", "--registry", str(registry), "--count", "2", "--interval", "0",
-                            "--store", str(tmp_path / "s.sqlite3"), env=clean_env(http_proxy=server.proxy_url))
+                            "--store", store_target, env=clean_env(http_proxy=server.proxy_url))
     assert result.returncode == 0, result.stderr
-    rows = sqlite3.connect(tmp_path / "s.sqlite3").execute("SELECT ok, status FROM probes").fetchall()
-    assert rows == [(1, 200), (1, 200)]
+    from govinspect.store import FindingStore
+
+    store = FindingStore(store_target)  # SQLite or PostgreSQL
+    assert [(r["ok"], r["status"]) for r in store.query("SELECT ok, status FROM probes")] == [(1, 200), (1, 200)]
+    store.close()
+
+
+def test_a_second_prober_is_refused(tmp_path):
+    """One probe process per store: a second exits 3 and names the holder (govinspect/locks.py)."""
+    import subprocess
+    import sys
+
+    registry = write_registry(tmp_path / "r.csv", [
+        {"id": "3416000199", "name": "x", "organizer": "x", "url": "http://127.0.0.1:9/"}])
+    store = str(tmp_path / "s.sqlite3")
+    first = subprocess.Popen([sys.executable, "-m", "govinspect.cli", "probe", "--registry", str(registry),
+                              "--store", store, "--interval", "60"], env=clean_env(), stderr=subprocess.PIPE)
+    try:
+        line = first.stderr.readline().decode()  # its first round is done: it holds the lock
+        assert "probe round 1" in line, line
+        second = govinspect("probe", "--registry", str(registry), "--store", store, "--count", "1")
+        assert second.returncode == 3 and "probe-" in second.stderr, second.stderr
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
 
 
 def test_bad_count_is_bad_input(tmp_path):

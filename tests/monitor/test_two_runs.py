@@ -4,8 +4,8 @@ analytics script that was there last run (not a finding); soft-404 and hijacked 
 from __future__ import annotations
 
 import json
-import sqlite3
 
+from govinspect.store import FindingStore
 from tests.support.cli import FAST, clean_env, govinspect, write_registry
 from tests.support.server import Route, RouteServer
 
@@ -17,7 +17,7 @@ def _html(body: str, title: str = "示例县人民政府") -> bytes:
     return f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode()
 
 
-def test_second_run_with_an_injected_script(tmp_path):
+def test_second_run_with_an_injected_script(tmp_path, store_target):
     with RouteServer() as outside, RouteServer() as site:
         stats = f"{outside.url}/stats/tongji.js"
         evil = f"{outside.url.replace('127.0.0.1', 'localhost')}/js/jquery.min.js"  # another host on loopback
@@ -38,7 +38,7 @@ def test_second_run_with_an_injected_script(tmp_path):
         })
         registry = write_registry(tmp_path / "r.csv", [
             {"id": "3416990001", "name": "示例县人民政府", "organizer": "示例县", "url": site.url + "/"}])
-        store = tmp_path / "s.sqlite3"
+        store = store_target  # a SQLite file or a PostgreSQL database
         env = clean_env(no_proxy="127.0.0.1,localhost")
 
         def crawl(run_id: str):
@@ -49,15 +49,17 @@ def test_second_run_with_an_injected_script(tmp_path):
         crawl("run-1")
         site.routes["/"] = Route(_html(home + f"<script src='{evil}'></script>"))
         crawl("run-2")
-    db = sqlite3.connect(store)
-    rows = db.execute("SELECT rule, target_url, page_url, evidence, run_id FROM findings").fetchall()
+    db = FindingStore(store)
+    rows = [(r["rule"], r["target_url"], r["page_url"], r["evidence"], r["run_id"])
+            for r in db.query("SELECT rule, target_url, page_url, evidence, run_id FROM findings")]
     injected = [(r[1], json.loads(r[3])["kind"]) for r in rows if r[0] == "security.injected-content"]
     assert injected == [(evil, "new-host")]
     assert {r[1] for r in rows if r[0] == "link.soft-404"} == {site.url + "/xxgk/old.html"}
     assert {r[1] for r in rows if r[0] == "link.hijacked-external"} == {outside.url + "/partner/"}
     # every page linking the target is a referrer (the article too, not only the page the crawl came from)
     for rule in ("link.soft-404", "link.hijacked-external"):
-        occurrences, referrers = db.execute("SELECT occurrences, referrers FROM findings WHERE rule=?", (rule,)).fetchone()
-        assert occurrences == 2 and set(json.loads(referrers)) == {site.url + "/", site.url + "/xxgk/404.html"}, rule
-    hosts = {r[0]: r[1] for r in db.execute("SELECT run_id, COUNT(*) FROM resource_hosts GROUP BY run_id")}
+        [f] = db.query("SELECT occurrences, referrers FROM findings WHERE rule=?", (rule,))
+        assert f["occurrences"] == 2 and set(json.loads(f["referrers"])) == {site.url + "/", site.url + "/xxgk/404.html"}
+    hosts = {r["run_id"]: r["n"] for r in db.query("SELECT run_id, COUNT(*) AS n FROM resource_hosts GROUP BY run_id")}
     assert hosts == {"run-1": 1, "run-2": 2}
+    db.close()
