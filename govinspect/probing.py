@@ -20,11 +20,12 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from w3lib.encoding import html_to_unicode
 
-from govinspect.monitoring import Probe, add_probes
+from govinspect.monitoring import Probe, add_probes, prune_probes, utc_iso
 from govinspect.registry import Site
 from inspectors.availability import AnswerClassifier
 
@@ -152,6 +153,8 @@ def probe_command(registry, settings, count: int | None, interval: float | None,
     # one prober per store (per fleet with Redis): a second one exits 3 (LockHeld) naming the holder
     with run_lock(settings, "probe-" + new_run_id(), kind="probe"):
         store = FindingStore.from_settings(settings)
+        keep = timedelta(days=settings.getint("PROBE_KEEP_DAYS"))
+        prune_probes(store, utc_iso(datetime.now(UTC) - keep))
         try:
             run_probes(list(registry), config, classifier, store_recorder(store), count, interval, stop=stop)
         except KeyboardInterrupt:
@@ -164,9 +167,7 @@ def probe_command(registry, settings, count: int | None, interval: float | None,
 def print_availability(store, out: TextIO, window_days: int, site_ids: list[str] | None = None,
                        until: str | None = None) -> None:
     """Per site: probes, failures and availability over the ``window_days`` before ``until`` (default now)."""
-    from datetime import UTC, datetime, timedelta
-
-    from govinspect.monitoring import availability_by_site, utc_iso
+    from govinspect.monitoring import availability_by_site
 
     end = datetime.fromisoformat(until) if until else datetime.now(UTC)
     stats = availability_by_site(store, utc_iso(end - timedelta(days=window_days)), utc_iso(end))

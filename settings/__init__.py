@@ -258,6 +258,7 @@ PROBE_MAX_BYTES = 512 * 1024  # body read for the blank/maintenance check
 PROBE_CONCURRENCY = 16  # probes in flight at once (each to a different homepage)
 # probes say what they are: a server operator can tell them from the crawl in the access log
 PROBE_USER_AGENT = "Mozilla/5.0 (compatible; govinspect/0.1; availability probe)"
+PROBE_KEEP_DAYS = 400  # probes older than this are deleted when a prober starts (monthly reports need a year)
 # link.soft-404 (inspectors/soft404.py): title/heading phrases, or the site's own error page, learned
 # once per run by asking for a URL that cannot exist.
 INSPECT_SOFT404_ENABLED = True

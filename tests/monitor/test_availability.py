@@ -107,3 +107,15 @@ def test_availability_by_site_and_referrers_sql(store_target):
     assert referrers(store, "r1", CITY.id, CITY.url + "x.html", 2) == [
         (CITY.url + "p0.html", "文0"), (CITY.url + "p1.html", "文1")]
     store.close()
+
+
+def test_old_probes_are_pruned(store_target):
+    from govinspect.monitoring import prune_probes
+
+    store = FindingStore(store_target)
+    now = datetime.now(UTC)
+    add_probes(store, [Probe(CITY.id, CITY.url, True, "ok", probed_at=utc_iso(now - timedelta(days=d)))
+                       for d in (1, 100, 500)])
+    assert prune_probes(store, utc_iso(now - timedelta(days=400))) == 1
+    assert len(store.query("SELECT * FROM probes")) == 2
+    store.close()
