@@ -115,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="run id (default: the latest)")
     _common(p)
 
+    p = sub.add_parser("probe", help="availability probes of every registered homepage (stored for the rule)",
+                       epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--registry", required=True, help="registry file (CSV or YAML, see registry.md)")
+    p.add_argument("--count", type=int, help="rounds to make (default: probe until stopped)")
+    p.add_argument("--interval", type=float, help="seconds between rounds; a round's probes are spread over it"
+                                                  " (default PROBE_INTERVAL: 20 rounds a day)")
+    p.add_argument("--sites", help="only these site ids, comma-separated")
+    _common(p)
+
     from govinspect.search.cli import add_cli_arguments
 
     add_cli_arguments(sub, common=_common)
@@ -202,6 +211,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from govinspect.probing import probe_command
+
+    registry = load_registry(args.registry)
+    if args.sites:
+        registry = registry.select(s.strip() for s in args.sites.split(",") if s.strip())
+    if args.count is not None and args.count < 1:
+        raise ValueError("--count takes a number of rounds >= 1")
+    if args.interval is not None and args.interval < 0:
+        raise ValueError("--interval takes seconds >= 0")
+    return probe_command(registry, _settings(args), args.count, args.interval)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -218,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.verb == "summary":
             return cmd_summary(args)
+        if args.verb == "probe":
+            return cmd_probe(args)
         if args.verb in ("es", "kibana"):
             return args.search_cmd(args, _settings(args) if hasattr(args, "settings_file") else None)
     except RegistryError as exc:

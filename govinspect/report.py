@@ -7,6 +7,8 @@ from typing import TextIO
 
 from govinspect.store import FindingStore
 
+AVAILABILITY_SUMMARY_DAYS = 7  # the window of site.availability-low (rules.md)
+
 
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns on a terminal."""
@@ -45,6 +47,10 @@ def print_summary(store: FindingStore, run_id: str, out: TextIO) -> None:
     status = store.counts_by_status(run_id)
     out.write("Findings by status: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items())) + "\n")
     _print_outages(store, run_id, out)
+    from govinspect.probing import print_availability  # availability per site (site.availability-low)
+
+    print_availability(store, out, AVAILABILITY_SUMMARY_DAYS, [s["site_id"] for s in sites],
+                       until=(run or {}).get("ended_at"))
 
 
 def _print_outages(store: FindingStore, run_id: str, out: TextIO) -> None:

@@ -19,6 +19,8 @@ from govinspect.vocabulary import (  # re-exported: inspectors take the vocabula
     RESOURCE,
     Attachment,
     ElementBox,
+    Fetched,
+    FetchWish,
     Link,
     Page,
     RenderInfo,
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
     from govinspect.registry import Site
 
 __all__ = [
-    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "Inspector", "InspectorManager", "Link", "Page",
-    "RenderInfo", "RunContext", "RunView",
+    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "FetchWish", "Fetched", "Inspector",
+    "InspectorManager", "Link", "Page", "RenderInfo", "RunContext", "RunView",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,14 @@ class Inspector:
         return False
 
     def inspect_attachment(self, attachment: Attachment) -> Iterable[Observation]:
+        return ()
+
+    def wanted_fetches(self, page: Page) -> Iterable[FetchWish]:
+        """URLs to fetch once per run (not crawled as pages); answers come to :meth:`inspect_fetched`."""
+        return ()
+
+    def inspect_fetched(self, fetched: Fetched) -> Iterable[Observation]:
+        """The answer to a fetch some inspector wished for (check ``fetched.purpose``)."""
         return ()
 
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
@@ -136,6 +146,16 @@ class InspectorManager:
                 inspector, "attachment", attachment.url, _lazy(inspector.inspect_attachment, attachment),
                 attachment.site.id,
             )
+
+    def wanted_fetches(self, page: Page) -> list[FetchWish]:
+        wanted: list[FetchWish] = []
+        for inspector in self.inspectors:
+            wanted.extend(self._guard(inspector, "fetch wishes", page.url, _lazy(inspector.wanted_fetches, page)))
+        return wanted
+
+    def inspect_fetched(self, fetched: Fetched) -> Iterator[Observation]:
+        for inspector in self.inspectors:
+            yield from self._guard(inspector, "fetched", fetched.url, _lazy(inspector.inspect_fetched, fetched))
 
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
         for inspector in self.inspectors:

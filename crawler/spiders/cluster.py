@@ -27,7 +27,7 @@ from govinspect.completeness import mark_incomplete
 from govinspect.findings import LinkCheck, LinkRef, PageLinks, WorkDone
 from govinspect.registry import Site
 from govinspect.urls import host_key, normalize_url, www_variant
-from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
+from govinspect.vocabulary import PAGE, Attachment, Fetched, FetchWish, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,19 @@ class ClusterSpider(Spider):
             meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
                   "download_maxsize": self.attachment_maxsize, "referer_page": page.url,
                   "link_text": link.text, "gi_target": target},
+        )
+
+    def _fetch_request(self, site: Site, wish: FetchWish, page: Page, target: str) -> Request:
+        """A GET an inspector wished for (landing page, error page); never crawled, never a link check.
+        ``target`` is its run key ("F " + URL), claimed in the run state (which counts it pending)."""
+        return Request(
+            wish.url, callback=self.parse_fetched, errback=self.fetch_failed, priority=wish.priority,
+            dont_filter=True,
+            meta={"site_id": site.id, "kind": "fetch", "handle_httpstatus_list": ERROR_STATUSES,
+                  "download_maxsize": wish.max_bytes, "referer_page": page.url, "purpose": wish.purpose,
+                  "gi_target": target,
+                  # one try: the link check already retries the same target (dead old hosts are common)
+                  "dont_retry": True},
         )
 
     def _tracked(self, request: Request, results: Iterable[Any]) -> Iterator[Any]:
@@ -255,6 +268,7 @@ class ClusterSpider(Spider):
             text=text, tree=tree, links=links, depth=meta.get("depth", 0),
             is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
             link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
+            latency=meta.get("download_latency"),
         )
         if rerender:
             # The browser renders the body already fetched (no second download of the page); the
@@ -325,6 +339,13 @@ class ClusterSpider(Spider):
         Claims go to the run state in one call (:meth:`RunState.claim_links`).
         """
         site = page.site
+        if not pages_only:  # fetch wishes of inspectors (landing pages, the site's error page), once per run
+            wishes = self.inspectors.wanted_fetches(page)
+            if wishes:
+                keys = ["F " + normalize_url(w.url) for w in wishes]
+                for wish, key, first in zip(wishes, keys, self.state.claim_targets(site.id, keys), strict=True):
+                    if first:
+                        yield self._fetch_request(site, wish, page, key)
         attachments = set() if pages_only else {id(link) for link in self.inspectors.wanted_attachments(page)}
         wanted: list[tuple[Link, str, str]] = []  # (link, url, target) of pages to claim
         rest: list[tuple[Link, str, str]] = []  # links to check (or fetch as attachments)
@@ -407,6 +428,26 @@ class ClusterSpider(Spider):
             truncated="partial" in response.flags, run=self.context,
         )
         yield from self.inspectors.inspect_attachment(attachment)
+
+    def parse_fetched(self, response: Response) -> Iterator[Any]:
+        return self._tracked(response.request, self._parse_fetched(response.request, response, None))
+
+    def fetch_failed(self, failure: Failure) -> Iterator[Any]:
+        return self._tracked(failure.request, self._parse_fetched(failure.request, None, failure))
+
+    def _parse_fetched(self, request: Request, response: Response | None, failure: Failure | None) -> Iterator[Any]:
+        error = classify_failure(failure)[0] if failure is not None else None
+        yield from self.inspectors.inspect_fetched(self._fetched(request, response, error))
+
+    def _fetched(self, request: Request, response: Response | None, error: str | None) -> Fetched:
+        redirects = request.meta.get("redirect_urls") or []
+        text = response.text if isinstance(response, TextResponse) else ""
+        return Fetched(
+            url=redirects[0] if redirects else request.url, final_url=response.url if response else request.url,
+            site=self.registry.get(request.meta["site_id"]), purpose=request.meta.get("purpose", ""),
+            referer=request.meta.get("referer_page") or "", status=response.status if response else None,
+            headers=_headers(response) if response else {}, text=text, error=error, run=self.context,
+        )
 
 
 def _headers(response: Response) -> dict[str, str]:
