@@ -136,7 +136,5 @@ def observed(store: Any, run_id: str, site_id: str, rule: str) -> list[dict[str,
 
 def referrers(store: Any, run_id: str, site_id: str, target_url: str, limit: int) -> list[tuple[str, str]]:
     """(page, link text) of this run's pages of the site that link ``target_url`` (normalised)."""
-    rows = store.query(
-        "SELECT page_url, text FROM link_refs WHERE run_id=? AND site_id=? AND target_url=? ORDER BY page_url"
-        " LIMIT ?", (run_id, site_id, target_url, limit))
-    return [(r["page_url"], r["text"] or "") for r in rows]
+    found = sorted({(r.page_url, r.text or "") for r in store.link_refs(run_id, site_id) if r.target_url == target_url})
+    return found[:limit]

@@ -71,7 +71,7 @@ def test_disk_full_stops_the_run_cleanly_and_keeps_what_was_written(tmp_path, sm
         assert len(lines) == 1 and "stopped early" in lines[0] and "kept" in lines[0], result.stderr[-2000:]
         # what was written is still there and readable
         db = sqlite3.connect(store)
-        assert db.execute("SELECT COUNT(*) FROM link_refs WHERE run_id='full-1'").fetchone()[0] > 0
+        assert db.execute("SELECT COUNT(*) FROM page_links WHERE run_id='full-1'").fetchone()[0] > 0
         db.close()
         # with room again, the next run folds the stopped one (nothing marked fixed) and completes
         (disk / "filler").unlink(missing_ok=True)
