@@ -36,6 +36,9 @@ becomes an identity column, TEXT compares byte-wise as in SQLite). Then, through
 * ``store.append(sql, rows, run_id)``: append-only or idempotent writes that must never be lost
   nor hold up the crawl: buffered and replayed when the server is unreachable;
 * ``store.dialect`` (``"sqlite"`` or ``"postgresql"``) for the rare statement that must differ.
+
+A process that takes part in a run it did not start (a fleet worker) calls ``store.join_run(run_id)``:
+while any such process lives, :meth:`FindingStore.recover_interrupted` elsewhere leaves the run alone.
 """
 
 from __future__ import annotations

@@ -168,7 +168,8 @@ class PostgresDatabase:
                 return self.conn
             now = time.monotonic()
             if now < self._next_attempt:
-                if self._next_attempt > deadline:
+                if self._next_attempt > deadline:  # no attempt due within the wait: wait it out, give up
+                    time.sleep(max(0.0, deadline - now))
                     raise DatabaseUnavailable(f"database {self.target} unreachable: {self._last_error}")
                 time.sleep(self._next_attempt - now)
             try:
