@@ -309,7 +309,7 @@ class FindingStore:
         with self._lock:
             with self.db.transaction(wait=wait):
                 # Read inside: reconnecting may already have replayed them (:meth:`_reconnected`).
-                entries = list(self._spool.entries)
+                entries = self._spool.entries
                 for entry in entries:
                     self.db.executemany(entry.sql, entry.rows)
             if not entries:
