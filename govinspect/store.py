@@ -37,6 +37,11 @@ becomes an identity column, TEXT compares byte-wise as in SQLite). Then, through
   nor hold up the crawl: buffered and replayed when the server is unreachable;
 * ``store.dialect`` (``"sqlite"`` or ``"postgresql"``) for the rare statement that must differ.
 
+Pitfalls between the two: no ``cursor.lastrowid`` (use ``INSERT ... RETURNING id``); only positional
+``?`` parameters, bound with the column's type (PostgreSQL will not compare TEXT with an integer);
+``LIKE`` is case-sensitive on PostgreSQL; no ``datetime()``/``strftime()``/``ifnull()``/
+``group_concat()`` (store ISO text from Python, use ``COALESCE``); booleans are stored as 0/1.
+
 A process that takes part in a run it did not start (a fleet worker) calls ``store.join_run(run_id)``:
 while any such process lives, :meth:`FindingStore.recover_interrupted` elsewhere leaves the run alone.
 """
