@@ -118,6 +118,7 @@ CREATE INDEX IF NOT EXISTS findings_site ON findings (site_id, status);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
 """
 
+
 # Times the database server was unreachable, recorded once it answers again (for the run summary).
 OUTAGES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_outages (
@@ -167,6 +168,9 @@ def _retrying(method: Callable[..., _T]) -> Callable[..., _T]:
     return wrapper
 
 
+_SHARED: dict[tuple[str, str], FindingStore] = {}
+
+
 class FindingStore:
     """The store over SQLite or PostgreSQL. One connection per process; safe to share between threads."""
 
@@ -182,6 +186,8 @@ class FindingStore:
         self._outage_observations = 0
         self._outage_rows = 0
         self.buffered_rows = 0
+        self._users = 0
+        self._closed = False
         if is_database_url(target):
             self.db: Database = connect(target, wait_seconds=wait_seconds, connect_timeout=connect_timeout)
             self.path: Path | str = self.db.target
@@ -208,7 +214,43 @@ class FindingStore:
     def dialect(self) -> str:
         return self.db.dialect
 
+    @classmethod
+    def shared(cls, settings: Any) -> FindingStore:
+        """The process's one store for these settings, shared by the crawl's components.
+
+        The store pipeline and the finaliser must see one buffer: rows spooled while PostgreSQL is
+        unreachable are replayed by the instance that spooled them, before anything is folded.
+        Each :meth:`shared` is matched by one :meth:`close`; the last one closes.
+        """
+        key = (str(settings.get("GOVINSPECT_STORE")), str(settings.get("STORE_SPOOL_DIR")))
+        store = _SHARED.get(key)
+        if store is None or store._closed:
+            store = _SHARED[key] = cls.from_settings(settings)
+        store._users += 1
+        return store
+
+    @property
+    def pending_writes(self) -> int:
+        """Writes buffered while the database was unreachable and not yet in it."""
+        return len(self._spool) if self._spool is not None else 0
+
+    def try_replay(self) -> bool:
+        """Try once to write what is buffered; True when nothing is left buffered."""
+        if not self.pending_writes:
+            return True
+        try:
+            self._replay(wait=0.0)
+            self._record_outages()
+        except DatabaseUnavailable:
+            return False
+        return not self.pending_writes
+
     def close(self) -> None:
+        if self._users > 1:
+            self._users -= 1
+            return
+        self._users = 0
+        self._closed = True
         with self._lock:
             if self._spool is not None and len(self._spool):
                 try:
@@ -493,10 +535,11 @@ class FindingStore:
 
     # ---- folding a site's run into findings ------------------------------------------------------
     @_retrying
-    def finalize_site(self, run_id: str, site: Site, completed: bool, reason: str = "") -> dict[str, int]:
+    def finalize_site(self, run_id: str, site: Site, completed: bool, reason: str = "") -> dict[str, int] | None:
         """Fold this run's observations of ``site`` into findings, in one transaction.
 
-        Returns counts of new, seen-again, reopened and fixed findings.
+        Returns counts of new, seen-again, reopened and fixed findings; None (and a warning) when the
+        site of that run was folded before: a site is never folded twice.
         """
         counts = {"new": 0, "seen": 0, "reopened": 0, "fixed": 0}
         with self._lock, self.db:
@@ -509,7 +552,9 @@ class FindingStore:
                 "SELECT finalized_at FROM run_sites WHERE run_id=? AND site_id=?", (run_id, site.id)
             ).fetchone()
             if state is not None and state["finalized_at"]:
-                return counts
+                logger.warning("site %s of run %s was finalised at %s: not folded again", site.id, run_id,
+                               state["finalized_at"])
+                return None
             groups: dict[str, list[Any]] = {}
             for row in self.db.execute(
                 "SELECT * FROM observations WHERE run_id=? AND site_id=? ORDER BY id", (run_id, site.id)
@@ -575,10 +620,27 @@ class FindingStore:
         rows = self.db.execute("SELECT run_id FROM runs WHERE status='running'").fetchall()
         return [r["run_id"] for r in rows if not self.run_is_live(r["run_id"])]
 
-    def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None) -> list[str]:
-        """Fold the observations of runs that died before finishing, marking nothing fixed."""
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """The run's record (``args`` decoded), or None when no run has that id."""
+        row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        record["args"] = json.loads(record["args"] or "{}")
+        return record
+
+    def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None,
+                            alive: Callable[[dict[str, Any]], bool] | None = None) -> list[str]:
+        """Fold the observations of runs that died before finishing, marking nothing fixed.
+
+        ``alive(run)`` tells whether a ``running`` run (its record, see :meth:`run`) is still being
+        done by some process (``govinspect.locks.run_alive``): such a run is left alone. Without it,
+        every ``running`` run is taken for dead (only safe when nothing else uses the store).
+        """
         recovered = []
         for run_id in self.interrupted_runs():
+            if alive is not None and alive(self.run(run_id) or {"run_id": run_id}):
+                continue
             for rs in self.run_sites(run_id):
                 if rs["finalized_at"]:
                     continue

@@ -162,7 +162,7 @@ def test_crawl_with_database_stopped_mid_run(cluster, tmp_path):
     store = FindingStore(url, spool_dir=tmp_path / "spool")
     broken = {r["target_url"].rsplit("/", 1)[-1] for r in store.findings(rule="link.broken")}
     assert broken == {f"gone{i}.html" for i in range(pages)}
-    assert store.run_sites("r1")[0]["completed"] == 1
+    assert store.run_sites("r1")[0]["completed"] == 1, (store.run_sites("r1"), out)
     assert store.outages("r1")[0]["buffered_rows"] > 0
     store.close()
 

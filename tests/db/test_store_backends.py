@@ -41,7 +41,7 @@ def test_lifecycle(store_target, tmp_path):
     assert _status(store) == {"a": "fixed", "b": "open"}
     assert _run(store, "r4", ["a", "b"])["reopened"] == 1
     assert _status(store) == {"a": "reopened", "b": "open"}
-    assert store.finalize_site("r4", SITE, True) == {"new": 0, "seen": 0, "reopened": 0, "fixed": 0}  # once only
+    assert store.finalize_site("r4", SITE, True) is None  # once only: a second fold is refused
     record = next(r for r in store.findings() if r["page_url"].endswith("/a"))
     assert isinstance(record["evidence"], dict) and record["referrers"] == ["http://a.gov.cn/a"]
     assert store.counts_by_status("r4") == {"open": 1, "reopened": 1}
@@ -157,7 +157,8 @@ def test_many_processes_write_and_fold_once(store_target, tmp_path):
             p.join(120)
             assert p.exitcode == 0
         counts = list(results)
-    assert sorted(c["new"] for c in counts) == [0, 0, 160]
+    assert [c["new"] for c in counts if c is not None] == [160]  # one fold; the others are refused
+    assert counts.count(None) == 2
     findings = list(store.findings())
     assert len(findings) == 160 and {f["status"] for f in findings} == {"open"}
     store.close()
