@@ -151,6 +151,9 @@ def test_crawl_with_database_stopped_mid_run(cluster, tmp_path):
         while _count(url, "SELECT COUNT(*) FROM link_refs") == 0:
             assert time.monotonic() < deadline and crawl.poll() is None, "the crawl wrote no links"
             time.sleep(0.1)
+        watcher = FindingStore(url, spool_dir=tmp_path / "watcher")
+        assert watcher.run_is_live("r1") and watcher.interrupted_runs() == []  # the crawl holds its run
+        watcher.close()
         cluster.stop("immediate")
         time.sleep(3)
         assert crawl.poll() is None, "the crawl ended while the database was down: outage not mid-run"
@@ -164,6 +167,7 @@ def test_crawl_with_database_stopped_mid_run(cluster, tmp_path):
     assert broken == {f"gone{i}.html" for i in range(pages)}
     assert store.run_sites("r1")[0]["completed"] == 1, (store.run_sites("r1"), out)
     assert store.outages("r1")[0]["buffered_rows"] > 0
+    assert not store.run_is_live("r1")  # its process is gone
     store.close()
 
 
