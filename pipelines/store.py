@@ -60,6 +60,9 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
+        # This process takes part in the run: while it lives, the store never takes the run for
+        # interrupted (a lock that ends with the process: govinspect/db/runlock.py).
+        self.store.join_run(self.run_id)
         # markers must not wait for the next item: flush on a timer too
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(max(self.flush_seconds, 0.05), now=False)
