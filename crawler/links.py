@@ -11,12 +11,10 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from govinspect.formats import url_format
 from govinspect.urls import extension
 from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
 
-ATTACHMENT_EXTENSIONS = frozenset(
-    "pdf doc docx xls xlsx wps et dps csv zip rar 7z ppt pptx ofd txt".split()
-)
 RESOURCE_EXTENSIONS = frozenset(
     "jpg jpeg png gif bmp webp svg ico css js mp3 mp4 avi wmv flv swf woff woff2 ttf eot".split()
 )
@@ -35,10 +33,14 @@ _TAG_ATTRS = (
 
 
 def classify(url: str, implied: str) -> str:
-    """Whether a link is a page to crawl, a resource or an attachment to check (or scan)."""
-    ext = extension(url)
-    if ext in ATTACHMENT_EXTENSIONS:
+    """Whether a link is a page to crawl, a resource or an attachment to check (or scan).
+
+    Attachments are named by the shared format table (``govinspect.formats``), from the path's
+    extension or a CMS download endpoint's ``filename=`` argument (``downfile.jsp?filename=1.xls``).
+    """
+    if url_format(url) is not None:
         return ATTACHMENT
+    ext = extension(url)
     if ext in RESOURCE_EXTENSIONS:
         return RESOURCE
     return implied
@@ -103,7 +105,8 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
             return
         kind = implied if tag in ("link",) else classify(url, implied)
         label = text if text is not None else _text(el)
-        links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el))
+        fmt = url_format(url) if kind == ATTACHMENT else None
+        links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el, format=fmt.name if fmt else ""))
 
     for el in tree.iter():
         tag = el.tag if isinstance(el.tag, str) else ""

@@ -37,6 +37,9 @@ class Link:
     text: str = ""
     kind: str = PAGE
     element: HtmlElement | None = field(default=None, repr=False)
+    #: the file format the crawl recognised (``govinspect.formats`` name: from the URL's extension or
+    #: ``filename=`` argument, or from a link check's headers); "" when unknown
+    format: str = ""
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Attachment:
     link_text: str = ""
     truncated: bool = False
     run: RunContext | None = None
+    #: the ``Content-Disposition`` header as received (latin-1 text of its bytes; may carry GBK bytes)
+    disposition: str = ""
 
 
 @dataclass

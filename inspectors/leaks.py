@@ -1,7 +1,9 @@
 """``leak.*``: personal data and secrecy markings in page text and in attachments.
 
 Pages are scanned in their visible text. Attachments (xlsx, xls, docx, pdf, csv, …) are fetched by the
-crawl when :meth:`LeakInspector.wants_attachment` says so, then scanned once per run: a cache by URL
+crawl when :meth:`LeakInspector.wants_attachment` says so, or arrive from CMS download endpoints the
+crawl recognised by their answer; their format comes from the bytes, the ``Content-Disposition`` name,
+the ``Content-Type`` and the URL (``govinspect.formats``). Each is scanned once per run: a cache by URL
 and by content hash means a file linked from many pages, or published twice under different names, is
 read once. Only masked values ever leave the detectors; log lines name the file and the problem only.
 """
@@ -14,6 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from govinspect import formats
 from govinspect.findings import Observation
 from govinspect.urls import host_key, is_government_host
 from inspectors.base import ATTACHMENT, Attachment, Inspector, Link, Page
@@ -33,7 +36,8 @@ from inspectors.sensitive import (
     page_text,
 )
 from inspectors.sensitive.detectors import might_leak
-from inspectors.sensitive.extract import sniff
+from inspectors.sensitive.extract import recognise, sniff
+from inspectors.sensitive.formats import READERS
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +55,14 @@ FIX = {
 }
 
 
-def _extension(url: str) -> str:
-    from govinspect.urls import extension
+def _file_name(attachment: Attachment) -> str:
+    """The served file's name: the Content-Disposition name, else the URL's last segment."""
+    return formats.disposition_filename(attachment.disposition) or attachment.url.rsplit("/", 1)[-1]
 
-    return extension(url)
+
+def _extension(name: str) -> str:
+    name = name.split("?", 1)[0]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 class LeakInspector(Inspector):
@@ -65,8 +73,8 @@ class LeakInspector(Inspector):
         s = self.settings
         self.scan_pages = s.getbool("LEAK_SCAN_PAGES", True)
         self.scan_attachments = s.getbool("LEAK_SCAN_ATTACHMENTS", True)
-        self.extensions = {e.lower().lstrip(".") for e in s.getlist(
-            "LEAK_ATTACHMENT_EXTENSIONS", ["xlsx", "xls", "docx", "pdf", "csv"])}
+        # format names of govinspect.formats; empty: every format that has a reader
+        self.formats = set(s.getlist("LEAK_ATTACHMENT_FORMATS")) or set(READERS)
         self.limits = Limits.from_settings(s)
         self.phone_min = s.getint("LEAK_PHONE_MIN_DISTINCT", 3)
         self.id15_context = s.getbool("LEAK_ID15_REQUIRE_CONTEXT", True)
@@ -94,7 +102,9 @@ class LeakInspector(Inspector):
     def wants_attachment(self, link: Link, page: Page) -> bool:
         if not self.scan_attachments or link.kind != ATTACHMENT:
             return False
-        if _extension(link.url) not in self.extensions:
+        fmt = link.format or (formats.url_format(link.url) or formats.UNKNOWN).name
+        # unknown: a download endpoint whose headers said "a file" but not which; the bytes will tell
+        if fmt != formats.UNKNOWN.name and fmt not in self.formats:
             return False
         host = host_key(link.url)
         return host in page.site.hosts or is_government_host(host) or (
@@ -116,21 +126,29 @@ class LeakInspector(Inspector):
             self._by_hash[digest] = results
             while len(self._by_hash) > 10_000:
                 self._by_hash.popitem(last=False)
-        name = attachment.link_text or attachment.url.rsplit("/", 1)[-1]
+        if results is None:
+            return
+        name = attachment.link_text or _file_name(attachment)
         for rule, hits in results.items():
             yield self._observation(rule, hits, attachment.site.id, attachment.referer, attachment.url,
                                     f"附件《{name}》")
 
-    def scan_attachment(self, attachment: Attachment) -> dict[str, RuleHits]:
+    def scan_attachment(self, attachment: Attachment) -> dict[str, RuleHits] | None:
         """Scan one file within the limits; problems are one clear log line each, never a crash."""
-        ext = _extension(attachment.url)
+        ext = _extension(_file_name(attachment)) or formats.url_extension(attachment.url)
         scanner = self._scanner(attachment.run)
         started = time.monotonic()
         if attachment.truncated:
             logger.warning("attachment %s truncated at the download size limit; scanning what arrived",
                            attachment.url)
         try:
-            for chunk in extract(attachment.body, ext, self.limits, self.xlsx_reader):
+            fmt = recognise(attachment.body, ext, attachment.content_type, attachment.disposition)
+            if fmt.name not in self.formats:
+                logger.debug("attachment %s is a %s file: not scanned (LEAK_ATTACHMENT_FORMATS)", attachment.url,
+                             fmt.name)
+                return None
+            for chunk in extract(attachment.body, ext, self.limits, self.xlsx_reader, attachment.content_type,
+                                 attachment.disposition):
                 scanner.scan(chunk)
         except UnsafeFile as exc:
             logger.warning("attachment %s not scanned: %s", attachment.url, exc)

@@ -139,7 +139,9 @@ HIDDEN_LINK_TINY_PX = 1  # boxes (and marquees) this small or smaller are invisi
 INSPECT_LEAKS_ENABLED = True
 LEAK_SCAN_PAGES = True
 LEAK_SCAN_ATTACHMENTS = True
-LEAK_ATTACHMENT_EXTENSIONS = ["xlsx", "xlsm", "xls", "et", "docx", "doc", "wps", "pdf", "csv", "txt"]
+# formats scanned (names of govinspect/formats.py: xlsx covers xlsm, xls covers et, doc covers wps);
+# empty: every format that has a reader (inspectors/sensitive/formats/)
+LEAK_ATTACHMENT_FORMATS = ["xlsx", "xls", "docx", "doc", "pdf", "csv", "txt"]
 LEAK_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # "fast": sheets flattened by byte passes (~5x openpyxl); "openpyxl": read-only openpyxl.
 LEAK_XLSX_READER = "fast"

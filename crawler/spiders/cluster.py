@@ -18,6 +18,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
+from crawler.attachments import announced_file, attachment_from, endpoint_link, is_html, served_file
 from crawler.links import extract_links
 from crawler.outcomes import classify_failure, is_blocked
 from crawler.progress import SiteProgress
@@ -26,12 +27,11 @@ from crawler.traps import TrapGuard, strip_session_ids
 from govinspect.findings import LinkCheck
 from govinspect.registry import Registry, Site
 from govinspect.urls import host_key, normalize_url
-from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
+from govinspect.vocabulary import PAGE, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
 
 ERROR_STATUSES = list(range(400, 600))
-HTML_TYPES = (b"text/html", b"application/xhtml")
 
 
 class ClusterSpider(Spider):
@@ -84,13 +84,14 @@ class ClusterSpider(Spider):
         )
         return self.render.prepare(request, site, homepage, force=render)
 
-    def _check_request(self, site: Site, url: str, method: str = "HEAD") -> Request:
+    def _check_request(self, site: Site, url: str, method: str = "HEAD", referer: str | None = None,
+                       link_text: str | None = None) -> Request:
         self.progress[site.id].pending += 1
         return Request(
             url, method=method, callback=self.check_done, errback=self.check_failed, priority=-50,
             dont_filter=method == "GET",
             meta={"site_id": site.id, "kind": "check", "handle_httpstatus_list": ERROR_STATUSES,
-                  "headers_only": True},
+                  "headers_only": True, "from_page": referer, "link_text": link_text},
         )
 
     def _attachment_request(self, site: Site, link: Link, page: Page) -> Request:
@@ -172,9 +173,12 @@ class ClusterSpider(Spider):
         if not check.ok:
             progress.errors += 1
             return
-        if not isinstance(response, TextResponse) or not any(
-            t in response.headers.get(b"Content-Type", b"text/html").lower() for t in HTML_TYPES
-        ):
+        if served_file(response) is not None:
+            # a CMS download endpoint (attachment.do?id=…) answers with a file, not a page
+            yield from self.inspectors.inspect_attachment(attachment_from(
+                response, site, self.context, meta.get("from_page"), meta.get("link_text")))
+            return
+        if not isinstance(response, TextResponse) or not is_html(response):
             return
         # render=auto (homepage, script-built pages): follow the static links now, inspect the render later
         rerender = self.render.wants_rerender(site, response)
@@ -228,7 +232,7 @@ class ClusterSpider(Spider):
                     continue
             if target not in self._checked and target not in progress.seen_pages:
                 self._checked.add(target)
-                yield self._check_request(site, url)
+                yield self._check_request(site, url, referer=page.url, link_text=link.text)
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         request = failure.request
@@ -245,13 +249,29 @@ class ClusterSpider(Spider):
         if response.request.method == "HEAD" and response.status in (405, 501, 400, 403):
             # Many servers refuse HEAD (or a WAF treats it as odd): ask again with GET before judging.
             site = self.registry.get(response.meta["site_id"])
-            yield self._check_request(site, response.url, method="GET")
+            yield self._check_request(site, response.url, method="GET", referer=response.meta.get("from_page"),
+                                      link_text=response.meta.get("link_text"))
             return
         check = self._record(response)
         progress = self.progress.get(response.meta.get("site_id"))
         if check.blocked and progress is not None:
             progress.blocked += 1
         yield from self._checks_for(response, check)
+        if check.ok:
+            yield from self._announced_attachment(response)
+
+    def _announced_attachment(self, response: Response) -> Iterator[Request]:
+        """A checked link whose headers announce a file (download endpoint): fetch it if inspectors want it."""
+        fmt = announced_file(response)
+        if fmt is None:
+            return
+        site = self.registry.get(response.meta["site_id"])
+        link, page = endpoint_link(response.url, fmt, response.meta.get("link_text"), site, self.context,
+                                   response.meta.get("from_page"))
+        key = "A " + normalize_url(response.url)
+        if key not in self._checked and self.inspectors.wanted_attachments(page):
+            self._checked.add(key)
+            yield self._attachment_request(site, link, page)
 
     def check_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         self._done(failure.request)
@@ -264,13 +284,8 @@ class ClusterSpider(Spider):
         if not check.ok or check.blocked:
             return
         site = self.registry.get(response.meta["site_id"])
-        attachment = Attachment(
-            url=response.url, site=site, body=response.body,
-            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
-            referer=response.meta.get("referer_page") or site.url,
-            link_text=response.meta.get("link_text") or "",
-            truncated="partial" in response.flags, run=self.context,
-        )
+        attachment = attachment_from(response, site, self.context, response.meta.get("referer_page"),
+                                     response.meta.get("link_text"))
         yield from self.inspectors.inspect_attachment(attachment)
 
 
