@@ -20,7 +20,9 @@ from inspectors.dates import nfkc
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 ICP_RE = re.compile(
-    rf"(?P<prov>[{_PROVINCES}])\s*ICP\s*备\s*(?P<num>\d{{6,10}})\s*号(?:\s*-\s*(?P<site>\d{{1,3}}))?", re.IGNORECASE
+    # the closing 号 is often left out (蒙ICP备 05006530): still an ICP number
+    rf"(?P<prov>[{_PROVINCES}])\s*ICP\s*备\s*(?P<num>\d{{6,10}})(?!\d)\s*号?(?:\s*-\s*(?P<site>\d{{1,3}}))?",
+    re.IGNORECASE
 )
 PSB_RE = re.compile(
     rf"(?:(?P<prov>[{_PROVINCES}])\s*公网安备|公安机关备案号|公安备案号)\s*[:：]?\s*(?P<code>\d{{14}})(?!\d)"

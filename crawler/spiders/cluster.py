@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from crawler.attachments import announced_file, attachment_from, endpoint_link, is_html, served_file
 from crawler.links import extract_links
+from crawler.markup import page_tree
 from crawler.outcomes import classify_failure, is_blocked
 from crawler.progress import SiteProgress
 from crawler.rendering import RenderPolicy
@@ -185,7 +186,7 @@ class ClusterSpider(Spider):
         if not rerender:
             progress.pages += 1
         try:
-            tree = response.selector.root
+            tree = page_tree(response)  # browsers' reading of early </html> (SSI headers)
             links = extract_links(tree, response.url)
         except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
             logger.warning("cannot parse %s: %s", response.url, exc)
