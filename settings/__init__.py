@@ -205,3 +205,9 @@ FRESHNESS_NEWS_DAYS = 14  # 要闻/动态/新闻 columns
 FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
 FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
 INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
+
+# ---- real-world markup (issue 12): hidden links that are not 暗链, homepage companions ---------------
+# ad.hidden-link: read inspectors/data/hidden-link-allow.txt (conac, 找错/jiucuo, filing services, CMS
+# vendor credits); links it lists may be hidden. Extra files (same format) in HIDDEN_LINK_ALLOW_FILES.
+HIDDEN_LINK_DEFAULT_ALLOW = True
+HIDDEN_LINK_ALLOW_FILES = []
