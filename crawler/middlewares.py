@@ -108,3 +108,16 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
         redirected = super()._redirect(redirected, request, reason)
         redirected.dont_filter = True
         return redirected
+
+    def process_response(self, request: Request, response: Response, spider=None):
+        """A 3xx without ``Location`` shows its body to a visitor (browsers do not move): not an error.
+
+        Scrapy leaves such an answer alone here and its HttpError middleware would then fail the request
+        (3xx is not a success status); allowing that one status for this request passes it through.
+        """
+        if 300 <= response.status < 400 and b"Location" not in response.headers:
+            allowed = request.meta.get("handle_httpstatus_list") or []
+            if response.status not in allowed:
+                request.meta["handle_httpstatus_list"] = [*allowed, response.status]
+            return response
+        return super().process_response(request, response, spider)

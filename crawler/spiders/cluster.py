@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from crawler.attachments import announced_file, attachment_from, endpoint_link, is_html, served_file
 from crawler.links import extract_links
 from crawler.markup import page_tree
-from crawler.outcomes import classify_failure, is_blocked
+from crawler.outcomes import BlockJudge, classify_failure
 from crawler.progress import SiteProgress
 from crawler.rendering import RenderPolicy
 from crawler.traps import TrapGuard, strip_session_ids
@@ -47,6 +47,7 @@ class ClusterSpider(Spider):
         self._max_pages = max_pages
         self.context = RunContext(run_id=run_id, as_of=as_of, registry=registry)
         self._checked: set[str] = set()
+        self.blocks = BlockJudge()
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ClusterSpider:
@@ -125,13 +126,17 @@ class ClusterSpider(Spider):
     def _record(self, response: Response) -> LinkCheck:
         """The verdict on a fetched URL, stored under the URL asked for and the one answered."""
         request = response.request
-        blocked = is_blocked(response)
+        blocked, why = self.blocks.judge(response, host_key(response.url))
+        if why and response.status == 403:
+            logger.info("%s: %s", response.url, why)
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("govinspect/403_" + ("blocked" if blocked else "broken"))
         redirects = request.meta.get("redirect_urls") or []
         return LinkCheck(
             target_url=normalize_url(redirects[0] if redirects else response.url),
             ok=response.status < 400 and not blocked, status=response.status,
-            error="blocked" if blocked else None, blocked=blocked, method=request.method,
-            redirects=len(redirects),
+            error=why if why and (blocked or response.status == 403) else None, blocked=blocked,
+            method=request.method, redirects=len(redirects),
         )
 
     def _failure_check(self, failure: Failure) -> LinkCheck:
