@@ -55,13 +55,27 @@ def _clean(raw: str | None) -> str | None:
     return value
 
 
-def _option_url(value: str) -> bool:
-    """``<option value>`` of a site-group dropdown holds a URL only sometimes (often just an id)."""
+# A bare host name as an option value (``www.xx.example-city.gov.cn``): browsers would need a scheme,
+# but site-group scripts add one (window.open('http://' + this.value)); the last label must be a TLD
+# so that ``index.html`` or ``1.5`` are not taken for hosts.
+_BARE_HOST = re.compile(
+    r"^(?:[a-z0-9\u4e00-\u9fff-]+\.)+(?:cn|com|net|org|gov|edu|info|cc|top|xyz|中国|政务|公司|网络)(?::\d+)?(?:/\S*)?$",
+    re.IGNORECASE,
+)
+
+
+def _option_url(value: str) -> str | None:
+    """The URL an ``<option value>`` of a site-group dropdown holds, or None (often just an id).
+
+    Every option of every ``select`` counts, whatever the select's script: a second dropdown (counties
+    after departments) is as much a link list as the first.
+    """
     low = value.lower()
-    return (
-        low.startswith(("http://", "https://", "//", "/", "./", "../"))
-        or bool(_PAGEISH_SUFFIX.search(value))
-    )
+    if low.startswith(("http://", "https://", "//", "/", "./", "../")) or _PAGEISH_SUFFIX.search(value):
+        return value
+    if _BARE_HOST.match(value):
+        return "http://" + value
+    return None
 
 
 def _text(el: HtmlElement) -> str:
@@ -116,8 +130,8 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
                 add(el.get(attr), tag, implied, el, "" if tag in ("img", "script", "link") else None)
                 break
         if tag == "option":
-            value = (el.get("value") or "").strip()
-            if value and _option_url(value):
+            value = _option_url((el.get("value") or "").strip())
+            if value:
                 add(value, "option", PAGE, el)
         onclick = el.get("onclick") if tag else None
         if onclick:

@@ -85,3 +85,15 @@ def test_inspect_on_an_article_url_does_not_judge_homepage_freshness():
         "freshness.homepage-stale"]
     assert looks_like_homepage("http://a.gov.cn/index.shtml") and looks_like_homepage("http://a.gov.cn/portal/")
     assert not looks_like_homepage("http://a.gov.cn/xxgk/t20261103_123.html")
+
+
+def test_every_option_of_every_select_counts_for_unregistered_sites():
+    from inspectors.unregistered import UnregisteredSiteInspector
+
+    html = ('<html><body><select onchange="window.open(this.value)"><option>市直部门</option>'
+            '<option value="http://jyj.example-city.gov.cn/">教育局</option></select>'
+            '<select onchange="window.open(\'http://\' + this.value)"><option value="">县区网站</option>'
+            '<option value="www.xiaoxian.example-city.gov.cn">某县</option><option value="12">编号</option>'
+            '<option value="index.html">首页</option></select></body></html>')
+    found = list(build(UnregisteredSiteInspector).inspect_page(page(html)))
+    assert [o.target_url for o in found] == ["http://www.xiaoxian.example-city.gov.cn"]
