@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian packages govinspect's tests need (Redis, Chromium, a CJK font, unzip/curl for
 # the search engines) when they are missing. Needs root (CI runs as root); a no-op when all present.
+# `system-deps.sh demo` installs only what `make demo` uses: Chromium (the rendered portal, evidence
+# screenshots, image checks in the browser) and the CJK font that makes Chinese readable in them.
 set -euo pipefail
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
-command -v unzip >/dev/null 2>&1 || need+=(unzip)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v mvn >/dev/null 2>&1 || need+=(maven)
+if [ "${1:-all}" != demo ]; then
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  command -v unzip >/dev/null 2>&1 || need+=(unzip)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v mvn >/dev/null 2>&1 || need+=(maven)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
