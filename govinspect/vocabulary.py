@@ -96,6 +96,9 @@ class Page:
     link_text: str | None = None
     rendered: RenderInfo | None = None
     run: RunContext | None = None
+    #: documents the page pulls in that a visitor sees as part of it (homepages): same-site iframe
+    #: documents and what same-site scripts ``document.write``, as HTML, by URL
+    companions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

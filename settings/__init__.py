@@ -211,3 +211,6 @@ INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
 # vendor credits); links it lists may be hidden. Extra files (same format) in HIDDEN_LINK_ALLOW_FILES.
 HIDDEN_LINK_DEFAULT_ALLOW = True
 HIDDEN_LINK_ALLOW_FILES = []
+# Homepages: same-site iframe documents and (unrendered) same-site scripts fetched before the homepage
+# is inspected, so footers delivered there (iframe, document.write) are seen; 0 switches it off.
+HOMEPAGE_COMPANIONS_MAX = 6

@@ -19,6 +19,7 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from crawler.attachments import announced_file, attachment_from, endpoint_link, is_html, served_file
+from crawler.companions import companion_html, companion_urls
 from crawler.links import extract_links
 from crawler.markup import page_tree
 from crawler.outcomes import BlockJudge, classify_failure
@@ -56,6 +57,7 @@ class ClusterSpider(Spider):
         max_pages = spider._max_pages or s.getint("MAX_PAGES_PER_SITE", 2000)
         spider.max_depth = s.getint("MAX_PAGE_DEPTH", 10)
         spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
+        spider.companions_max = s.getint("HOMEPAGE_COMPANIONS_MAX")
         spider.progress = {site.id: SiteProgress(site.id, max_pages) for site in spider.registry}
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
         # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain).
@@ -211,8 +213,37 @@ class ClusterSpider(Spider):
             return
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govinspect/pages")
-        yield from self.inspectors.inspect_page(page)
+        companions = companion_urls(page, lambda url: self.in_scope(site, url), page.rendered is not None,
+                                    self.companions_max)
+        if companions:  # footer in a same-site iframe or document.write script: inspect once they are in
+            yield self._companion_request(page, companions)
+        else:
+            yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
+
+    # ---- homepage companions (crawler/companions.py) ------------------------------------------------
+    def _companion_request(self, page: Page, urls: list[str]) -> Request:
+        self.progress[page.site.id].pending += 1
+        return Request(urls[0], callback=self._companion_done, errback=self._companion_failed, priority=60,
+                       dont_filter=True, meta={"site_id": page.site.id, "kind": "companion", "page": page,
+                                               "rest": urls[1:], "handle_httpstatus_list": ERROR_STATUSES})
+
+    def _companion_done(self, response: Response) -> Iterator[Any]:
+        self._done(response.request)
+        page = response.meta["page"]
+        if response.status < 400:
+            page.companions[response.url] = companion_html(response)
+        yield from self._next_companion(page, response.meta["rest"])
+
+    def _companion_failed(self, failure: Failure) -> Iterator[Any]:
+        self._done(failure.request)
+        yield from self._next_companion(failure.request.meta["page"], failure.request.meta["rest"])
+
+    def _next_companion(self, page: Page, rest: list[str]) -> Iterator[Any]:
+        if rest:
+            yield self._companion_request(page, rest)
+        else:
+            yield from self.inspectors.inspect_page(page)
 
     def _follow(self, page: Page) -> Iterator[Request]:
         site = page.site
