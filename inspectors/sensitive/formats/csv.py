@@ -7,8 +7,8 @@ import io
 from collections.abc import Iterator
 
 from govinspect.formats import FORMATS
-from inspectors.sensitive.formats.common import Deadline, Limits, UnreadableFile, decode_text, table_chunk
-from inspectors.sensitive.text import Chunk
+from inspectors.sensitive.formats.common import Deadline, Limits, UnreadableFile, UnsafeFile, decode_text
+from inspectors.sensitive.text import Chunk, column_letter
 
 FORMAT = FORMATS["csv"]
 
@@ -19,9 +19,20 @@ def read(body: bytes, limits: Limits, deadline: Deadline, **_options) -> Iterato
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = ((r, [(c, v) for c, v in enumerate(values) if v]) for r, values in enumerate(reader, 1))
     try:
-        yield table_chunk("", rows, deadline, limits.max_cells, "第{row}行{col}列")
+        rows = list(csv.reader(io.StringIO(text), dialect))
     except csv.Error as exc:
         raise UnreadableFile(f"broken CSV: {exc}") from None
+    deadline.check()
+    if sum(map(len, rows)) > limits.max_cells:
+        raise UnsafeFile(f"more than {limits.max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
+    # One line per row, a tab between cells, joined in C; a cell's row and column are worked out
+    # only for the few hits reported (per-cell Python work cost more than detecting).
+    flat = "\n".join(map("\t".join, rows)) + "\n"
+    yield Chunk("", flat, resolver=lambda offset: _where(flat, offset))
+
+
+def _where(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    row = text.count("\n", 0, start) + 1
+    return f"第{row}行{column_letter(text.count(chr(9), start, offset))}列"
