@@ -28,6 +28,7 @@ SEEDS: list[str] = [
     "ads",
     "leaks",
     "archives",
+    "endpoints",
 ]
 
 
