@@ -18,8 +18,10 @@ Deliberate disagreements (``DISAGREE``), where a visitor's browser is the refere
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from http import HTTPStatus
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -119,3 +121,49 @@ def test_documented_disagreements_still_hold(verdicts):
     # if one of these starts agreeing, the docstring must say so
     held = {href: verdicts[(page, href)][0] != err for page, href, err in CASES if href in DISAGREE}
     assert all(held.values()), f"now agreeing (update the docstring): {[h for h, v in held.items() if not v]}"
+
+
+# ---- optional: linkchecker's own fixture files ---------------------------------------------------------
+# With GOVINSPECT_LINKCHECKER_DIR pointing at a linkchecker checkout, its offline HTTP fixtures (those of
+# test_http.py's test_html) are served as its test server serves them, and every verdict of their .result
+# files is compared. Not shipped: linkchecker is GPL-2.0.
+LINKCHECKER_DIR = os.environ.get("GOVINSPECT_LINKCHECKER_DIR", "")
+OFFLINE = ("http_empty.html", "http_file.html", "http_utf8.html", "http.xhtml", "http_invalid_host.html")
+
+
+def _results(text: str) -> list[tuple[str, bool]]:
+    """(url as written, error?) of each block of a linkchecker ``.result`` file, the page itself left out."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        lines = block.splitlines()
+        url = next((line[4:] for line in lines if line.startswith("url ")), None)
+        if url and "%(port)d" not in url:
+            out.append((url.replace("%%", "%"), "error" in lines))
+    return out
+
+
+@pytest.mark.skipif(not LINKCHECKER_DIR, reason="GOVINSPECT_LINKCHECKER_DIR not set (linkchecker not shipped)")
+def test_linkchecker_fixture_files(tmp_path):
+    data = Path(LINKCHECKER_DIR) / "tests" / "checker" / "data"
+    pages = {D + name: (data / name).read_bytes() for name in OFFLINE}
+    pages[D + "http.html"] = b""  # linked by http.xhtml; its own links need the internet
+    pages["/"] = "".join(f'<a href="{D}{name}">{name}</a>' for name in OFFLINE).encode()
+    with LinkcheckerLikeServer(pages) as server:
+        registry = write_registry(tmp_path / "sites.csv", [
+            {"id": "3416000001", "name": "linkchecker", "organizer": "测试", "url": server.url + "/"}])
+        store = tmp_path / "store.sqlite3"
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), *FAST, *LINKS_ONLY,
+                            "-s", "RETRY_TIMES=0", "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RENDER_ENABLED=false")
+        base = server.url
+    assert result.returncode == 0, result.stderr[-3000:]
+    broken = {r[0] for r in sqlite3.connect(store).execute("SELECT target_url FROM findings WHERE rule='link.broken'")}
+    compared = []
+    for name in OFFLINE:
+        for url, error in _results((data / (name + ".result")).read_text(encoding="utf-8")):
+            try:
+                target = normalize_url(urljoin(f"{base}{D}{name}", url))
+            except ValueError:
+                target = url
+            compared.append((url, error, target in broken or url in broken))
+    wrong = [(u, e, b) for u, e, b in compared if e != b and u not in DISAGREE | PENDING]
+    assert compared and not wrong, wrong
