@@ -117,6 +117,24 @@ class InspectorManager:
                 inspector, "attachment", attachment.url, _lazy(inspector.inspect_attachment, attachment)
             )
 
+    async def inspect_attachment_async(self, attachment: Attachment) -> list[Observation]:
+        """:meth:`inspect_attachment` for inspectors that can work off the crawl's thread
+        (``inspect_attachment_async``, e.g. scanning in a process pool); the others run inline."""
+        out: list[Observation] = []
+        for inspector in self.inspectors:
+            run = getattr(inspector, "inspect_attachment_async", None)
+            if run is None:
+                out.extend(self._guard(inspector, "attachment", attachment.url,
+                                       _lazy(inspector.inspect_attachment, attachment)))
+                continue
+            try:
+                out.extend(await run(attachment))
+            except Exception:
+                logger.exception("inspector %s failed on attachment %s", type(inspector).__name__, attachment.url)
+                if self.crawler is not None and self.crawler.stats is not None:
+                    self.crawler.stats.inc_value("govinspect/inspector_errors")
+        return out
+
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
         for inspector in self.inspectors:
             yield from self._guard(inspector, "site", site.url, _lazy(inspector.site_finished, site, view))

@@ -215,3 +215,5 @@ HIDDEN_LINK_ALLOW_FILES = []
 # Homepages: same-site iframe documents and (unrendered) same-site scripts fetched before the homepage
 # is inspected, so footers delivered there (iframe, document.write) are seen; 0 switches it off.
 HOMEPAGE_COMPANIONS_MAX = 6
+# leak.*: attachments are scanned in this many worker processes, off the crawl's thread (0: on it)
+LEAK_SCAN_PROCESSES = 1

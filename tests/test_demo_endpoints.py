@@ -13,4 +13,5 @@ def test_endpoint_attachments_scanned_and_page_decoy_left_alone(demo_crawl):
     assert len(entries) == 7
     for e in entries:
         target = normalize_url(e["target_url"])
-        assert (target in leaks) == (e["expect"] == "finding"), e
+        checks = [dict(r) for r in demo_crawl.db.execute("SELECT * FROM link_checks WHERE target_url=?", (target,))]
+        assert (target in leaks) == (e["expect"] == "finding"), (e, checks)

@@ -314,16 +314,19 @@ class ClusterSpider(Spider):
         self._done(failure.request)
         yield self._failure_check(failure)
 
-    def parse_attachment(self, response: Response) -> Iterator[Any]:
+    async def parse_attachment(self, response: Response) -> AsyncIterator[Any]:
         self._done(response.request)
         check = self._record(response)
-        yield from self._checks_for(response, check)
+        for item in self._checks_for(response, check):
+            yield item
         if not check.ok or check.blocked:
             return
         site = self.registry.get(response.meta["site_id"])
         attachment = attachment_from(response, site, self.context, response.meta.get("referer_page"),
                                      response.meta.get("link_text"))
-        yield from self.inspectors.inspect_attachment(attachment)
+        # awaited: inspectors may scan off the crawl's thread (LEAK_SCAN_PROCESSES)
+        for item in await self.inspectors.inspect_attachment_async(attachment):
+            yield item
 
 
 def _headers(response: Response) -> dict[str, str]:
