@@ -10,11 +10,14 @@ keeps that distinction and says which way each 403 went (``LinkCheck.error`` and
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
+
+from govinspect.findings import LinkCheck
 
 BLOCK_STATUSES = frozenset({403, 429})
 _CHALLENGE = re.compile(
@@ -81,11 +84,35 @@ class BlockJudge:
     * 429 and challenge pages: blocked.
     * 403 with a WAF signature (headers, challenge or block page): blocked.
     * 403 from a host that has already answered this run's other requests normally: broken.
-    * 403 from a host that has not (yet) answered anything normally: blocked (it may refuse the crawler).
+    * 403 from a host that has not (yet) answered anything normally: blocked (it may refuse the crawler),
+      revised to broken as soon as that host answers another request normally (:meth:`revisions`), so
+      the verdict does not depend on which answer arrived first.
     """
+
+    NOT_YET = "403 blocked: host has answered nothing else normally"
 
     def __init__(self) -> None:
         self.hosts_ok: set[str] = set()
+        self._held: dict[str, list[LinkCheck]] = {}
+        self._revised: list[LinkCheck] = []
+
+    def hold(self, host: str, check: LinkCheck) -> None:
+        """Remember a provisional "blocked" 403 of a host not yet seen answering normally."""
+        if check.error == self.NOT_YET:
+            if host in self.hosts_ok:
+                self._revised.append(self._broken(check))
+            else:
+                self._held.setdefault(host, []).append(check)
+
+    def revisions(self) -> list[LinkCheck]:
+        """Provisional verdicts turned into broken links since the last call (to be stored again)."""
+        out, self._revised = self._revised, []
+        return out
+
+    @staticmethod
+    def _broken(check: LinkCheck) -> LinkCheck:
+        return replace(check, ok=False, blocked=False,
+                       error="403 broken: host answers other requests, no WAF signature")
 
     def judge(self, response: Response, host: str) -> tuple[bool, str | None]:
         """(blocked, why): why says which way a 403 went, for the record and the log."""
@@ -103,6 +130,7 @@ class BlockJudge:
             return True, "403 blocked: host has answered nothing else normally"
         if status < 400:
             self.hosts_ok.add(host)
+            self._revised.extend(self._broken(c) for c in self._held.pop(host, ()))
         return False, None
 
 

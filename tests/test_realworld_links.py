@@ -24,14 +24,18 @@ def test_normalisation_keeps_bytes_that_are_not_utf8():
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("rw-links")
-    with RouteServer() as lonely, RouteServer() as site:
+    with RouteServer() as lonely, RouteServer() as later, RouteServer() as site:
         lonely.routes["/only.html"] = Route(b"Forbidden", 403, headers={"Content-Type": "text/plain"})
+        # the 403 arrives before the host's normal answer: provisional "blocked", then revised to broken
+        later.routes["/denied.html"] = Route(b"Forbidden", 403, headers={"Content-Type": "text/plain"})
+        later.routes["/ok.html"] = Route(html("正常"), delay=1.0)
         site.routes.update({
             "/": Route(html(
                 '<a href="/search?keyword=%D5%FE%B8%AE">政府</a><a href="/q?quoted=%FF">quoted</a>'
                 '<a href="/noloc">无Location</a><a href="/private.html">内部</a><a href="/waf403">防火墙</a>'
                 '<a href="/blockpage">拦截页</a>'
-                f'<a href="{lonely.url}/only.html">只有403的主机</a>', charset="gbk")),
+                f'<a href="{lonely.url}/only.html">只有403的主机</a>'
+                f'<a href="{later.url}/denied.html">先403</a><a href="{later.url}/ok.html">后正常</a>', charset="gbk")),
             # only the exact bytes the page links exist: a re-encoded request would get 404
             "/search?keyword=%D5%FE%B8%AE": Route(html("搜索结果")),
             "/q?quoted=%FF": Route(html("ok")),
@@ -52,7 +56,7 @@ def crawl(tmp_path_factory):
     db.row_factory = sqlite3.Row
     findings = {r["target_url"]: dict(r) for r in db.execute("SELECT * FROM findings WHERE rule='link.broken'")}
     checks = {r["target_url"]: dict(r) for r in db.execute("SELECT * FROM link_checks")}
-    return {"site": site.url, "lonely": lonely.url, "findings": findings, "checks": checks, "hits": hits,
+    return {"site": site.url, "lonely": lonely.url, "later": later.url, "findings": findings, "checks": checks, "hits": hits,
             "log": result.stderr}
 
 
@@ -81,3 +85,10 @@ def test_each_403_goes_one_way_and_says_why(crawl):
     lonely = crawl["lonely"] + "/only.html"
     assert lonely not in crawl["findings"] and crawl["checks"][lonely]["blocked"] == 1
     assert "403 broken" in crawl["log"] and "403 blocked" in crawl["log"]
+
+
+def test_a_403_before_the_hosts_normal_answer_is_revised_to_broken(crawl):
+    denied = crawl["later"] + "/denied.html"
+    assert f"{denied}: 403 blocked: host has answered nothing else" in crawl["log"]  # provisional first
+    assert denied in crawl["findings"]
+    assert crawl["checks"][denied]["blocked"] == 0 and "403 broken" in crawl["checks"][denied]["error"]

@@ -134,12 +134,14 @@ class ClusterSpider(Spider):
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value("govinspect/403_" + ("blocked" if blocked else "broken"))
         redirects = request.meta.get("redirect_urls") or []
-        return LinkCheck(
+        check = LinkCheck(
             target_url=normalize_url(redirects[0] if redirects else response.url),
             ok=response.status < 400 and not blocked, status=response.status,
             error=why if why and (blocked or response.status == 403) else None, blocked=blocked,
             method=request.method, redirects=len(redirects),
         )
+        self.blocks.hold(host_key(response.url), check)
+        return check
 
     def _failure_check(self, failure: Failure) -> LinkCheck:
         request = failure.request
@@ -159,6 +161,7 @@ class ClusterSpider(Spider):
 
     def _checks_for(self, response: Response, check: LinkCheck) -> Iterator[LinkCheck]:
         yield check
+        yield from self.blocks.revisions()  # provisional 403 verdicts the host's later answers overturned
         final = normalize_url(response.url)
         if final != check.target_url:
             yield LinkCheck(final, check.ok, check.status, check.error, check.blocked, check.method)
