@@ -232,7 +232,11 @@ def is_attachment_response(url: str, content_type: str | bytes | None, dispositi
     """Do the headers say this answer is a file to save (not a page)? Used on link-check answers."""
     if disposition:
         text = disposition.decode("latin-1") if isinstance(disposition, bytes) else disposition
-        if text.strip().lower().startswith("attachment") or "filename" in text.lower():
+        name = disposition_filename(text)
+        if name and by_extension(_name_ext(name)) is not None:
+            return True  # a file name of a known format, inline or not
+        ctype = (content_type.decode("latin-1") if isinstance(content_type, bytes) else content_type or "").lower()
+        if text.strip().lower().startswith("attachment") and "html" not in ctype:
             return True
     if by_media_type(content_type) is not None and not _is_text(content_type):
         return True

@@ -56,6 +56,10 @@ def test_headers_announce_a_file():
     assert formats.is_attachment_response("http://a/f?filename=a.pdf", "application/octet-stream", None)
     assert not formats.is_attachment_response("http://a/x.do?id=1", "text/html; charset=gbk", None)
     assert not formats.is_attachment_response("http://a/x.do?id=1", "application/octet-stream", None)
+    # decoys: a page offered inline under its own name, an "attachment" that is an HTML page
+    assert not formats.is_attachment_response("http://a/x.do?id=1", "text/html", "inline; filename=page.html")
+    assert not formats.is_attachment_response("http://a/x.do?id=1", "text/html; charset=gbk", "attachment")
+    assert formats.is_attachment_response("http://a/x.do?id=1", "application/octet-stream", "attachment")
 
 
 def test_every_reader_module_names_a_table_entry():
