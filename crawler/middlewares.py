@@ -120,4 +120,6 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
             if response.status not in allowed:
                 request.meta["handle_httpstatus_list"] = [*allowed, response.status]
             return response
+        if spider is None:  # Scrapy ≥ 2.14 calls without the spider (and deprecates passing it)
+            return super().process_response(request, response)
         return super().process_response(request, response, spider)
