@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
+from itertools import chain
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -194,7 +196,11 @@ class ClusterSpider(Spider):
 
     # ---- callbacks -------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
-        return self._tracked(response.request, self._parse_page(response))
+        results: Iterable[Any] = self._parse_page(response)
+        home = response.meta.get("gi_companion_of")
+        if home is not None:  # a homepage's frame: the homepage is inspected after it (companions)
+            results = chain(results, self._frame_companion(response, home))
+        return self._tracked(response.request, results)
 
     def _parse_page(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -253,25 +259,46 @@ class ClusterSpider(Spider):
             yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,
                                      referer=page.referer, link_text=page.link_text, render=True, static=response,
                                      frames=frames)
+            if page.is_homepage:  # its frames are claimed as companions of the rendered copy (fetched once)
+                page = replace(page, links=[link for link in links if link.tag not in ("iframe", "frame")])
             yield from self._follow(page, pages_only=True)
             return
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govinspect/pages")
         companions = companion_urls(page, lambda url: self.in_scope(site, url), page.rendered is not None,
                                     self.companions_max)
-        if companions:  # footer in a same-site iframe or document.write script: inspect once they are in
-            yield self._companion_request(page, companions)
+        request = self._companion_request(page, companions) if companions else None
+        if request is not None:  # footer in a same-site iframe or document.write script: inspect once in
+            yield request
         else:
             yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
 
     # ---- homepage companions (crawler/companions.py) ------------------------------------------------
-    def _companion_request(self, page: Page, urls: list[str]) -> Request:
-        """One companion at a time; the last one's callback inspects the page (one pending unit each)."""
-        self.state.add_pending(page.site.id)
-        return Request(urls[0], callback=self._companion_done, errback=self._companion_failed, priority=60,
-                       dont_filter=True, meta={"site_id": page.site.id, "kind": "companion", "page": page,
-                                               "rest": urls[1:], "handle_httpstatus_list": ERROR_STATUSES})
+    def _companion_request(self, page: Page, urls: list[str]) -> Request | None:
+        """The next companion's request, one at a time; the last one's callback inspects the page.
+
+        A frame document is a page of the site: it is claimed and fetched as that page (carrying the
+        homepage along), so it is fetched once; a frame already claimed is crawled anyway and skipped
+        here. Scripts are fetched for what they write (one pending unit each).
+        """
+        site = page.site
+        frames = {link.url for link in page.links if link.tag in ("iframe", "frame")}
+        for n, url in enumerate(urls):
+            rest = urls[n + 1:]
+            if url in frames:
+                url = strip_session_ids(url)
+                if self.state.claim_page(site.id, normalize_url(url)):
+                    request = self._page_request(site, url, page.depth + 1, referer=page.url)
+                    request.meta["gi_companion_of"] = page
+                    request.meta["gi_companion_rest"] = rest
+                    return request
+                continue
+            self.state.add_pending(site.id)
+            return Request(url, callback=self._companion_done, errback=self._companion_failed, priority=60,
+                           dont_filter=True, meta={"site_id": site.id, "kind": "companion", "page": page,
+                                                   "rest": rest, "handle_httpstatus_list": ERROR_STATUSES})
+        return None
 
     def _companion_done(self, response: Response) -> Iterator[Any]:
         page = response.meta["page"]
@@ -283,9 +310,16 @@ class ClusterSpider(Spider):
         meta = failure.request.meta
         return self._tracked(failure.request, self._next_companion(meta["page"], meta["rest"]))
 
+    def _frame_companion(self, response: Response, home: Page) -> Iterator[Any]:
+        """A homepage's frame, crawled as its own page, hands its document to the homepage."""
+        if response.status < 400 and isinstance(response, TextResponse):
+            home.companions[response.url] = response.text
+        yield from self._next_companion(home, response.meta.get("gi_companion_rest") or [])
+
     def _next_companion(self, page: Page, rest: list[str]) -> Iterator[Any]:
-        if rest:
-            yield self._companion_request(page, rest)
+        request = self._companion_request(page, rest) if rest else None
+        if request is not None:
+            yield request
         else:
             yield from self.inspectors.inspect_page(page)
 
@@ -329,7 +363,11 @@ class ClusterSpider(Spider):
                 yield self._check_request(site, url, target, referer=page.url, link_text=link.text)
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
-        return self._tracked(failure.request, self._page_failed(failure))
+        results: Iterable[Any] = self._page_failed(failure)
+        home = failure.request.meta.get("gi_companion_of")
+        if home is not None:
+            results = chain(results, self._next_companion(home, failure.request.meta.get("gi_companion_rest") or []))
+        return self._tracked(failure.request, results)
 
     def _page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         request = failure.request
