@@ -38,6 +38,9 @@ class Link:
     text: str = ""
     kind: str = PAGE
     element: HtmlElement | None = field(default=None, repr=False)
+    #: the file format the crawl recognised (``govinspect.formats`` name: from the URL's extension or
+    #: ``filename=`` argument, or from a link check's headers); "" when unknown
+    format: str = ""
 
 
 @dataclass
@@ -95,6 +98,9 @@ class Page:
     rendered: RenderInfo | None = None
     run: RunContext | None = None
     latency: float | None = None  # seconds from request to answer (the crawl's homepage fetch is a probe)
+    #: documents the page pulls in that a visitor sees as part of it (homepages): same-site iframe
+    #: documents and what same-site scripts ``document.write``, as HTML, by URL
+    companions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +115,8 @@ class Attachment:
     link_text: str = ""
     truncated: bool = False
     run: RunContext | None = None
+    #: the ``Content-Disposition`` header as received (latin-1 text of its bytes; may carry GBK bytes)
+    disposition: str = ""
 
 
 @dataclass

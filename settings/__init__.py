@@ -150,7 +150,9 @@ HIDDEN_LINK_TINY_PX = 1  # boxes (and marquees) this small or smaller are invisi
 INSPECT_LEAKS_ENABLED = True
 LEAK_SCAN_PAGES = True
 LEAK_SCAN_ATTACHMENTS = True
-LEAK_ATTACHMENT_EXTENSIONS = ["xlsx", "xlsm", "xls", "et", "docx", "doc", "wps", "pdf", "csv", "txt"]
+# formats scanned (names of govinspect/formats.py: xlsx covers xlsm, xls covers et, doc covers wps);
+# empty: every format that has a reader (inspectors/sensitive/formats/)
+LEAK_ATTACHMENT_FORMATS = ["xlsx", "xls", "docx", "doc", "pdf", "csv", "txt"]
 LEAK_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # "fast": sheets flattened by byte passes (~5x openpyxl); "openpyxl": read-only openpyxl.
 LEAK_XLSX_READER = "fast"
@@ -303,3 +305,14 @@ INJECTED_ALLOW_FILES = []  # more allow-list files besides inspectors/data/resou
 INJECTED_KEYWORD_FILES = []  # more keyword files besides inspectors/data/injected-keywords.txt
 INJECTED_MIN_KEYWORDS = 2  # distinct spam keywords in one text block (or one in the title/meta keywords)
 INJECTED_CONTEXT_FILES = []  # more news-context files besides inspectors/data/injected-news-context.txt
+
+# ---- real-world markup (issue 12): hidden links that are not 暗链, homepage companions ---------------
+# ad.hidden-link: read inspectors/data/hidden-link-allow.txt (conac, 找错/jiucuo, filing services, CMS
+# vendor credits); links it lists may be hidden. Extra files (same format) in HIDDEN_LINK_ALLOW_FILES.
+HIDDEN_LINK_DEFAULT_ALLOW = True
+HIDDEN_LINK_ALLOW_FILES = []
+# Homepages: same-site iframe documents and (unrendered) same-site scripts fetched before the homepage
+# is inspected, so footers delivered there (iframe, document.write) are seen; 0 switches it off.
+HOMEPAGE_COMPANIONS_MAX = 6
+# leak.*: attachments are scanned in this many worker processes, off the crawl's thread (0: on it)
+LEAK_SCAN_PROCESSES = 1

@@ -33,6 +33,7 @@ SEEDS: list[str] = [
     "soft404",
     "hijacked",
     "injected",
+    "endpoints",
 ]
 
 
