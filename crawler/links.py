@@ -20,6 +20,7 @@ from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
 MALFORMED = "malformed"
 MALFORMED_URL = "malformed-url"
 MAX_MALFORMED_URL = 2000  # characters of a malformed URL kept as its target
+_ABSOLUTE_HTTP = re.compile(r"(?i)https?://")
 
 RESOURCE_EXTENSIONS = frozenset(
     "jpg jpeg png gif bmp webp svg ico css js mp3 mp4 avi wmv flv swf woff woff2 ttf eot".split()
@@ -117,6 +118,10 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
         if value is None:
             return
         label = text if text is not None else _text(el)
+        if _ABSOLUTE_HTTP.match(value) and url_problem(value.split("#", 1)[0]):
+            # ``http://`` alone: urljoin would quietly turn it into the page's own URL
+            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
+            return
         try:
             url = urljoin(base, value)
         except ValueError:  # the href itself cannot be parsed (``http://[::1/``)

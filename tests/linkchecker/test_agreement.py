@@ -104,7 +104,9 @@ def verdicts(tmp_path_factory):
             target = normalize_url(urljoin(base + page, href))
         except ValueError:
             target = href
-        out[(page, href)] = (target in broken or href in broken, target in checked or href in checked)
+        # a malformed href is kept as written (normalised), not joined onto the page
+        written = {href, normalize_url(href)} if href.lower().startswith(("http://", "https://")) else {href}
+        out[(page, href)] = (target in broken or bool(written & broken), target in checked or bool(written & checked))
     return out
 
 
