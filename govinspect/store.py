@@ -16,6 +16,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from govinspect import facts as page_facts
+from govinspect.facts import Fact
 from govinspect.findings import (
     FINDING_FIELDS,
     LinkCheck,
@@ -88,6 +90,7 @@ class FindingStore:
         # NORMAL in WAL mode: a commit survives a killed process (not a power cut), at little cost.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.db.executescript(page_facts.SCHEMA)
         self.db.commit()
 
     def close(self) -> None:
@@ -169,6 +172,13 @@ class FindingStore:
                 " checked_at=excluded.checked_at WHERE link_checks.ok=0",
                 rows,
             )
+
+    def add_facts(self, run_id: str, facts: Iterable[Fact]) -> None:
+        """Page facts of cross-page rules (``govinspect/facts.py``), masked like everything written."""
+        rows = [(run_id, f.site_id, f.kind, mask_url(f.key), mask_url(f.page_url), _json(mask_value(f.data)))
+                for f in facts]
+        with self._lock, self.db:
+            self.db.executemany(page_facts.INSERT, rows)
 
     # ---- run view (for inspectors concluding at the end of a site) -------------------------------
     def view(self, run_id: str) -> StoreRunView:
@@ -347,6 +357,11 @@ class StoreRunView:
             )
         if current is not None:
             yield current, refs
+
+    def facts(self, site_id: str, kind: str) -> list[Fact]:
+        """The page facts of one kind that this run stored for a site."""
+        rows = self.store.db.execute(page_facts.SELECT, (self.run_id, site_id, kind)).fetchall()
+        return [Fact(site_id, kind, r["fact_key"], r["page_url"], json.loads(r["data"])) for r in rows]
 
     def blocked_targets(self, site_id: str) -> int:
         row = self.store.db.execute(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from crawler import signals as gi_signals
+from govinspect.facts import Fact
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.store import FindingStore
 
@@ -34,6 +35,7 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self._refs: list[LinkRef] = []
         self._checks: list[LinkCheck] = []
+        self._facts: list[Fact] = []
         self._last_flush = time.monotonic()
         self.run_id: str | None = None
 
@@ -66,7 +68,9 @@ class StorePipeline:
             self._refs.append(item)
         elif isinstance(item, LinkCheck):
             self._checks.append(item)
-        if len(self._refs) + len(self._checks) >= self.batch_size or (
+        elif isinstance(item, Fact):
+            self._facts.append(item)
+        if len(self._refs) + len(self._checks) + len(self._facts) >= self.batch_size or (
             time.monotonic() - self._last_flush > self.flush_seconds
         ):
             self.flush()
@@ -79,6 +83,9 @@ class StorePipeline:
         if self._checks:
             self.store.add_checks(self.run_id, self._checks)
             self._checks = []
+        if self._facts:
+            self.store.add_facts(self.run_id, self._facts)
+            self._facts = []
         self._last_flush = time.monotonic()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

@@ -1,0 +1,96 @@
+"""What a page says about itself: its ``<meta>`` tags (指引 网页设计规范), its kind (homepage, column
+list page, article), an article's title and publication time.
+
+Shared by the meta-tag, coordination and interaction inspectors. The page kind follows the 指引's
+three levels: the homepage; a column list page (``ColumnName``/``ColumnType`` meta, or a navigation
+text, breadcrumb or title naming a column, as the freshness inspector identifies columns); an article
+(``ArticleTitle``/``PubDate`` meta or a CMS article URL). Other pages have no kind and no required tags.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from inspectors.base import Page
+from inspectors.dates import nfkc
+from inspectors.freshness import identify_column
+
+HOMEPAGE, COLUMN, ARTICLE = "homepage", "column", "article"
+ARTICLE_URL = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_|/t\d{8}_\d+\.\w+$|/content_\d+\.\w+$|/art_\d+_\d+\.\w+$")
+# 2026-11-03 09:30, 2026年11月3日 9时30分, 2026/11/03 09:30:00; the time part is optional.
+_DATETIME = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
+)
+_PUBLISHED_LABEL = re.compile(r"(?:发布|发文|成文|印发)?(?:时间|日期)\s*[:：]")
+_TITLE_SPLIT = re.compile(r"\s*[_|｜–—]\s*|\s+-\s+")
+
+
+def metas(tree: HtmlElement) -> dict[str, str]:
+    """``<meta name=... content=...>`` by lower-cased name (first wins), values NFKC-normalised."""
+    out: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        name = (meta.get("name") or "").strip().lower()
+        if name and name not in out:
+            out[name] = nfkc(meta.get("content") or "").strip()
+    return out
+
+
+def page_kind(page: Page, tags: dict[str, str] | None = None) -> str | None:
+    """``homepage``, ``column``, ``article`` or None (a page the 指引 gives no required tags)."""
+    if page.is_homepage:
+        return HOMEPAGE
+    tags = metas(page.tree) if tags is None else tags
+    if "articletitle" in tags or "pubdate" in tags or ARTICLE_URL.search(urlsplit(page.url).path):
+        return ARTICLE
+    if identify_column(page) is not None:
+        return COLUMN
+    return None
+
+
+def parse_datetime(text: str) -> tuple[datetime, bool] | None:
+    """The first date in ``text`` with its time of day when given: (moment, has_time)."""
+    m = _DATETIME.search(nfkc(text))
+    if not m:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        if m.group(4) is not None:
+            second = int(m.group(6) or 0)
+            return datetime(year, month, day, int(m.group(4)), int(m.group(5)), second), True
+        return datetime(year, month, day), False
+    except ValueError:
+        return None
+
+
+def article_title(page: Page, tags: dict[str, str]) -> str:
+    """``ArticleTitle`` meta, else the first ``h1``, else the ``<title>`` before its site-name suffix."""
+    if tags.get("articletitle"):
+        return tags["articletitle"]
+    h1 = page.tree.find(".//h1")
+    if h1 is not None:
+        text = " ".join(nfkc(h1.text_content()).split())
+        if text:
+            return text
+    title = nfkc(page.tree.findtext(".//title") or "").strip()
+    return _TITLE_SPLIT.split(title, maxsplit=1)[0].strip() if title else ""
+
+
+def published(page: Page, tags: dict[str, str], text: str) -> tuple[datetime, bool] | None:
+    """When an article was published: ``PubDate`` meta, else a 发布时间/发布日期 label in ``text``."""
+    if tags.get("pubdate"):
+        found = parse_datetime(tags["pubdate"])
+        if found:
+            return found
+    m = _PUBLISHED_LABEL.search(text)
+    if m:
+        return parse_datetime(text[m.end(): m.end() + 40])
+    return None
+
+
+def as_day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
