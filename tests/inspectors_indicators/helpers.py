@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from govinspect.facts import Fact
@@ -9,9 +10,9 @@ from govinspect.findings import Observation
 from govinspect.registry import Site
 from govinspect.store import FindingStore
 from inspectors.base import Inspector, Page
-
 from tests.inspectors_identity.helpers import AS_OF, CITY, COUNTY, JYJ, REGISTRY, RSJ, build, page, rules
 
+_COUNTER = itertools.count()
 __all__ = ["AS_OF", "CITY", "COUNTY", "JYJ", "REGISTRY", "RSJ", "build", "conclude", "page", "rules"]
 
 
@@ -19,7 +20,7 @@ def conclude(inspector: Inspector, pages: list[Page], sites: list[Site], tmp_pat
              run_id: str = "test-run") -> list[Observation]:
     """Inspect ``pages`` (facts stored in a real SQLite store, as the store pipeline does), then
     conclude each of ``sites`` in order; returns every observation, page-level ones first."""
-    store = FindingStore(tmp_path / "facts.sqlite3")
+    store = FindingStore(tmp_path / f"facts-{next(_COUNTER)}.sqlite3")  # a fresh store per call
     try:
         out: list[Observation] = []
         for p in pages:
