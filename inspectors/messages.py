@@ -229,6 +229,8 @@ def parse_items(tree: HtmlElement, page_url: str, hosts: frozenset[str], as_of: 
         for n, m in enumerate(labelled):
             end = labelled[n + 1].start() if n + 1 < len(labelled) else len(text)
             _set_field(msg, words.label_of[_squeeze(m.group("label"))], text[m.end():end], as_of, words)
+        if not msg.title and labelled:
+            msg.title = text[:labelled[0].start()].strip()[:100]  # a row without a link: its leading text
         if msg.status is None and status:
             msg.status = status
             msg.shown.add("status")

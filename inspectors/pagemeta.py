@@ -3,7 +3,8 @@ list page, article), an article's title and publication time.
 
 Shared by the meta-tag, coordination and interaction inspectors. The page kind follows the 指引's
 three levels: the homepage; a column list page (``ColumnName``/``ColumnType`` meta, or a navigation
-text, breadcrumb or title naming a column, as the freshness inspector identifies columns); an article
+text, breadcrumb or title naming a column, as the freshness inspector identifies columns, on a page
+that lists items); an article
 (``ArticleTitle``/``PubDate`` meta or a CMS article URL). Other pages have no kind and no required tags.
 """
 
@@ -17,7 +18,7 @@ from lxml.html import HtmlElement
 
 from inspectors.base import Page
 from inspectors.dates import nfkc
-from inspectors.freshness import identify_column
+from inspectors.freshness import identify_column, list_items
 
 HOMEPAGE, COLUMN, ARTICLE = "homepage", "column", "article"
 ARTICLE_URL = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_|/t\d{8}_\d+\.\w+$|/content_\d+\.\w+$|/art_\d+_\d+\.\w+$")
@@ -47,7 +48,10 @@ def page_kind(page: Page, tags: dict[str, str] | None = None) -> str | None:
     tags = metas(page.tree) if tags is None else tags
     if "articletitle" in tags or "pubdate" in tags or ARTICLE_URL.search(urlsplit(page.url).path):
         return ARTICLE
-    if identify_column(page) is not None:
+    column = identify_column(page)
+    # Named a column only by a link text or title (no column meta): a list page lists items; a short
+    # article title such as 教师招聘公告 names a column kind too, but its page lists nothing.
+    if column is not None and (column.has_meta or list_items(page, page.run.as_of if page.run else date.today())):
         return COLUMN
     return None
 

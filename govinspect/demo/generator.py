@@ -196,8 +196,9 @@ def _emit(b: ClusterBuilder, footers: dict[str, str], spec: PageSpec) -> None:
         body += "".join(extra)
     if spec.chrome:
         label = ((site.charset_label if spec.encoding is None else None) or encoding) if declare else None
+        metas = {k: v for k, v in spec.metas.items() if k not in site.omit_metas}
         doc = html.document(
-            site, title=spec.title, body=body, metas=spec.metas, charset_label=label, chrome_footer=footers[site.host]
+            site, title=spec.title, body=body, metas=metas, charset_label=label, chrome_footer=footers[site.host]
         )
     else:
         doc = body

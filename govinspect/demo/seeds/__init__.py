@@ -28,6 +28,9 @@ SEEDS: list[str] = [
     "ads",
     "leaks",
     "archives",
+    "interaction",
+    "coordination",
+    "site_marks",  # last: it records the meta tags other seeds' pages lack
 ]
 
 
