@@ -91,7 +91,9 @@ def build_cluster(
     out_dir = Path(out_dir)
     specs = plan_sites(sites)
     b = ClusterBuilder(
-        specs, seed=seed, as_of=as_of, pages_per_site=pages_per_site, options={"hang_seconds": hang_seconds}
+        specs, seed=seed, as_of=as_of, pages_per_site=pages_per_site,
+        # sized clusters (benchmarks, small tests) keep exactly ``sites`` sites: seeds add none
+        options={"hang_seconds": hang_seconds, "fixed_site_count": sites is not None},
     )
     modules = seeds.load(seed_names)
     for mod in modules:

@@ -6,7 +6,9 @@ identity.annual-report-missing).
   (homepage:SiteDomain); an extra 教育局 article with a date-only ``PubDate`` is the decoy.
   Seeded pages of other seeds that sit at CMS article URLs without meta tags are findings too
   (article:ArticleTitle, PubDate, ContentSource), recorded here from the pages as built.
-* 人社局 is registered at ``www.example-rsj.cn:8080``: neither ``.gov.cn`` nor under the city's domain.
+* 大数据中心, a department added to the default cluster here (sized clusters keep their exact count),
+  is registered at ``www.example-dsj.cn``: neither
+  ``.gov.cn`` nor under the city's domain.
 * Every child site's footer links the city portal except 民政局's (its site-group dropdown lists the
   city, which does not count); 教育局 links it as ``/index.html`` (decoy).
 * Every homepage links the previous year's 政府网站工作年度报表 except 示北县's, which links only
@@ -18,10 +20,13 @@ from __future__ import annotations
 import re
 
 from govinspect.demo.builder import ClusterBuilder
+from govinspect.demo.model import SiteSpec
+from govinspect.demo.sites import _columns as site_columns
 
 ARTICLE_URL = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_|/t\d{8}_\d+\.\w+$|/content_\d+\.\w+$|/art_\d+_\d+\.\w+$")
 ARTICLE_TAGS = ("ArticleTitle", "PubDate", "ContentSource")
-NONSTANDARD_HOST = "www.example-rsj.cn:8080"
+NONSTANDARD_HOST = "www.example-dsj.cn"
+NONSTANDARD_ID = "3416000099"
 
 
 def plan(b: ClusterBuilder) -> None:
@@ -29,7 +34,14 @@ def plan(b: ClusterBuilder) -> None:
         site.omit_metas.add("ContentSource")
     if site := b.site("rsj"):
         site.omit_metas.add("SiteDomain")
-        site.host = NONSTANDARD_HOST
+    city = b.site("city")
+    if city is not None and b.site("dsj") is None and not b.options.get("fixed_site_count"):
+        # a department registered on a commercial domain, outside the city's .gov.cn domain
+        site = SiteSpec(role="dsj", id=NONSTANDARD_ID, name="示例市大数据中心", organizer="示例市大数据中心",
+                        level="department", host=NONSTANDARD_HOST, parent=city.id, columns=site_columns(len(b.sites)))
+        site.icp = "皖ICP备20260099号-2"
+        site.psb = "皖公网安备 34160202109999号"
+        b.sites.append(site)
 
 
 def apply(b: ClusterBuilder) -> None:
@@ -57,6 +69,7 @@ def _expect(b: ClusterBuilder, year: int) -> None:
     if site := sites.get("rsj"):
         b.expect("identity.meta-missing", site, page_url=site.url, key="homepage:SiteDomain",
                  note="no SiteDomain on any page")
+    if site := sites.get("dsj"):
         b.expect("identity.domain-nonstandard", site, page_url=site.url, note=NONSTANDARD_HOST)
     if site := sites.get("jyj"):
         path = f"/xxgk/tzgg/{b.as_of:%Y%m}/t{b.as_of:%Y%m%d}_8801.html"
