@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from govinspect.findings import Observation
 from inspectors.base import Inspector, Page
-from inspectors.pagemeta import metas, page_kind
+from inspectors.pagemeta import page_kind, page_metas
 
 KIND_NAMES = {"homepage": "首页", "column": "栏目页", "article": "文章页"}
 
@@ -26,7 +26,7 @@ class MetaTagInspector(Inspector):
         self.required = {kind: list(tags) for kind, tags in self.settings.getdict("IDENTITY_META_REQUIRED").items()}
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
-        tags = metas(page.tree)
+        tags = page_metas(page)
         kind = page_kind(page, tags)
         if kind is None:
             return

@@ -28,7 +28,7 @@ from govinspect.registry import Site
 from inspectors.base import Inspector, Page, RunView
 from inspectors.identity import visible_text
 from inspectors.messages import Words, load_words, message_container, parse_items, parse_message_page, parse_tables
-from inspectors.pagemeta import article_title, metas
+from inspectors.pagemeta import article_title, page_metas
 
 FACT_KIND = "interaction.message"
 FIELD_NAMES = {"submitted": "受理日期", "replied": "答复日期", "department": "答复部门", "content": "答复内容"}
@@ -56,7 +56,7 @@ class InteractionInspector(Inspector):
         if not messages and not page.is_homepage:
             container = message_container(page.tree, self.words)
             if container is not None:
-                heading = article_title(page, metas(page.tree))
+                heading = article_title(page, page_metas(page))
                 found = parse_message_page(container, visible_text(container), page.url, heading, as_of, self.words)
                 messages = [found] if found else []
         seen: set[str] = set()

@@ -31,6 +31,14 @@ _PUBLISHED_LABEL = re.compile(r"(?:发布|发文|成文|印发)?(?:时间|日期
 _TITLE_SPLIT = re.compile(r"\s*[_|｜–—]\s*|\s+-\s+")
 
 
+def page_metas(page: Page) -> dict[str, str]:
+    """:func:`metas` of a page, computed once per page (several inspectors read them)."""
+    cached = page.__dict__.get("_meta_tags")
+    if cached is None:
+        cached = page.__dict__["_meta_tags"] = metas(page.tree)
+    return cached
+
+
 def metas(tree: HtmlElement) -> dict[str, str]:
     """``<meta name=... content=...>`` by lower-cased name (first wins), values NFKC-normalised."""
     out: dict[str, str] = {}
@@ -42,10 +50,16 @@ def metas(tree: HtmlElement) -> dict[str, str]:
 
 
 def page_kind(page: Page, tags: dict[str, str] | None = None) -> str | None:
-    """``homepage``, ``column``, ``article`` or None (a page the 指引 gives no required tags)."""
+    """``homepage``, ``column``, ``article`` or None (a page the 指引 gives no required tags);
+    computed once per page."""
+    if "_page_kind" not in page.__dict__:
+        page.__dict__["_page_kind"] = _page_kind(page, page_metas(page) if tags is None else tags)
+    return page.__dict__["_page_kind"]
+
+
+def _page_kind(page: Page, tags: dict[str, str]) -> str | None:
     if page.is_homepage:
         return HOMEPAGE
-    tags = metas(page.tree) if tags is None else tags
     if "articletitle" in tags or "pubdate" in tags or ARTICLE_URL.search(urlsplit(page.url).path):
         return ARTICLE
     column = identify_column(page)

@@ -34,7 +34,7 @@ from inspectors.base import Inspector, Page, RunView
 from inspectors.dates import nfkc
 from inspectors.freshness import _breadcrumb, identify_column, list_items
 from inspectors.identity import visible_text
-from inspectors.pagemeta import ARTICLE, article_title, metas, page_kind, published
+from inspectors.pagemeta import ARTICLE, article_title, page_kind, page_metas, published
 
 FACT_KIND = "policy.item"
 HOME_KIND = "policy.home"
@@ -59,6 +59,18 @@ class Item:
     truncated: bool = False
 
 
+_PARENTS: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def parents_of(registry) -> frozenset[str]:
+    """Ids of the sites some registered site names as its parent (cached per registry object: a pure
+    function of the registry, not state about pages)."""
+    cached = _PARENTS.get(id(registry))
+    if cached is None or cached[0] is not registry:
+        cached = _PARENTS[id(registry)] = (registry, frozenset(s.parent for s in registry if s.parent))
+    return cached[1]
+
+
 class PolicyRepostInspector(Inspector):
     enabled_setting = "INSPECT_POLICY_REPOST_ENABLED"
 
@@ -80,13 +92,13 @@ class PolicyRepostInspector(Inspector):
         if run is None:
             return
         site = page.site
-        is_parent = any(s.parent == site.id for s in run.registry)
+        is_parent = site.id in parents_of(run.registry)
         if not is_parent and not site.parent:
             return
         if page.is_homepage:
             yield Fact(site.id, HOME_KIND, "home", page.url, {"as_of": run.as_of.isoformat()})
         earliest = run.as_of - timedelta(days=self.window_days + 2)
-        tags = metas(page.tree)
+        tags = page_metas(page)
         kind = page_kind(page, tags)
         if kind == ARTICLE:
             when = published(page, tags, visible_text(page.tree) if not tags.get("pubdate") else "")
