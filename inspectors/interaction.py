@@ -26,8 +26,18 @@ from govinspect.facts import Fact
 from govinspect.findings import Observation
 from govinspect.registry import Site
 from inspectors.base import Inspector, Page, RunView
+from inspectors.dates import nfkc
+from inspectors.freshness import _breadcrumb
 from inspectors.identity import visible_text
-from inspectors.messages import Words, load_words, message_container, parse_items, parse_message_page, parse_tables
+from inspectors.messages import (
+    Words,
+    about_messages,
+    load_words,
+    message_container,
+    parse_items,
+    parse_message_page,
+    parse_tables,
+)
 from inspectors.pagemeta import article_title, page_metas
 
 FACT_KIND = "interaction.message"
@@ -59,6 +69,11 @@ class InteractionInspector(Inspector):
                 heading = article_title(page, page_metas(page))
                 found = parse_message_page(container, visible_text(container), page.url, heading, as_of, self.words)
                 messages = [found] if found else []
+        if messages:
+            tags = page_metas(page)
+            context = nfkc(" ".join((page.tree.findtext(".//title") or "", tags.get("columnname", ""),
+                                     tags.get("columntype", ""), page.link_text or "", _breadcrumb(page.tree))))
+            messages = [m for m in messages if about_messages(m, context, self.words)]
         seen: set[str] = set()
         for msg in messages:
             if msg.key in seen:
@@ -68,7 +83,7 @@ class InteractionInspector(Inspector):
             data.update(submitted=msg.submitted.isoformat() if msg.submitted else None,
                         replied=msg.replied.isoformat() if msg.replied else None,
                         shown=sorted(msg.shown), fields=sorted(msg.fields), as_of=as_of.isoformat())
-            del data["key"]
+            del data["key"], data["labels"]
             yield Fact(page.site.id, FACT_KIND, msg.key, page.url, data)
 
     # ---- per site: conclusions -------------------------------------------------------------------

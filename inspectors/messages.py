@@ -40,6 +40,7 @@ class Words:
     answered: list[str]
     unanswered: list[str]
     empty_replies: set[str]
+    context: tuple[str, ...] = ()
     label_of: dict[str, str] = field(default_factory=dict)  # label text -> field
     label_re: re.Pattern = field(default=re.compile("(?!)"))
     status_re: re.Pattern = field(default=re.compile("(?!)"))
@@ -72,6 +73,7 @@ def load_words(path: str | Path | None = None) -> Words:
         answered=[nfkc(x) for x in data["status"]["answered"]],
         unanswered=[nfkc(x) for x in data["status"]["unanswered"]],
         empty_replies={_squeeze(x) for x in data.get("page", {}).get("empty_replies", [])},
+        context=tuple(nfkc(x) for x in data.get("page", {}).get("context", [])),
     )
 
 
@@ -89,6 +91,7 @@ class Message:
     status: str | None = None  # "answered" / "unanswered" as the page says, None when it says neither
     shown: set[str] = field(default_factory=set)
     fields: set[str] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)  # the label texts this page used for it
 
     @property
     def answered(self) -> bool:
@@ -193,6 +196,7 @@ def parse_tables(tree: HtmlElement, page_url: str, hosts: frozenset[str], as_of:
             link = _own_link(row, page_url, hosts)
             title = link[1] if link else ""
             msg = Message("", title, "list", link is not None)
+            msg.labels = {_squeeze(_text(c)) for c in _cells(rows[header_at])}
             for j, name in columns.items():
                 if j < len(cells):
                     _set_field(msg, name, _text(cells[j]), as_of, words)
@@ -226,6 +230,7 @@ def parse_items(tree: HtmlElement, page_url: str, hosts: frozenset[str], as_of: 
         link = _own_link(item, page_url, hosts)
         title = link[1] if link else ""
         msg = Message("", title, "list", link is not None)
+        msg.labels = {_squeeze(m.group("label")) for m in labelled}
         for n, m in enumerate(labelled):
             end = labelled[n + 1].start() if n + 1 < len(labelled) else len(text)
             _set_field(msg, words.label_of[_squeeze(m.group("label"))], text[m.end():end], as_of, words)
@@ -245,6 +250,12 @@ def parse_items(tree: HtmlElement, page_url: str, hosts: frozenset[str], as_of: 
         msg.key, msg.own_page = _message_key(page_url, msg.title, link)
         out.append(msg)
     return out
+
+
+def about_messages(msg: Message, context: str, words: Words) -> bool:
+    """The page's own context (title, column, breadcrumb, link text) or the labels it used for this
+    message name messages: 留言时间 does, 受理时间 alone does not (service-case tables use it)."""
+    return any(w in context for w in words.context) or any(w in label for label in msg.labels for w in words.context)
 
 
 def _fields_in(text: str, words: Words) -> set[str]:
@@ -284,14 +295,16 @@ def parse_message_page(tree: HtmlElement, text: str, page_url: str, heading: str
         for i in range(len(cells) - 1):
             name = words.label_of.get(_squeeze(_text(cells[i])))
             if name and not words.label_of.get(_squeeze(_text(cells[i + 1]))):
+                msg.labels.add(_squeeze(_text(cells[i])))
                 _set_field(msg, name, _text(cells[i + 1]), as_of, words)
     labelled = list(words.label_re.finditer(text))
     for n, m in enumerate(labelled):
         name = words.label_of[_squeeze(m.group("label"))]
+        msg.labels.add(_squeeze(m.group("label")))
         end = labelled[n + 1].start() if n + 1 < len(labelled) else min(len(text), m.end() + 2000)
         if name not in msg.shown:
             _set_field(msg, name, text[m.end():end][:2000], as_of, words)
-    if "submitted" not in msg.fields or not ({"replied", "content", "status", "department"} & msg.fields):
-        return None
+    if msg.submitted is None or not ({"replied", "content", "status", "department"} & msg.fields):
+        return None  # a message page shows when the message came in
     msg.title = msg.title or heading
     return msg if msg.title else None

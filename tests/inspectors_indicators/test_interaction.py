@@ -124,3 +124,15 @@ def test_news_lists_are_not_messages():
     tree = lxml.html.fromstring(doc("<ul><li><a href='/a.html'>关于做好回复工作的通知</a><span>2026-03-01</span></li></ul>"))
     msgs, used = parse_tables(tree, LIST_URL, CITY.hosts, AS_OF, words)
     assert msgs == [] and parse_items(tree, LIST_URL, CITY.hosts, AS_OF, words, used) == []
+
+
+def test_decoy_service_case_tables_and_service_guides_are_not_messages(tmp_path):
+    cases = table((link("/bjgs/1.html", "建设工程规划许可"), "2026-03-01", "", "办理中"),
+                  header=("事项名称", "受理时间", "办结时间", "状态"))
+    guide = ("<h1>建设工程规划许可办事指南</h1><div><p>受理时间：2026-01-05起每个工作日</p><p>办理部门：市自然资源局</p>"
+             "<p>办理结果：建设工程规划许可证</p></div>")
+    pages = [page(doc(cases, title="办件公示"), CITY.url + "bjgs/index.html"),
+             page(doc(guide, title="办事指南"), CITY.url + "bszn/1.html")]
+    assert rules(run(tmp_path, *pages)) == []
+    # the same table on a page about messages is read as messages
+    assert rules(run(tmp_path, page(doc(cases, title="网民留言办理情况"), LIST_URL))) == ["interaction.unanswered"]
