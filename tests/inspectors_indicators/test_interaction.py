@@ -136,3 +136,12 @@ def test_decoy_service_case_tables_and_service_guides_are_not_messages(tmp_path)
     assert rules(run(tmp_path, *pages)) == []
     # the same table on a page about messages is read as messages
     assert rules(run(tmp_path, page(doc(cases, title="网民留言办理情况"), LIST_URL))) == ["interaction.unanswered"]
+
+
+def test_item_list_with_a_bare_date_and_a_status_word(tmp_path):
+    items = ("<ul class='list'>"
+             f"<li>{link('/hdjl/xx/5.html', '路灯维修')}<span>2026-04-10</span><span class='zt'>待处理</span></li>"
+             f"<li>{link('/hdjl/xx/6.html', '公园开放时间')}<span>2026-04-11</span><span class='zt'>已答复</span></li>"
+             "</ul>")
+    obs = run(tmp_path, page(doc(items, title="咨询投诉"), LIST_URL))
+    assert [o.page_url.rsplit("/", 1)[-1] for o in obs if o.rule == "interaction.unanswered"] == ["5.html"]
