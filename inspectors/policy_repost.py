@@ -33,8 +33,8 @@ from govinspect.urls import normalize_url
 from inspectors.base import Inspector, Page, RunView
 from inspectors.dates import nfkc
 from inspectors.freshness import _breadcrumb, identify_column, list_items
-from inspectors.identity import visible_text
 from inspectors.pagemeta import ARTICLE, article_title, page_kind, page_metas, published
+from inspectors.sensitive.text import page_text
 
 FACT_KIND = "policy.item"
 HOME_KIND = "policy.home"
@@ -101,7 +101,7 @@ class PolicyRepostInspector(Inspector):
         tags = page_metas(page)
         kind = page_kind(page, tags)
         if kind == ARTICLE:
-            when = published(page, tags, visible_text(page.tree) if not tags.get("pubdate") else "")
+            when = published(page, tags, "" if tags.get("pubdate") else page_text(page))
             title = article_title(page, tags)
             if when and title and when[0].date() >= earliest:
                 column = tags.get("columnname") or tags.get("columntype") or _breadcrumb(page.tree)
@@ -117,8 +117,7 @@ class PolicyRepostInspector(Inspector):
         for item in list_items(page, run.as_of):
             if item.date is None or item.date < earliest:
                 continue
-            a_title = item.text
-            yield self._fact(site.id, item.url, page.url, a_title, datetime.combine(item.date, time()), False,
+            yield self._fact(site.id, item.url, page.url, item.text, datetime.combine(item.date, time()), False,
                              key_column and is_parent, "list", column.name if column else "")
 
     def _fact(self, site_id: str, url: str, page_url: str, title: str, at: datetime, timed: bool, key_column: bool,
