@@ -97,3 +97,13 @@ def test_inspection_moment_and_title_key():
     inspector = build(PolicyRepostInspector)
     assert inspector.inspection_moment(date(2026, 11, 20)) == datetime(2026, 11, 20, 23, 59, 59)
     assert title_key("关于做好 冬季安全生产工作的通知！") == title_key("关于做好冬季安全生产工作的通知")
+
+
+def test_time_from_the_page_text_when_there_is_no_pubdate(tmp_path):
+    def copy(n: int, title: str, when: str):
+        html = (f"<html><head><title>{title}_示例市教育局</title></head><body><h1>{title}</h1>"
+                f"<div class='info'>发布时间：{when}　来源：示例市人民政府</div></body></html>")
+        return page(html, JYJ.url + f"sjwj/202611/t2026111{n}_{n}.html", JYJ)
+
+    copies = [copy(5, T1, "2026年11月15日 13:00"), copy(6, T2, "2026-11-16 09:30"), copy(7, T3, "2026-11-18 08:01")]
+    assert [o.target_url for o in judge(tmp_path, copies)] == [U3]  # 24 h 1 min after the portal
