@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import date
 
 from govinspect.facts import Fact
@@ -57,8 +56,8 @@ class InteractionInspector(Inspector):
 
     # ---- per page: facts -------------------------------------------------------------------------
     def inspect_page(self, page: Page) -> Iterator[Fact]:
-        if not any(h in page.text for h in self.words.hints):
-            return
+        if not self.words.hints.search(page.text):
+            return  # no submission label or status word: no messages (most pages stop here)
         as_of = page.run.as_of if page.run else date.today()
         hosts = page.site.hosts
         messages, tables = parse_tables(page.tree, page.url, hosts, as_of, self.words)
@@ -79,12 +78,11 @@ class InteractionInspector(Inspector):
             if msg.key in seen:
                 continue
             seen.add(msg.key)
-            data = asdict(msg)
-            data.update(submitted=msg.submitted.isoformat() if msg.submitted else None,
-                        replied=msg.replied.isoformat() if msg.replied else None,
-                        shown=sorted(msg.shown), fields=sorted(msg.fields), as_of=as_of.isoformat())
-            del data["key"], data["labels"]
-            yield Fact(page.site.id, FACT_KIND, msg.key, page.url, data)
+            yield Fact(page.site.id, FACT_KIND, msg.key, page.url, {
+                "title": msg.title, "source": msg.source, "own_page": msg.own_page, "status": msg.status,
+                "submitted": msg.submitted.isoformat() if msg.submitted else None,
+                "replied": msg.replied.isoformat() if msg.replied else None,
+                "shown": sorted(msg.shown), "fields": sorted(msg.fields), "as_of": as_of.isoformat()})
 
     # ---- per site: conclusions -------------------------------------------------------------------
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:

@@ -44,7 +44,7 @@ class Words:
     label_of: dict[str, str] = field(default_factory=dict)  # label text -> field
     label_re: re.Pattern = field(default=re.compile("(?!)"))
     status_re: re.Pattern = field(default=re.compile("(?!)"))
-    hints: tuple[str, ...] = ()
+    hints: re.Pattern = field(default=re.compile("(?!)"))
 
     def __post_init__(self) -> None:
         for name, labels in self.labels.items():
@@ -54,7 +54,9 @@ class Words:
         self.label_re = re.compile(r"(?P<label>" + "|".join(map(re.escape, ordered)) + r")\s*[:：]\s*")
         statuses = sorted(self.answered + self.unanswered, key=len, reverse=True)
         self.status_re = re.compile("|".join(map(re.escape, statuses)))
-        self.hints = tuple(dict.fromkeys([*self.labels.get("submitted", []), *statuses]))
+        # one regex pass is ~10x faster than a substring test per word on CJK text
+        hints = dict.fromkeys([*self.labels.get("submitted", []), *statuses])
+        self.hints = re.compile("|".join(map(re.escape, hints)))
 
     def status_of(self, text: str) -> str | None:
         m = self.status_re.search(_squeeze(text))
