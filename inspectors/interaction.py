@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 
-from govinspect.facts import Fact
+from govinspect.facts import Fact, PageFacts
 from govinspect.findings import Observation
 from govinspect.registry import Site
 from inspectors.base import Inspector, Page, RunView
@@ -55,7 +55,12 @@ class InteractionInspector(Inspector):
         self.max_examples = s.getint("INTERACTION_MAX_EXAMPLES")
 
     # ---- per page: facts -------------------------------------------------------------------------
-    def inspect_page(self, page: Page) -> Iterator[Fact]:
+    def inspect_page(self, page: Page) -> Iterator[PageFacts]:
+        facts = list(self._facts(page))
+        if facts:
+            yield PageFacts(page.site.id, page.url, facts)
+
+    def _facts(self, page: Page) -> Iterator[Fact]:
         if not self.words.hints.search(page.text):
             return  # no submission label or status word: no messages (most pages stop here)
         as_of = page.run.as_of if page.run else date.today()

@@ -42,7 +42,9 @@ def page_metas(page: Page) -> dict[str, str]:
 def metas(tree: HtmlElement) -> dict[str, str]:
     """``<meta name=... content=...>`` by lower-cased name (first wins), values NFKC-normalised."""
     out: dict[str, str] = {}
-    for meta in tree.iter("meta"):
+    head = tree.find("head")  # meta tags live in the head; walking the whole body costs more
+    found = list(head.iter("meta")) if head is not None else []
+    for meta in found or tree.iter("meta"):  # misplaced ones (a broken head) are still read
         name = (meta.get("name") or "").strip().lower()
         if name and name not in out:
             out[name] = nfkc(meta.get("content") or "").strip()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from govinspect.facts import Fact
+from govinspect.facts import Fact, PageFacts
 from govinspect.findings import Observation
 from govinspect.registry import Site
 from govinspect.urls import normalize_url
@@ -87,7 +87,12 @@ class PolicyRepostInspector(Inspector):
         return bool(name) and any(c in name for c in self.columns)
 
     # ---- per page: facts -------------------------------------------------------------------------
-    def inspect_page(self, page: Page) -> Iterator[Fact]:
+    def inspect_page(self, page: Page) -> Iterator[PageFacts]:
+        facts = list(self._facts(page))
+        if facts:
+            yield PageFacts(page.site.id, page.url, facts)
+
+    def _facts(self, page: Page) -> Iterator[Fact]:
         run = page.run
         if run is None:
             return

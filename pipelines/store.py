@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from crawler import signals as gi_signals
-from govinspect.facts import Fact
+from govinspect.facts import Fact, PageFacts
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
 from govinspect.store import FindingStore
 
@@ -68,6 +68,8 @@ class StorePipeline:
             self._refs.append(item)
         elif isinstance(item, LinkCheck):
             self._checks.append(item)
+        elif isinstance(item, PageFacts):
+            self._facts.extend(item.facts)
         elif isinstance(item, Fact):
             self._facts.append(item)
         if len(self._refs) + len(self._checks) + len(self._facts) >= self.batch_size or (

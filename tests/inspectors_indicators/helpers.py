@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from govinspect.facts import Fact
+from govinspect.facts import PageFacts
 from govinspect.findings import Observation
 from govinspect.registry import Site
 from govinspect.store import FindingStore
@@ -25,7 +25,7 @@ def conclude(inspector: Inspector, pages: list[Page], sites: list[Site], tmp_pat
         out: list[Observation] = []
         for p in pages:
             items = list(inspector.inspect_page(p))
-            store.add_facts(run_id, [i for i in items if isinstance(i, Fact)])
+            store.add_facts(run_id, [f for i in items if isinstance(i, PageFacts) for f in i.facts])
             out += [i for i in items if isinstance(i, Observation)]
         view = store.view(run_id)
         for site in sites:
