@@ -7,10 +7,11 @@ and every list item dated inside the window yields a fact: normalised title, pub
 key-policy column (its list page's column, or its own ``ColumnName``/breadcrumb). Each site's homepage
 yields a fact too, which says the site was crawled in this run.
 
-Site side: when a child site's run ends, its copies are matched to the parent's key-policy items by
-normalised title, from what the store holds for the run. Every site of a run is concluded after the
-whole crawl (``spider_closed``), so both sites are complete then; a parent or child whose homepage was
-not crawled in the run is not judged. Items published between ``POLICY_REPOST_WINDOW_DAYS`` (30) days
+Site side: when a child site is folded, its copies are matched to the parent's key-policy items by
+normalised title, from what the store holds for the run. The finaliser folds a child only once its
+parent is done too (``pipelines/finalise.py``, ``waits_for_parent``), in whichever process of the run,
+so both sites' pages are all in the store then; a parent or child whose homepage was not crawled in
+the run is not judged. Items published between ``POLICY_REPOST_WINDOW_DAYS`` (30) days
 and ``POLICY_REPOST_HOURS`` (12) hours before the inspection are judged; the deadline is 12 hours after
 the portal's time, or, when either side has no time of day, the end of the day after the portal's date.
 The inspection moment is now when ``--as-of`` is today, else the end of the ``--as-of`` day, in
