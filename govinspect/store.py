@@ -62,10 +62,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+from govinspect import facts as page_facts
 from govinspect import monitoring
 from govinspect.db import Database, DatabaseUnavailable, connect, is_database_url, is_transient, normalize_target
 from govinspect.db.runlock import FileRunLocks, PgRunLocks
 from govinspect.db.spool import Entry, Spool, database_key
+from govinspect.facts import Fact
 from govinspect.findings import (
     FINDING_FIELDS,
     LinkCheck,
@@ -205,6 +207,7 @@ class FindingStore:
         self.apply_schema(SCHEMA)
         self.apply_schema(OUTAGES_SCHEMA)
         self.apply_schema(monitoring.SCHEMA)  # probes and per-run resource hosts (govinspect/monitoring.py)
+        self.apply_schema(page_facts.SCHEMA)
         if self._spool is not None:
             self._replay_orphans()
 
@@ -557,6 +560,15 @@ class FindingStore:
             rows, run_id,
         )
 
+    def add_facts(self, run_id: str, facts: Iterable[Fact]) -> None:
+        """Page facts of cross-page rules (``govinspect/facts.py``), masked like everything written."""
+        unique: dict[tuple[str, str, str, str], Fact] = {}
+        for f in facts:
+            unique.setdefault((f.site_id, f.kind, mask_url(f.key), mask_url(f.page_url)), f)
+        # Sorted by key: two workers inserting overlapping batches in one order cannot deadlock.
+        self.append(page_facts.INSERT, [(run_id, *k, _json(mask_value(unique[k].data))) for k in sorted(unique)],
+                    run_id)
+
     # ---- run view (for inspectors concluding at the end of a site) -------------------------------
     def view(self, run_id: str) -> StoreRunView:
         return StoreRunView(self, run_id)
@@ -762,6 +774,11 @@ class StoreRunView:
                 refs.setdefault(ref.target_url, {}).setdefault(ref.page_url, ref)
         for target in sorted(refs):
             yield _check_from_row(failed[target]), [refs[target][page] for page in sorted(refs[target])]
+
+    def facts(self, site_id: str, kind: str) -> list[Fact]:
+        """The page facts of one kind that this run stored for a site."""
+        rows = self.store.query(page_facts.SELECT, (self.run_id, site_id, kind))
+        return [Fact(site_id, kind, r["fact_key"], r["page_url"], json.loads(r["data"])) for r in rows]
 
     def blocked_targets(self, site_id: str) -> int:
         blocked = self._targets("blocked=1")

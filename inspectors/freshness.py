@@ -159,7 +159,17 @@ def _list_container(a: HtmlElement) -> HtmlElement | None:
 
 
 def list_items(page: Page, as_of: date) -> list[Item]:
-    """Content links of a page: in a list (li/tr/dd) or carrying a date, outside the page chrome."""
+    """Content links of a page: in a list (li/tr/dd) or carrying a date, outside the page chrome.
+
+    Computed once per page: the freshness, meta-tag and policy-repost inspectors all read them.
+    """
+    cached = page.__dict__.get("_list_items")
+    if cached is None or cached[0] != as_of:
+        cached = page.__dict__["_list_items"] = (as_of, _list_items(page, as_of))
+    return cached[1]
+
+
+def _list_items(page: Page, as_of: date) -> list[Item]:
     own = {normalize_url(page.url), normalize_url(page.site.url)}
     as_of = year_reference(page, as_of)
     items: list[Item] = []
@@ -221,7 +231,14 @@ def _breadcrumb(tree: HtmlElement) -> str:
 
 
 def identify_column(page: Page) -> Column | None:
-    """The column a page is the list page of, or None (homepage, article, other page)."""
+    """The column a page is the list page of, or None (homepage, article, other page); computed once
+    per page (the meta-tag and policy-repost inspectors ask too)."""
+    if "_column" not in page.__dict__:
+        page.__dict__["_column"] = _identify_column(page)
+    return page.__dict__["_column"]
+
+
+def _identify_column(page: Page) -> Column | None:
     if page.is_homepage:
         return None
     metas = _metas(page.tree)

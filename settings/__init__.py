@@ -103,6 +103,10 @@ INSPECTORS = {
     "inspectors.identity.IdentityInspector": 800,
     "inspectors.freshness.FreshnessInspector": 810,
     "inspectors.unregistered.UnregisteredSiteInspector": 820,
+    "inspectors.identity_meta.MetaTagInspector": 830,  # identity.meta-missing
+    "inspectors.identity_site.SiteIdentityInspector": 840,  # identity.domain-nonstandard/superior-link/annual-report
+    "inspectors.interaction.InteractionInspector": 850,  # interaction.unanswered, interaction.reply-fields-missing
+    "inspectors.policy_repost.PolicyRepostInspector": 860,  # policy.repost-late
     "inspectors.images.ImageInspector": 500,
     "inspectors.identity_emblem.EmblemMissingInspector": 510,
     # issue 10: availability, soft 404s, hijacked external links, injected content
@@ -316,3 +320,28 @@ HIDDEN_LINK_ALLOW_FILES = []
 HOMEPAGE_COMPANIONS_MAX = 6
 # leak.*: attachments are scanned in this many worker processes, off the crawl's thread (0: on it)
 LEAK_SCAN_PROCESSES = 1
+
+# ---- national indicators: interaction, coordination, page meta, domain, superior link, annual report ----
+# (issue 10; inspectors/interaction.py, policy_repost.py, identity_meta.py, identity_site.py)
+INSPECT_INTERACTION_ENABLED = True  # interaction.unanswered, interaction.reply-fields-missing
+INTERACTION_UNANSWERED_DAYS = 90  # a message submitted longer ago than this with no reply (national veto: 3 months)
+INTERACTION_PLATFORM_LEVELS = ["portal", "county"]  # levels whose platforms must list 受理/答复日期, 答复部门, 答复内容
+INTERACTION_WORDS_FILE = ""  # TOML of column labels and status words; "": inspectors/data/interaction.toml
+INTERACTION_MAX_EXAMPLES = 5  # incomplete messages named in a reply-fields-missing finding's evidence
+INSPECT_POLICY_REPOST_ENABLED = True  # policy.repost-late
+POLICY_REPOST_HOURS = 12  # a child site reposts the parent portal's key-policy items within this many hours
+POLICY_REPOST_WINDOW_DAYS = 30  # only portal items published within this many days before the inspection
+POLICY_REPOST_COLUMNS = ["重要政策", "政策文件", "通知公告"]  # the parent's key-policy columns (name contains)
+POLICY_REPOST_TIMEZONE = "Asia/Shanghai"  # the time zone of the pages' publication times
+INSPECT_META_TAGS_ENABLED = True  # identity.meta-missing
+# Required <meta name=...> tags per page kind (指引 网页设计规范)
+IDENTITY_META_REQUIRED = {
+    "homepage": ["SiteName", "SiteDomain", "SiteIDCode"],
+    "column": ["ColumnName", "ColumnType"],
+    "article": ["ArticleTitle", "PubDate", "ContentSource"],
+}
+INSPECT_SITE_IDENTITY_ENABLED = True  # identity.domain-nonstandard, superior-link-missing, annual-report-missing
+IDENTITY_GOV_SUFFIXES = [".gov.cn", ".政务"]  # a government site's host ends in one of these
+IDENTITY_SUBDOMAIN_LEVELS = ["department", "township"]  # levels whose host must be under the parent's domain
+IDENTITY_ANNUAL_REPORT_FROM = "02-01"  # MM-DD from which the previous year's annual report must be linked
+IDENTITY_ANNUAL_REPORT_WORDS = ["工作年度报表", "年度工作报表", "年度报表", "工作报表"]  # link texts naming it

@@ -34,6 +34,9 @@ SEEDS: list[str] = [
     "hijacked",
     "injected",
     "endpoints",
+    "interaction",
+    "coordination",
+    "site_marks",  # last: it records the meta tags other seeds' pages lack
 ]
 
 
