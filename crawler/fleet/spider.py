@@ -104,8 +104,27 @@ class FleetClusterSpider(ClusterSpider):
     def check_failed(self, failure):
         return self._acked(failure.request.meta, super().check_failed(failure))
 
-    def parse_attachment(self, response):
-        return self._acked(response.meta, super().parse_attachment(response))
+    async def parse_attachment(self, response):
+        """Attachments may be scanned off the crawl's thread (an async callback): acked the same way."""
+        try:
+            async for item in super().parse_attachment(response):
+                yield item
+        except Exception:
+            self._ack(response.meta)
+            raise
+        yield FleetAck(response.meta)
+
+    def parse_fetched(self, response):
+        return self._acked(response.meta, super().parse_fetched(response))
+
+    def fetch_failed(self, failure):
+        return self._acked(failure.request.meta, super().fetch_failed(failure))
+
+    def _companion_request(self, page, urls):
+        """No homepage companions in a fleet: they carry the parsed homepage in ``meta``, which a
+        request queued in Redis cannot; the homepage is inspected as it is (its iframes are crawled
+        as pages of their own all the same)."""
+        return None
 
 
 class _RedoClaims:

@@ -32,6 +32,9 @@ SETTINGS = [
     "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "DOWNLOAD_DELAY=0", "-s", "PROGRESS_INTERVAL=0",
     "-s", "RENDER_ENABLED=false", "-s", "DOWNLOAD_TIMEOUT=6", "-s", "RETRY_TIMES=1",
     "-s", "FLEET_WORKER_TIMEOUT=4", "-s", "FLEET_HEARTBEAT_SECONDS=0.5", "-s", FLEET_INSPECTORS,
+    # a fleet inspects homepages without companions (crawler/fleet/spider.py): the single-process
+    # reference run does the same, so the two compare like for like
+    "-s", "HOMEPAGE_COMPANIONS_MAX=0",
     "-s", "FLEET_MAX_IN_FLIGHT=8",  # a small cluster: share it out rather than let one worker hoard it
 ]
 HANG_CAP = 9.0  # the demo's hanging URL is held this long: beyond DOWNLOAD_TIMEOUT
