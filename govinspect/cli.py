@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     from govinspect.search.cli import add_cli_arguments
 
     add_cli_arguments(sub, common=_common)
+
+    from govinspect.rectify.cli import add_cli_arguments as add_rectify_arguments
+
+    add_rectify_arguments(sub, common=_common)
     return parser
 
 
@@ -165,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.verb == "summary":
             return cmd_summary(args)
+        if args.verb == "rectify":
+            return args.rectify_cmd(args, _settings(args))
         if args.verb in ("es", "kibana"):
             return args.search_cmd(args, _settings(args) if hasattr(args, "settings_file") else None)
     except RegistryError as exc:

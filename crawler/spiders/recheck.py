@@ -1,0 +1,66 @@
+"""The re-check spider (复核): fetches only the pages and targets a rectification list concerns.
+
+It is the cluster spider with a restricted start list: each planned page is fetched once (rendered
+when the site's policy says so), handed to the configured inspectors (the re-check narrows
+``INSPECTORS`` to those that produced the entries), and no further page is followed. Of a page's
+links only the planned targets are checked, and only the attachments the active inspectors ask for
+are downloaded. The plan is a JSON file named by the ``RECHECK_PLAN`` setting:
+``{"sites": {site_id: {"pages": [url, ...], "targets": [url, ...]}}, "fingerprints": [...]}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request
+
+from crawler.spiders.cluster import ClusterSpider
+from crawler.traps import strip_session_ids
+from govinspect.urls import normalize_url
+from govinspect.vocabulary import Page
+
+
+def load_plan(path: str) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+class RecheckSpider(ClusterSpider):
+    name = "recheck"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> RecheckSpider:
+        spider: RecheckSpider = super().from_crawler(crawler, *args, **kwargs)
+        plan = load_plan(crawler.settings["RECHECK_PLAN"])["sites"]
+        spider.plan_pages = {sid: [strip_session_ids(u) for u in p.get("pages", [])] for sid, p in plan.items()}
+        spider.plan_targets = {sid: {normalize_url(u) for u in p.get("targets", [])} for sid, p in plan.items()}
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for site in self.registry:
+            for url in self.plan_pages.get(site.id, []):
+                target = normalize_url(url)
+                if not self.progress[site.id].take_page(target):
+                    continue
+                homepage = target == normalize_url(site.url)
+                # depth = the limit: the page is inspected, its links are not followed as pages
+                yield self._page_request(site, url, depth=self.max_depth, homepage=homepage, priority=100)
+
+    def _follow(self, page: Page) -> Iterator[Request]:
+        site = page.site
+        wanted = {id(link) for link in self.inspectors.wanted_attachments(page)}
+        targets = self.plan_targets.get(site.id, set())
+        for link in page.links:
+            target = normalize_url(strip_session_ids(link.url))
+            if id(link) in wanted:
+                key = "A " + target
+                if key not in self._checked:
+                    self._checked.add(key)
+                    yield self._attachment_request(site, link, page)
+            elif target in targets and target not in self._checked:
+                self._checked.add(target)
+                if target in self.progress[site.id].seen_pages:
+                    continue  # fetched as a planned page: its outcome is already recorded
+                yield self._check_request(site, link.url)

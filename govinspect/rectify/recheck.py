@@ -1,0 +1,206 @@
+"""The targeted re-check (复核) of one rectification list.
+
+:func:`build_plan` lists the pages (each entry's page and referrers) and targets its entries
+concern and the inspectors that produce their rules. :func:`run_recheck` crawls just that with the
+project's settings (same politeness, proxies, rendering) through ``crawler.spiders.recheck`` and
+``pipelines.recheck``, in a child process (a Twisted reactor runs once per process, and the caller
+may already have crawled). :func:`conclude` (called by the pipeline) decides each entry: seen again
+→ still open; not seen and its page fetched → the finding becomes ``fixed`` (``findings.md``) and
+so does the entry; page not fetched → still open, unverified.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import tempfile
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from govinspect.findings import now_iso
+from govinspect.rectify.tables import Tables
+from govinspect.registry import Registry, Site, load_registry
+from govinspect.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+# Which inspector (by dotted path, as in INSPECTORS) produces which rule; the area prefix decides
+# unless the exact rule id is listed. tests/rectify checks that it covers every rule of rules.md.
+RULE_INSPECTORS: dict[str, tuple[str, ...]] = {
+    "site": ("inspectors.reachability.ReachabilityInspector",),
+    "link": ("inspectors.links.BrokenLinkInspector",),
+    "ad.network": ("inspectors.ads_network.AdNetworkInspector",),
+    "ad.commercial": ("inspectors.ads_commercial.AdCommercialInspector",),
+    "ad.hidden-link": ("inspectors.hidden_links.HiddenLinkInspector",),
+    "image": ("inspectors.images.ImageInspector",),
+    "archive": ("inspectors.archives.ArchiveInspector",),
+    "leak": ("inspectors.leaks.LeakInspector",),
+    "identity.emblem-missing": ("inspectors.identity_emblem.EmblemMissingInspector",
+                                "inspectors.images.ImageInspector"),
+    "identity": ("inspectors.identity.IdentityInspector",),
+    "freshness": ("inspectors.freshness.FreshnessInspector",),
+    "registry": ("inspectors.unregistered.UnregisteredSiteInspector",),
+}
+
+
+def inspectors_for(rule_id: str) -> tuple[str, ...]:
+    return RULE_INSPECTORS.get(rule_id) or RULE_INSPECTORS.get(rule_id.split(".", 1)[0], ())
+
+
+# ---- registry snapshot --------------------------------------------------------------------------------
+SITES_SCHEMA = "CREATE TABLE IF NOT EXISTS rectify_sites (site_id TEXT PRIMARY KEY, data TEXT NOT NULL)"
+
+
+def remember_sites(tables: Tables, registry: Registry) -> None:
+    """Keep each site's registry row, so a later re-check crawls it with the same scope and policy."""
+    tables.execute(SITES_SCHEMA)
+    with tables.transaction():
+        for site in registry:
+            tables.execute("INSERT INTO rectify_sites (site_id, data) VALUES (?, ?) ON CONFLICT (site_id)"
+                           " DO UPDATE SET data=excluded.data", (site.id, json.dumps(asdict(site), ensure_ascii=False)))
+
+
+def sites_for(tables: Tables, site_ids: set[str], registry: Registry | None) -> tuple[list[Site], list[str]]:
+    """The sites to re-check: from the registry given, else the remembered rows, else the run records."""
+    tables.execute(SITES_SCHEMA)
+    sites, notes = [], []
+    remembered = {r["site_id"]: r["data"] for r in tables.query("SELECT site_id, data FROM rectify_sites")}
+    for sid in sorted(site_ids):
+        site = registry.get(sid) if registry is not None else None
+        if site is None and sid in remembered:
+            data = json.loads(remembered[sid])
+            data["archive_paths"] = tuple(data.get("archive_paths") or ())
+            data["extra_hosts"] = tuple(data.get("extra_hosts") or ())
+            site = Site(**data)
+        if site is None:
+            rows = tables.query("SELECT site_name, organizer, site_url FROM run_sites WHERE site_id=? AND"
+                                " site_url IS NOT NULL ORDER BY run_id DESC", (sid,))
+            if not rows:
+                notes.append(f"site {sid}: not in the registry nor in any run; its entries stay open")
+                continue
+            r = rows[0]
+            site = Site(id=sid, name=r["site_name"] or sid, organizer=r["organizer"] or "", level="department",
+                        url=r["site_url"])
+            notes.append(f"site {sid}: no registry row (pass --registry); re-checked from its homepage URL only")
+        sites.append(site)
+    return sites, notes
+
+
+# ---- plan ---------------------------------------------------------------------------------------------
+def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any]) -> dict[str, Any]:
+    """What to fetch and which inspectors to run for the open entries of ``lst``."""
+    by_id = {s.id: s for s in sites}
+    plan_sites: dict[str, dict[str, list[str]]] = {}
+    entries, inspectors, skipped = [], {}, []
+    for e in lst["entries"]:
+        if e["status"] == "fixed" or e["site_id"] not in by_id:
+            continue
+        paths = inspectors_for(e["rule"])
+        if not paths or any(p not in enabled or enabled[p] is None for p in paths):
+            skipped.append(e["fingerprint"])
+            continue
+        for p in paths:
+            inspectors[p] = enabled[p]
+        site = plan_sites.setdefault(e["site_id"], {"pages": [], "targets": []})
+        pages = [e["page_url"], *(e.get("referrers") or [])]
+        if e["rule"] == "site.unreachable":
+            pages = [by_id[e["site_id"]].url]
+        for url in pages:
+            if url and url not in site["pages"]:
+                site["pages"].append(url)
+        if e.get("target_url") and e["target_url"] not in site["targets"]:
+            site["targets"].append(e["target_url"])
+        entries.append({"fingerprint": e["fingerprint"], "site_id": e["site_id"], "pages": pages})
+    return {"number": lst["number"], "sites": plan_sites, "entries": entries, "skipped": skipped,
+            "fingerprints": [e["fingerprint"] for e in entries], "inspectors": inspectors}
+
+
+# ---- concluding (in the crawl process, from the pipeline) -----------------------------------------------
+def conclude(store: Any, run_id: str, site_id: str, plan: dict[str, Any], finished: bool) -> list[str]:
+    """Decide the planned entries of one site after its re-check; returns the fingerprints now fixed."""
+    tables = Tables(store)
+    seen = {r["fingerprint"] for r in tables.query(
+        "SELECT DISTINCT fingerprint FROM observations WHERE run_id=? AND site_id=?", (run_id, site_id))}
+    view = store.view(run_id)
+    now = now_iso()
+    fixed = []
+    with tables.transaction():
+        for entry in plan["entries"]:
+            if entry["site_id"] != site_id:
+                continue
+            fp = entry["fingerprint"]
+            checks = [view.check(normalize_url(u)) for u in entry["pages"]]
+            fetched = any(c is not None and c.ok and not c.blocked for c in checks)
+            if fp in seen:
+                status, note = "open", "复核仍存在"
+            elif not finished:
+                status, note = "open", "复核未完成"
+            elif not fetched:
+                status, note = "open", "页面无法访问，未能复核"
+            else:
+                status, note = "fixed", "复核通过"
+            if status == "fixed":
+                fixed.append(fp)
+                tables.execute("UPDATE findings SET status='fixed', fixed_at=?, updated_at=? WHERE"
+                               " fingerprint=? AND status IN ('open','reopened')", (now, now, fp))
+                tables.execute("UPDATE rectify_entries SET status='fixed', fixed_at=?, fixed_by='recheck',"
+                               " checked_at=?, check_note=? WHERE number=? AND fingerprint=?",
+                               (now, now, note, plan["number"], fp))
+            else:
+                tables.execute("UPDATE rectify_entries SET checked_at=?, check_note=? WHERE number=? AND"
+                               " fingerprint=?", (now, note, plan["number"], fp))
+    return fixed
+
+
+# ---- running ------------------------------------------------------------------------------------------
+def recheck_settings(base: Any, plan_path: Path, inspectors: dict[str, Any]) -> dict[str, Any]:
+    """The overrides of a re-check run: the plan, only the planned inspectors, the re-check pipeline."""
+    pipelines = dict(base.getdict("ITEM_PIPELINES"))
+    order = pipelines.pop("pipelines.store.StorePipeline", 300)
+    pipelines["pipelines.recheck.RecheckPipeline"] = order
+    return {"RECHECK_PLAN": str(plan_path), "INSPECTORS": inspectors, "ITEM_PIPELINES": pipelines}
+
+
+def _crawl_child(settings_args: tuple, extra: dict[str, Any], sites: list[dict], run_id: str, as_of: str) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.recheck import RecheckSpider
+    from govinspect.config import build_settings
+
+    settings_file, overrides, base_extra = settings_args
+    settings = build_settings(settings_file, overrides, {**base_extra, **extra})
+    # INSPECTORS/ITEM_PIPELINES replace the defaults whole (not merged into them)
+    for key in ("INSPECTORS", "ITEM_PIPELINES"):
+        settings.set(key, extra[key], priority="cmdline")
+    registry = Registry([Site(**{**s, "archive_paths": tuple(s["archive_paths"]),
+                                 "extra_hosts": tuple(s["extra_hosts"])}) for s in sites])
+    process = CrawlerProcess(settings)
+    process.crawl(RecheckSpider, registry=registry, run_id=run_id, as_of=date.fromisoformat(as_of))
+    process.start()
+
+
+def run_recheck(settings_args: tuple, settings: Any, plan: dict[str, Any], sites: list[Site], run_id: str,
+                as_of: date, timeout: float | None = None) -> int:
+    """Crawl the plan in a child process; returns its exit code (0 when it ran)."""
+    with tempfile.TemporaryDirectory(prefix="govinspect-recheck-") as tmp:
+        plan_path = Path(tmp) / "plan.json"
+        plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+        extra = recheck_settings(settings, plan_path, plan["inspectors"])
+        wanted = [asdict(s) for s in sites if s.id in plan["sites"]]
+        ctx = multiprocessing.get_context("spawn")
+        child = ctx.Process(target=_crawl_child, args=(settings_args, extra, wanted, run_id, as_of.isoformat()),
+                            name=f"recheck-{run_id}")
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+            return 1
+        return child.exitcode or 0
+
+
+def registry_from(path: str | None) -> Registry | None:
+    return load_registry(path) if path else None
