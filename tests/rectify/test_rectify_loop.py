@@ -1,0 +1,76 @@
+"""Issue → fix the page on the loopback server → ``rectify check`` marks it fixed and closes the list."""
+
+from __future__ import annotations
+
+from govinspect.store import FindingStore
+from tests.rectify.helpers import crawl, json_lines, pages, rectify, registry
+from tests.support.server import Route, RouteServer, html
+
+
+def _finding_status(store, fp: str) -> str:
+    s = FindingStore(store)
+    try:
+        return next(r["status"] for r in s.findings() if r["fingerprint"] == fp)
+    finally:
+        s.close()
+
+
+def test_issue_fix_check_closes_list(tmp_path):
+    store = tmp_path / "s.sqlite3"
+    with RouteServer(pages()) as srv:
+        reg = registry(tmp_path, srv)
+        crawl(tmp_path, reg, store, "r1")
+        issued = rectify(store, "issue", "--date", "2026-09-30", "--out", str(tmp_path / "out"), reg=reg)
+        assert issued.returncode == 0, issued.stderr
+        lists = {d["organizer"]: d for d in json_lines(issued.stdout)}
+        assert set(lists) == {"甲局", "乙局"}
+        a, b = lists["甲局"], lists["乙局"]
+        # across the National Day holiday (Oct 1-7) to the adjusted working Saturday, Oct 10
+        assert a["issued"] == "2026-09-30" and a["deadline"] == "2026-10-10"
+        assert a["number"] != b["number"] and a["number"].startswith("整改〔2026〕第")
+        assert len(a["entries"]) == 3  # the broken link (high), the ID number (critical), the phones (high)
+        assert (tmp_path / "out").is_dir() and len(list((tmp_path / "out").glob("*.xlsx"))) == 2
+
+        # site b's unit fixes its page: the old column link is removed
+        srv.routes["/b/"] = Route(html("<p>栏目已整合</p>"))
+        hits_before = len(srv.hits)
+        checked = rectify(store, "check", b["number"], "--date", "2026-10-09")
+        assert checked.returncode == 0, checked.stderr[-3000:]
+        result = json_lines(checked.stdout)[0]
+        assert result == {"number": b["number"], "status": "closed", "overdue": False,
+                          "entries": [{"fingerprint": b["entries"][0], "status": "fixed"}]}
+        # only the list's page and target were fetched again, nothing of site a
+        paths = {p for _, p in srv.hits[hits_before:]}
+        assert paths <= {"/b/", "/b/missing.html"} and "/b/" in paths
+        assert _finding_status(store, b["entries"][0]) == "fixed"
+
+        # site a fixed nothing: re-check after the deadline leaves it open and overdue
+        late = rectify(store, "check", a["number"], "--date", "2026-10-12")
+        assert late.returncode == 0, late.stderr[-3000:]
+        res = json_lines(late.stdout)[0]
+        assert res["status"] == "open" and res["overdue"] is True
+        assert {e["status"] for e in res["entries"]} == {"open"}
+        assert all(_finding_status(store, fp) == "open" for fp in a["entries"])
+
+        # issuing again adds no duplicates: a's findings are on an open list, b's are fixed
+        again = rectify(store, "issue", "--date", "2026-10-12", "--out", str(tmp_path / "out2"))
+        assert again.returncode == 0 and json_lines(again.stdout) == []
+
+        listed = json_lines(rectify(store, "list", "--json", "--date", "2026-10-12").stdout)
+        by_number = {row["number"]: row for row in listed}
+        assert by_number[a["number"]]["overdue"] is True and by_number[a["number"]]["status"] == "open"
+        assert by_number[b["number"]]["status"] == "closed" and by_number[b["number"]]["fixed"] == 1
+
+        # a's unit fixes both: a later full run sees it, and the list closes without a re-check
+        srv.routes["/a/"] = Route(html('<a href="/a/news.html">新闻</a>'))
+        srv.routes["/a/news.html"] = Route(html("<p>公示名单已删除</p>"))
+        crawl(tmp_path, reg, store, "r2")
+        listed = {r["number"]: r for r in json_lines(rectify(store, "list", "--json").stdout)}
+        assert listed[a["number"]]["status"] == "closed" and listed[a["number"]]["fixed"] == 3
+
+        # the problem comes back: a new list with a new number, never a reused one
+        srv.routes["/a/"] = Route(html('<a href="/a/news.html">新闻</a><a href="/a/gone.html">失效</a>'))
+        crawl(tmp_path, reg, store, "r3")
+        third = json_lines(rectify(store, "issue", "--date", "2026-10-20", "--out", str(tmp_path / "o3")).stdout)
+        assert [d["organizer"] for d in third] == ["甲局"]
+        assert third[0]["number"] not in (a["number"], b["number"])
