@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from openpyxl import load_workbook
+
+from govinspect.rectify.cli import file_stem
 from govinspect.store import FindingStore
-from tests.rectify.helpers import crawl, json_lines, pages, rectify, registry
+from tests.rectify.helpers import ID_NUMBER, PHONE, crawl, json_lines, pages, rectify, registry
 from tests.support.server import Route, RouteServer, html
 
 
@@ -13,6 +16,16 @@ def _finding_status(store, fp: str) -> str:
         return next(r["status"] for r in s.findings() if r["fingerprint"] == fp)
     finally:
         s.close()
+
+
+def _documents_masked(out, number: str) -> None:
+    """The issued xlsx and HTML name the leak but carry only the masked numbers."""
+    book = load_workbook(out / f"{file_stem(number)}.xlsx")
+    text = "\n".join(str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None)
+    page = (out / f"{file_stem(number)}.html").read_text(encoding="utf-8")
+    for doc in (text, page):
+        assert "泄露身份证号" in doc and ID_NUMBER[:6] + "********" + ID_NUMBER[-4:] in doc
+        assert ID_NUMBER not in doc and PHONE not in doc
 
 
 def test_issue_fix_check_closes_list(tmp_path):
@@ -30,6 +43,7 @@ def test_issue_fix_check_closes_list(tmp_path):
         assert a["number"] != b["number"] and a["number"].startswith("整改〔2026〕第")
         assert len(a["entries"]) == 3  # the broken link (high), the ID number (critical), the phones (high)
         assert (tmp_path / "out").is_dir() and len(list((tmp_path / "out").glob("*.xlsx"))) == 2
+        _documents_masked(tmp_path / "out", a["number"])
 
         # site b's unit fixes its page: the old column link is removed
         srv.routes["/b/"] = Route(html("<p>栏目已整合</p>"))
