@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     from govinspect.rectify.cli import add_cli_arguments as add_rectify_arguments
 
     add_rectify_arguments(sub, common=_common)
+
+    from govinspect.monthly.cli import add_cli_arguments as add_report_arguments
+
+    add_report_arguments(sub, common=_common)
     return parser
 
 
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.verb == "summary":
             return cmd_summary(args)
-        if args.verb == "rectify":
+        if args.verb in ("rectify", "report"):
             return args.rectify_cmd(args, _settings(args))
         if args.verb in ("es", "kibana"):
             return args.search_cmd(args, _settings(args) if hasattr(args, "settings_file") else None)
