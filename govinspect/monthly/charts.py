@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 FONTS = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "DejaVu Sans"]
 rcParams["svg.fonttype"] = "none"
@@ -38,17 +39,17 @@ def _svg(fig: Figure) -> str:
 
 def bar_chart(labels: list[str], values: list[int], title: str, colours: list[str] | None = None,
               horizontal: bool = True) -> str:
-    height = max(2.2, 0.38 * len(labels) + 1.0) if horizontal else 3.2
-    fig = Figure(figsize=(7.2, height))
+    height = max(1.6, 0.42 * len(labels) + 0.9) if horizontal else 3.0
+    fig = Figure(figsize=(8.0, height))
     ax = fig.add_subplot()
     colours = colours or ["#2f6db5"] * len(values)
     if horizontal:
-        bars = ax.barh(labels[::-1], values[::-1], color=colours[::-1])
+        bars = ax.barh(labels[::-1], values[::-1], color=colours[::-1], height=0.6)
         ax.bar_label(bars, padding=3)
         ax.set_xlim(0, max(values or [1]) * 1.15 + 0.5)
         ax.xaxis.set_visible(False)
     else:
-        bars = ax.bar(labels, values, color=colours)
+        bars = ax.bar(labels, values, color=colours, width=0.6)
         ax.bar_label(bars, padding=2)
         ax.set_ylim(0, max(values or [1]) * 1.2 + 0.5)
         ax.yaxis.set_visible(False)
@@ -59,8 +60,9 @@ def bar_chart(labels: list[str], values: list[int], title: str, colours: list[st
 
 
 def trend_chart(months: list[str], series: dict[str, list[int]], title: str) -> str:
-    fig = Figure(figsize=(7.2, 3.2))
+    fig = Figure(figsize=(8.0, 3.2))
     ax = fig.add_subplot()
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     styles = ["-o", "-s", "-^", "--d"]
     for (name, values), style in zip(series.items(), styles, strict=False):
         ax.plot(months, values, style, label=name, linewidth=2, markersize=5)

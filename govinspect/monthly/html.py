@@ -19,7 +19,7 @@ h1 { text-align: center; font-size: 24px; margin-bottom: 4px; }
 .kpi b { display: block; font-size: 24px; color: #2f6db5; }
 .kpi.bad b { color: #b00020; }
 h2 { font-size: 18px; border-bottom: 2px solid #2f6db5; padding-bottom: 2px; margin-top: 26px; }
-.chart svg { max-width: 100%; height: auto; }
+.chart svg { width: 100%; max-width: 860px; height: auto; }
 .charts { display: grid; grid-template-columns: 1fr; gap: 8px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border: 1px solid #aab; padding: 3px 6px; text-align: left; vertical-align: top; }
