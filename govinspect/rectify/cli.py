@@ -101,7 +101,7 @@ def cmd_issue(args: argparse.Namespace, settings: Any) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         if not lists:
             print("no open findings to list (all listed already, or none at that severity)", file=sys.stderr)
-        _index(settings, store)
+        _index(settings, store, opts.as_of)
     finally:
         store.close()
     return 0
@@ -149,7 +149,7 @@ def cmd_check(args: argparse.Namespace, settings: Any) -> int:
                                (today.isoformat(), args.number))
             lst = load_list(tables, args.number)
         print(json.dumps(check_json(lst, today), ensure_ascii=False))
-        _index(settings, store)
+        _index(settings, store, today)
     finally:
         store.close()
     return code
@@ -172,6 +172,7 @@ def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     try:
         refresh(store)
         lists = all_lists(Tables(store))
+        _index(settings, store, today)
     finally:
         store.close()
     rows = [{"number": lst["number"], "organizer": lst["organizer"], "issued": lst["issued"],
@@ -194,10 +195,8 @@ def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _index(settings: Any, store: Any) -> None:
+def _index(settings: Any, store: Any, today: date) -> None:
     """Mirror lists and entries into the search engine when one is configured (best effort)."""
-    try:
-        from govinspect.rectify.search import index_lists
-    except ImportError:
-        return
-    index_lists(settings, store)
+    from govinspect.rectify.search import index_lists
+
+    index_lists(settings, store, today)
