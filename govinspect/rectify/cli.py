@@ -108,51 +108,26 @@ def cmd_issue(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Any) -> int:
-    from govinspect.rectify.lists import load_list, refresh
-    from govinspect.rectify.recheck import build_plan, registry_from, run_recheck, sites_for
-    from govinspect.rectify.tables import Tables
-    from govinspect.runner import new_run_id
+    from govinspect.rectify.recheck import check_list, registry_from
 
     today = _date(args.date)
-    store = _store(settings)
-    code = 0
+    settings_args = (args.settings_file, args.set, {"GOVINSPECT_STORE": settings.get("GOVINSPECT_STORE")})
     try:
-        tables = Tables(store)
-        refresh(store, [args.number])  # fixes a full run saw already count
-        try:
-            lst = load_list(tables, args.number)
-        except LookupError as exc:
-            print(f"govinspect rectify check: {exc}", file=sys.stderr)
-            return 2
-        if lst["status"] == "open":
-            site_ids = {e["site_id"] for e in lst["entries"] if e["status"] != "fixed"}
-            sites, notes = sites_for(tables, site_ids, registry_from(args.registry))
-            for note in notes:
-                print(f"warning: {note}", file=sys.stderr)
-            plan = build_plan(lst, sites, settings.getdict("INSPECTORS"))
-            for fp in plan["skipped"]:
-                print(f"warning: entry {fp}: its inspector is switched off; left open", file=sys.stderr)
-            if plan["entries"]:
-                run_id = "recheck-" + new_run_id()
-                store.close()  # the child process writes; reopened below
-                settings_args = (args.settings_file, args.set, {"GOVINSPECT_STORE": settings.get("GOVINSPECT_STORE")})
-                code = run_recheck(settings_args, settings, plan, sites, run_id, today,
-                                   settings.getfloat("RECTIFY_RECHECK_TIMEOUT"))
-                if code:
-                    print(f"govinspect rectify check: the re-check crawl ended with code {code}", file=sys.stderr)
-                    code = 1
-                store = _store(settings)
-                tables = Tables(store)
-            refresh(store, [args.number])
-            with tables.transaction():
-                tables.execute("UPDATE rectify_lists SET last_checked=? WHERE number=?",
-                               (today.isoformat(), args.number))
-            lst = load_list(tables, args.number)
-        print(json.dumps(check_json(lst, today), ensure_ascii=False))
+        lst, code, warnings = check_list(settings, settings_args, args.number, today, registry_from(args.registry))
+    except LookupError as exc:
+        print(f"govinspect rectify check: {exc}", file=sys.stderr)
+        return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if code:
+        print(f"govinspect rectify check: the re-check crawl ended with code {code}", file=sys.stderr)
+    print(json.dumps(check_json(lst, today), ensure_ascii=False))
+    store = _store(settings)
+    try:
         _index(settings, store, today)
     finally:
         store.close()
-    return code
+    return 1 if code else 0
 
 
 def check_json(lst: dict[str, Any], today: date) -> dict[str, Any]:

@@ -202,5 +202,43 @@ def run_recheck(settings_args: tuple, settings: Any, plan: dict[str, Any], sites
         return child.exitcode or 0
 
 
+def check_list(settings: Any, settings_args: tuple, number: str, today: date,
+               registry: Registry | None = None) -> tuple[dict[str, Any], int, list[str]]:
+    """Re-check list ``number`` now (unless closed): returns the list after, the crawl's exit code, warnings.
+
+    ``settings_args`` = (settings file, ``-s`` overrides, extra settings) rebuild the same settings in
+    the crawl's process. Raises LookupError for an unknown number.
+    """
+    from govinspect.rectify.lists import load_list, refresh
+    from govinspect.runner import new_run_id
+    from govinspect.store import FindingStore
+
+    store_path = settings.get("GOVINSPECT_STORE")
+    store = FindingStore(store_path)
+    code, warnings = 0, []
+    try:
+        tables = Tables(store)
+        refresh(store, [number])  # fixes a full run saw already count
+        lst = load_list(tables, number)
+        if lst["status"] != "open":
+            return lst, 0, warnings
+        site_ids = {e["site_id"] for e in lst["entries"] if e["status"] != "fixed"}
+        sites, warnings = sites_for(tables, site_ids, registry)
+        plan = build_plan(lst, sites, settings.getdict("INSPECTORS"))
+        warnings += [f"entry {fp}: its inspector is switched off; left open" for fp in plan["skipped"]]
+        if plan["entries"]:
+            store.close()  # the crawl's process writes; reopened below
+            code = run_recheck(settings_args, settings, plan, sites, "recheck-" + new_run_id(), today,
+                               settings.getfloat("RECTIFY_RECHECK_TIMEOUT"))
+            store = FindingStore(store_path)
+            tables = Tables(store)
+        refresh(store, [number])
+        with tables.transaction():
+            tables.execute("UPDATE rectify_lists SET last_checked=? WHERE number=?", (today.isoformat(), number))
+        return load_list(tables, number), code, warnings
+    finally:
+        store.close()
+
+
 def registry_from(path: str | None) -> Registry | None:
     return load_registry(path) if path else None
