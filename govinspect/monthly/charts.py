@@ -9,11 +9,14 @@ installed font of :data:`FONTS`. The object API (``Figure``) is used, never pypl
 from __future__ import annotations
 
 import io
+import logging
 import re
 
 import matplotlib
 
 matplotlib.use("Agg")
+# WenQuanYi Zen Hei has one weight; matplotlib says so once per chart otherwise
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402

@@ -23,7 +23,8 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; }
 th, td { border: 1px solid #999; padding: 4px 6px; vertical-align: top; text-align: left; }
 th { background: #dde6f0; white-space: nowrap; }
 td.url { word-break: break-all; max-width: 220px; }
-td.ev { white-space: pre-wrap; max-width: 220px; }
+td.ev { white-space: pre-wrap; max-width: 220px; word-break: break-all; }
+td.date { white-space: nowrap; }
 .sev-critical { color: #b00020; font-weight: bold; }
 .sev-high { color: #c45500; font-weight: bold; }
 img.thumb { max-width: 200px; max-height: 130px; border: 1px solid #ccc; }
@@ -55,7 +56,7 @@ def render_list_html(lst: dict[str, Any], issuer: str = "") -> str:
             f"<td>{_cell(e['message'])}</td><td>{_cell(remedy(e['rule']))}</td>"
             f"<td class=\"url\">{_cell(e['page_url'])}</td><td class=\"url\">{_cell(e.get('target_url') or '')}</td>"
             f"<td class=\"ev\">{_cell(evidence_lines(e['evidence']))}</td><td>{img}</td>"
-            f"<td>{_cell(e['first_seen'][:10])}</td><td>{_cell(lst['deadline'])}</td>"
+            f"<td class=\"date\">{_cell(e['first_seen'][:10])}</td><td class=\"date\">{_cell(lst['deadline'])}</td>"
             f"<td>{_cell(STATUS_ZH.get(e['status'], e['status']))}</td>"
             "</tr>"
         )

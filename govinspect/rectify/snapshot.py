@@ -21,7 +21,7 @@ class Snapshot:
     blocked: list[str] = field(default_factory=list)
 
 
-def render_png(html: Path, png: Path, width: int = 1280, full_page: bool = True,
+def render_png(html: Path, png: Path, width: int = 1280, full_page: bool = True, height: int = 900,
                executable: str = CHROMIUM) -> Snapshot:
     from playwright.sync_api import sync_playwright
 
@@ -29,7 +29,7 @@ def render_png(html: Path, png: Path, width: int = 1280, full_page: bool = True,
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": height})
 
             def guard(route):
                 if route.request.url.startswith(("file:", "data:")):

@@ -47,7 +47,14 @@ EVIDENCE_ZH = {
     "text": "文字", "count": "数量", "hits": "命中", "width": "宽", "height": "高", "ratio": "比例",
     "newest": "最近更新", "days": "天数", "column": "栏目", "expected": "应为", "found": "实际",
     "host": "主机", "label": "标注", "sheet": "工作表", "cell": "单元格", "page": "页码",
+    "age_days": "距今天数", "as_of": "检查日期", "threshold_days": "期限（天）", "items": "条目数",
+    "alt": "图片说明", "declared_size": "页面尺寸", "rendered_size": "显示尺寸", "intrinsic_size": "原图尺寸",
+    "problems": "问题", "format": "格式", "level": "网站级别", "context": "上下文", "rule": "规则",
+    "expected_name": "登记名称", "title": "页面标题", "domain": "域名",
 }
+# machine detail that helps no site editor (kept in the store and the index)
+EVIDENCE_SKIP = {"sha256", "delta_e_field", "delta_e_star", "found_by", "named_by", "kind", "orientation",
+                 "dated_items", "name_text", "images_checked", "references", "redirects", "method", "tag"}
 
 
 def rule_name(rule_id: str) -> str:
@@ -66,7 +73,7 @@ def evidence_lines(evidence: Any, limit: int = 600) -> str:
         return mask_text(str(evidence))[:limit]
     lines = []
     for key, value in evidence.items():
-        if value in (None, "", [], {}):
+        if value in (None, "", [], {}) or key in EVIDENCE_SKIP:
             continue
         if isinstance(value, dict | list):
             value = json.dumps(value, ensure_ascii=False)
