@@ -1,0 +1,46 @@
+"""The demo's rectification half on the crawled demo cluster: lists, a fixed page, its re-check, the report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from govinspect.config import build_settings
+from govinspect.demo.run import DEMO_SETTINGS
+from govinspect.rectify.cli import file_stem
+from govinspect.rectify.demo import rectify_demo
+from govinspect.store import FindingStore
+
+
+@pytest.mark.slow
+def test_demo_issues_rechecks_and_reports(demo_crawl, tmp_path):
+    # a copy of the session's crawl: the demo rewrites pages and the store
+    cluster = tmp_path / "cluster"
+    shutil.copytree(demo_crawl.cluster.root, cluster)
+    store = tmp_path / "store.sqlite3"
+    src = FindingStore(demo_crawl.store)  # folds nothing: the run finished; copies a consistent file
+    src.db.execute(f"VACUUM INTO '{store}'")
+    src.close()
+    extra = {**DEMO_SETTINGS, "GOVINSPECT_STORE": str(store), "LOG_LEVEL": "ERROR"}
+    settings = build_settings(None, [], extra)
+    today = date.today()  # the crawl's findings carry today's times; the report is this month's
+    code = rectify_demo(tmp_path / "out", cluster, cluster / "registry.csv", settings, (None, [], extra), today)
+    assert code == 0
+    lists = sorted((tmp_path / "out" / "rectification").glob("*.xlsx"))
+    assert len(lists) >= 5  # one per unit with high/critical findings
+    s = FindingStore(store)
+    rows = [dict(r) for r in s.db.execute("SELECT number, status FROM rectify_lists")]
+    closed = [r for r in rows if r["status"] == "closed"]
+    assert len(closed) == 1, rows  # the unit whose broken links were removed: re-checked and closed
+    fixed = s.db.execute("SELECT COUNT(*) FROM rectify_entries e JOIN findings f ON f.fingerprint = e.fingerprint"
+                         " WHERE e.number = ? AND f.status = 'fixed'", (closed[0]["number"],)).fetchone()[0]
+    assert fixed >= 1
+    s.close()
+    wb = load_workbook(tmp_path / "out" / "rectification" / f"{file_stem(closed[0]['number'])}.xlsx")
+    assert {c.value for c in wb.active["M"]} >= {"已整改"}
+    report = json.loads((tmp_path / "out" / "report" / "report.json").read_text(encoding="utf-8"))
+    assert report["cluster"]["lists"]["closed"] == 1 and report["cluster"]["sites"] == 8
