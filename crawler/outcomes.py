@@ -24,10 +24,13 @@ _CHALLENGE = re.compile(
 )
 
 
+_SCRIPT_TAG = re.compile(rb"<script", re.IGNORECASE)
+
+
 def is_challenge(response: Response) -> bool:
-    """A small page whose only job is a bot challenge (WAF), not content."""
+    """A small page whose only job is a bot challenge (WAF), not content (no lower-cased copy)."""
     body = response.body
-    return len(body) < 20000 and b"<script" in body.lower() and bool(_CHALLENGE.search(body))
+    return len(body) < 20000 and _SCRIPT_TAG.search(body) is not None and _CHALLENGE.search(body) is not None
 
 
 def is_blocked(response: Response) -> bool:

@@ -168,6 +168,7 @@ RENDER_BROWSER_PATH = "/usr/bin/chromium"  # any Chromium build; Playwright cann
 # extra Chromium switches; fewer renderer processes keep memory down (pages hold no secrets)
 RENDER_BROWSER_ARGS = ["--disable-site-isolation-trials", "--renderer-process-limit=4"]
 RENDER_LOOPBACK_ONLY = False  # tests/demo: the browser may reach loopback (directly or via the proxy) only
+RENDER_PAGE_REUSE = 50  # renders per browser page before it is closed and replaced (a failed render closes it at once)
 RENDER_MAX_PAGES = 4  # pages rendered at once (bounds memory: the demo peaks near 0.8 GiB PSS at 4)
 RENDER_PAGE_TIMEOUT = 30.0  # seconds for one whole render; then the page is fetched without the browser
 RENDER_FALLBACK_STATIC = True

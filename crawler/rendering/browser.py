@@ -124,9 +124,14 @@ async def _settle(page: Any, limit: float, quiet: float = 0.15) -> None:
 
 
 async def measure_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Let the page settle, stamp and measure elements, take the page screenshot, keep image bytes."""
-    started = time.monotonic()
+    """Let the page settle (request events counted in Python), then :func:`measure_loaded_page`."""
     await _settle(page, options["settle_ms"] / 1000)
+    return await measure_loaded_page(page, options)
+
+
+async def measure_loaded_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Stamp and measure elements, take the page screenshot, keep image bytes (the page has settled)."""
+    started = time.monotonic()
     result = await page.evaluate(_MEASURE_JS, {"selector": options["selector"], "max": options["max"]})
     shot = options.get("shot")
     if shot:

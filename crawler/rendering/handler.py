@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 
 from crawler.rendering.guard import NetworkGuard, install, launch_options, proxy_from_env
+from crawler.rendering.pool import PagePool, render
+
+# The browser context renders share (the pool's pages live in it).
+RENDER_CONTEXT = "render"
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +43,12 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         install(self.guard)
         if self.abort_request is None:
             self.abort_request = self.guard.abort
-        self.enabled = settings.getbool("RENDER_ENABLED", True)
-        self.page_timeout = settings.getfloat("RENDER_PAGE_TIMEOUT", 30.0)
-        self.fallback = settings.getbool("RENDER_FALLBACK_STATIC", True)
-        self.slots = asyncio.Semaphore(max(1, settings.getint("RENDER_MAX_PAGES", 2)))
+        self.enabled = settings.getbool("RENDER_ENABLED")
+        self.page_timeout = settings.getfloat("RENDER_PAGE_TIMEOUT")
+        self.fallback = settings.getbool("RENDER_FALLBACK_STATIC")
+        self.slots = asyncio.Semaphore(max(1, settings.getint("RENDER_MAX_PAGES")))
+        self.pool = PagePool(settings.getint("RENDER_PAGE_REUSE"))
+        self.navigation_timeout_ms = settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT")
         self._started = False
         self._start_lock = asyncio.Lock()
         # Scrapy builds one handler per scheme: http and https share the first one's browser.
@@ -93,19 +99,45 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         return await HTTP11DownloadHandler.download_request(self, request)
 
     async def _render(self, request: Request) -> Response:
-        """One render, on the browser's loop: a slot, then at most ``page_timeout`` seconds."""
+        """One render, on the browser's loop: a slot, a pooled page, then at most ``page_timeout`` s."""
         async with self.slots:
             await self._ensure_started()
+            page = await self.pool.acquire(await self._render_context())
+            request.meta["_gi_page"] = page
             try:
-                return await asyncio.wait_for(self._download_request(request), self.page_timeout)
+                response, result = await asyncio.wait_for(
+                    render(page, request, request.meta["gi_render"], self.navigation_timeout_ms), self.page_timeout)
             except BaseException:
                 await self._discard_page(request)
                 raise
+            request.meta.pop("_gi_page", None)
+            request.meta["gi_render_result"] = result
+            await self.pool.release(page, healthy=True)
+            self.stats.set_value("govinspect/render_pages_opened", self.pool.opened)
+            return response
+
+    async def _render_context(self):
+        """The shared render context, created (with the browser, if needed) on first use or after a crash.
+
+        ``context_wrappers``, ``context_launch_lock`` and ``_create_browser_context`` are
+        scrapy-playwright internals (pinned in pyproject.toml; tests/rendering/test_private_names.py
+        fails when they move): its public path opens a new page per request, which is what the pool
+        avoids.
+        """
+        async with self.context_launch_lock:
+            wrapper = self.context_wrappers.get(RENDER_CONTEXT)
+            if wrapper is None or not hasattr(self, "browser"):
+                self.pool.clear()
+                wrapper = await self._create_browser_context(RENDER_CONTEXT, None)
+            return wrapper.context
 
     async def _discard_page(self, request: Request) -> None:
         """Close the failed page; a browser that cannot even do that is restarted."""
         page = request.meta.pop("_gi_page", None)
-        if page is None or page.is_closed():
+        if page is None:
+            return
+        self.pool.forget(page)
+        if page.is_closed():
             return
         try:
             await asyncio.wait_for(page.close(), 5)
@@ -119,6 +151,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 except Exception:
                     pass
                 self.context_wrappers.clear()
+                self.pool.clear()
                 if hasattr(self, "browser"):
                     del self.browser
 

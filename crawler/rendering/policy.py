@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
-from scrapy_playwright.page import PageMethod
 
 from govinspect.vocabulary import ElementBox, RenderInfo
 
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
     from govinspect.registry import Site
 
-from crawler.rendering.browser import MEASURED, measure_page
+from crawler.rendering.browser import MEASURED
 
 logger = logging.getLogger(__name__)
 
@@ -31,35 +30,59 @@ _SPA_ROOT = re.compile(r"<(?:div|main)[^>]+id=[\"'](?:app|root|__next|__nuxt|vue
 _SCRIPT_FILL = re.compile(
     r"\$\.(?:ajax|get|getJSON|post)\s*\(|\.load\s*\(\s*['\"]|fetch\s*\(|XMLHttpRequest|document\.write\s*\(|"
     r"innerHTML\s*=|template\s*\(|\.render\s*\(", re.IGNORECASE)
-_EMPTY_LIST = re.compile(
-    r"<(ul|ol|tbody|div|table)\b[^>]*(?:id|class)=[\"'][^\"']*(?:list|news|content|data|item|article|info)"
-    r"[^\"']*[\"'][^>]*>\s*</\1>", re.IGNORECASE)
-_TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+# An empty container (cheap to find), then whether its id/class names a list.
+_EMPTY_CONTAINER = re.compile(r"<(ul|ol|tbody|div|table)\b([^>]*)>\s*</\1>", re.IGNORECASE)
+_LIST_NAME = re.compile(r"(?:id|class)=[\"'][^\"']*(?:list|news|content|data|item|article|info)", re.IGNORECASE)
+
+
+def _empty_list(html: str) -> bool:
+    return any(_LIST_NAME.search(m.group(2)) for m in _EMPTY_CONTAINER.finditer(html))
+
+
+_SCRIPT_TAG = re.compile(r"<script\b", re.IGNORECASE)
+_INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+# Markup (scripts and styles whole) or a run of text: counted until enough text is seen.
+_MARKUP_OR_TEXT = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]*>|([^<]+)", re.IGNORECASE | re.DOTALL)
+
+
+def _little_text(html: str, limit: int = 80) -> bool:
+    """True when the page's visible text is shorter than ``limit`` characters; stops at the limit."""
+    seen = 0
+    for match in _MARKUP_OR_TEXT.finditer(html):
+        text = match.group(1)
+        if text:
+            seen += len("".join(text.split()))
+            if seen >= limit:
+                return False
+    return True
 
 
 def looks_script_built(html: str) -> bool:
     """Static HTML whose content arrives by script: an empty app root, or empty list containers
-    next to code that fills them, or almost no text but scripts."""
+    next to code that fills them, or almost no text but scripts.
+
+    Runs on every static page of ``auto`` sites, so the cheap tests come first: no script, no render.
+    """
+    if not _SCRIPT_TAG.search(html):
+        return False
     if _SPA_ROOT.search(html):
         return True
-    scripted = bool(_SCRIPT_FILL.search(html))
-    if scripted and _EMPTY_LIST.search(html):
-        return True
-    text = " ".join(_TAGS.sub(" ", html).split())
-    return scripted and len(text) < 80 and "<script" in html.lower()
+    if not any(_SCRIPT_FILL.search(m.group(1)) for m in _INLINE_SCRIPT.finditer(html)):
+        return False
+    return _empty_list(html) or _little_text(html)
 
 
 class RenderPolicy:
     """Decides per request whether to render, and turns rendered responses into ``RenderInfo``."""
 
     def __init__(self, settings: BaseSettings):
-        self.enabled = settings.getbool("RENDER_ENABLED", True)
-        self.max_elements = settings.getint("RENDER_MAX_ELEMENTS", 5000)
-        self.settle_ms = settings.getint("RENDER_SETTLE_MS", 1500)
-        self.screenshots = settings.getbool("RENDER_SCREENSHOTS", True)
-        self.shot_max_height = settings.getint("RENDER_SCREENSHOT_MAX_HEIGHT", 6000)
-        self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES", 60)
-        self.image_maxsize = settings.getint("IMAGE_MAXSIZE", 5 * 1024 * 1024)
+        self.enabled = settings.getbool("RENDER_ENABLED")
+        self.max_elements = settings.getint("RENDER_MAX_ELEMENTS")
+        self.settle_ms = settings.getint("RENDER_SETTLE_MS")
+        self.screenshots = settings.getbool("RENDER_SCREENSHOTS")
+        self.shot_max_height = settings.getint("RENDER_SCREENSHOT_MAX_HEIGHT")
+        self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES")
+        self.image_maxsize = settings.getint("IMAGE_MAXSIZE")
         self.screenshot_dir = screenshot_dir(settings)
 
     @classmethod
@@ -84,12 +107,8 @@ class RenderPolicy:
             "shot": str(self.screenshot_dir / "pages" / (_digest(url) + ".jpg")) if self.screenshots else None,
             "shot_max_height": self.shot_max_height,
         }
-        return {
-            "playwright": True, "playwright_context": "render",
-            "playwright_page_init_callback": "crawler.rendering.init_page",
-            "playwright_page_methods": {"measure": PageMethod(measure_page, options)},
-            "playwright_page_goto_kwargs": {"wait_until": "load"},
-        }
+        # "playwright" routes the request to the render handler; "gi_render" says how to measure it.
+        return {"playwright": True, "gi_render": options}
 
     def wants_rerender(self, site: Site, response: Response) -> bool:
         """``auto``: the homepage, and static pages that look script-built, are fetched again rendered.
@@ -111,9 +130,7 @@ class RenderPolicy:
     def render_info(self, response: Response) -> RenderInfo | None:
         if "playwright" not in response.flags:
             return None
-        methods = response.meta.get("playwright_page_methods") or {}
-        method = methods.get("measure") if isinstance(methods, dict) else None
-        result = getattr(method, "result", None) or {}
+        result = response.meta.get("gi_render_result") or {}
         boxes = {
             key: ElementBox(x=v[0], y=v[1], width=v[2], height=v[3], visible=bool(v[4]),
                             natural_width=v[5], natural_height=v[6], hidden_reason=v[7], object_fit=v[8])

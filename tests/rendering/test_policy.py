@@ -9,6 +9,13 @@ from crawler.rendering import NetworkGuard, RenderPolicy, launch_options, looks_
 from govinspect.registry import Site
 
 
+def project_settings() -> Settings:
+    """The project's declared defaults (components read settings without inline defaults)."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    return settings
+
+
 @pytest.mark.parametrize("html", [
     '<html><body><div id="app"></div><script src="/app.js"></script></body></html>',
     '<body><ul id="newsList"></ul><script>$.getJSON("/api/list",function(d){})</script><p>页脚</p></body>',
@@ -33,7 +40,7 @@ def _site(render: str) -> Site:
 
 
 def test_policy_per_site():
-    policy = RenderPolicy(Settings())
+    policy = RenderPolicy(project_settings())
     assert policy.wants(_site("always"), homepage=False)
     assert not policy.wants(_site("auto"), homepage=True)  # auto: static first, rendered copy after
     assert not policy.wants(_site("never"), homepage=True)
