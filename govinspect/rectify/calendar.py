@@ -77,6 +77,7 @@ class WorkCalendar:
         self.holiday_file = Path(holiday_file) if holiday_file else BUNDLED_HOLIDAY_FILE
         self.file_years = load_holiday_file(self.holiday_file) if self.holiday_file.is_file() else {}
         self.warnings: list[str] = []
+        self.notes_zh: list[str] = []  # the same warnings for the documents' readers
         self._sources: dict[int, str] = {}
 
     def source(self, year: int) -> str:
@@ -92,19 +93,22 @@ class WorkCalendar:
         if year in self.file_years:
             if not _library_knows(year):
                 self._warn(f"chinese-calendar {version} has no schedule for {year}: using the holiday file"
-                           f" {self.holiday_file}; check it against the State Council notice for {year}")
+                           f" {self.holiday_file}; check it against the State Council notice for {year}",
+                           f"{year}年节假日安排取自本地节假日文件（日历库尚未收录该年），请以国务院办公厅通知为准。")
             return "file"
         if _library_knows(year):
             return f"chinese-calendar {version}"
         self._warn(f"no holiday schedule for {year}: chinese-calendar {version} does not know it and the holiday"
                    f" file {self.holiday_file} has no {year} entry; deadlines in {year} count weekdays only and"
                    f" may be early. Add {year} (holidays and adjusted workdays) to the holiday file"
-                   f" (RECTIFY_HOLIDAY_FILE).")
+                   f" (RECTIFY_HOLIDAY_FILE).",
+                   f"{year}年节假日安排尚未收录，整改期限暂按周一至周五计算，可能偏早，请以国务院办公厅通知为准。")
         return "weekdays"
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, note_zh: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+            self.notes_zh.append(note_zh)
             logger.warning(message)
 
     def is_workday(self, day: date) -> bool:

@@ -75,6 +75,7 @@ def issue_lists(store: Any, opts: IssueOptions) -> list[dict[str, Any]]:
     """Issue the lists due today; returns them as stored (see :func:`load_list`)."""
     tables = Tables(store)
     wanted = set(severities_at_or_above(opts.min_severity))
+    refresh(store)  # lists whose entries a full run fixed are closed first: their findings are free again
     taken = on_open_lists(tables)
     groups: dict[str, list[dict[str, Any]]] = {}
     for status in ("open", "reopened"):
@@ -83,7 +84,7 @@ def issue_lists(store: Any, opts: IssueOptions) -> list[dict[str, Any]]:
                 groups.setdefault(rec["organizer"], []).append(rec)
     deadline = opts.calendar.add_working_days(opts.as_of, opts.working_days)
     source = opts.calendar.source(deadline.year)
-    note = "；".join(opts.calendar.warnings) or None
+    note = "".join(opts.calendar.notes_zh) or None
     site_urls = _site_urls(tables)
     issued_by = opts.issued_by or default_issuer()
     numbers = []

@@ -54,3 +54,28 @@ def test_number_formats():
     assert format_number("ZG-{year}-{seq:04d}", 2026, 12) == "ZG-2026-0012"
     with pytest.raises(ValueError, match="RECTIFY_NUMBER_FORMAT"):
         format_number("ZG-{unit}", 2026, 1)
+
+
+def test_issue_in_an_unknown_year_warns_and_uses_the_file(tmp_path):
+    from govinspect.store import FindingStore
+    from tests.rectify.helpers import json_lines
+    from tests.search.helpers import SITE_A, SITE_B, broken, do_run, stale
+    from tests.support.cli import govinspect
+
+    store = FindingStore(tmp_path / "s.sqlite3")
+    do_run(store, "r1", [broken(SITE_A, "a.html", "x.pdf"), stale(SITE_B)], sites=(SITE_A, SITE_B))
+    store.close()
+    hol = tmp_path / "holidays.yaml"
+    hol.write_text('2031:\n  holidays: ["2031-10-01..2031-10-07"]\n  workdays: ["2031-10-11"]\n', encoding="utf-8")
+    result = govinspect("rectify", "issue", "--date", "2031-09-30", "--organizer", SITE_A.organizer, "--out",
+                        str(tmp_path / "a"), "--holiday-file", str(hol), "--store", str(tmp_path / "s.sqlite3"))
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout)[0]["deadline"] == "2031-10-10"
+    assert "warning:" in result.stderr and str(hol) in result.stderr and "2031" in result.stderr
+    # no file entry for 2031: weekdays, loudly, and the document says so too
+    result = govinspect("rectify", "issue", "--date", "2031-09-30", "--out", str(tmp_path / "b"),
+                        "--store", str(tmp_path / "s.sqlite3"))
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout)[0]["deadline"] == "2031-10-03" and "weekdays only" in result.stderr
+    page = next((tmp_path / "b").glob("*.html")).read_text(encoding="utf-8")
+    assert "暂按周一至周五计算" in page
