@@ -51,12 +51,8 @@ def inspectors_for(rule_id: str) -> tuple[str, ...]:
 
 
 # ---- registry snapshot --------------------------------------------------------------------------------
-SITES_SCHEMA = "CREATE TABLE IF NOT EXISTS rectify_sites (site_id TEXT PRIMARY KEY, data TEXT NOT NULL)"
-
-
 def remember_sites(tables: Tables, registry: Registry) -> None:
     """Keep each site's registry row, so a later re-check crawls it with the same scope and policy."""
-    tables.execute(SITES_SCHEMA)
     with tables.transaction():
         for site in registry:
             tables.execute("INSERT INTO rectify_sites (site_id, data) VALUES (?, ?) ON CONFLICT (site_id)"
@@ -65,7 +61,6 @@ def remember_sites(tables: Tables, registry: Registry) -> None:
 
 def sites_for(tables: Tables, site_ids: set[str], registry: Registry | None) -> tuple[list[Site], list[str]]:
     """The sites to re-check: from the registry given, else the remembered rows, else the run records."""
-    tables.execute(SITES_SCHEMA)
     sites, notes = [], []
     remembered = {r["site_id"]: r["data"] for r in tables.query("SELECT site_id, data FROM rectify_sites")}
     for sid in sorted(site_ids):

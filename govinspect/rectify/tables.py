@@ -31,14 +31,26 @@ CREATE TABLE IF NOT EXISTS rectify_entries (
   PRIMARY KEY (number, fingerprint)
 );
 CREATE INDEX IF NOT EXISTS rectify_entries_fingerprint ON rectify_entries (fingerprint);
+CREATE TABLE IF NOT EXISTS rectify_sites (
+  site_id TEXT PRIMARY KEY, data TEXT NOT NULL
+);
 """
 
 
 class Tables:
-    """Rectification tables over a :class:`govinspect.store.FindingStore` (its connection and lock)."""
+    """Rectification tables over a :class:`govinspect.store.FindingStore`.
+
+    Uses the store's SQL API (``apply_schema``/``query``/``execute``/``transaction``, both backends)
+    where the store has it, else the SQLite connection and lock of the embedded store.
+    """
 
     def __init__(self, store: Any):
         self.store = store
+        self._api = hasattr(store, "apply_schema")
+        self._tx: Any = None
+        if self._api:
+            store.apply_schema(SCHEMA)
+            return
         with self.transaction():
             for statement in SCHEMA.split(";"):
                 if statement.strip():
@@ -47,10 +59,28 @@ class Tables:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction: committed when the block ends, rolled back when it raises."""
-        with self.store._lock, self.store.db:
+        if self._tx is not None:  # nested: part of the outer one
             yield
+            return
+        if self._api:
+            with self.store.transaction() as db:
+                self._tx = db
+                try:
+                    yield
+                finally:
+                    self._tx = None
+            return
+        with self.store._lock, self.store.db:
+            self._tx = self.store.db
+            try:
+                yield
+            finally:
+                self._tx = None
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self._api:
+            target = self._tx if self._tx is not None else self.store
+            return [dict(r) for r in target.query(sql, list(args))]
         with self.store._lock:
             cur = self.store.db.execute(sql, list(args))
             cols = [c[0] for c in cur.description]
@@ -58,14 +88,21 @@ class Tables:
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """Run one statement (inside :meth:`transaction` when it must commit with others); rowcount."""
+        if self._api:
+            target = self._tx if self._tx is not None else self.store
+            return target.execute(sql, list(args))
         with self.store._lock:
-            return self.store.db.execute(sql, list(args)).rowcount
+            if self._tx is not None:
+                return self.store.db.execute(sql, list(args)).rowcount
+            with self.store.db:
+                return self.store.db.execute(sql, list(args)).rowcount
 
     def next_value(self, name: str) -> int:
         """Increment and return a named counter; inside a transaction so a number is never handed out twice."""
-        self.execute(
-            "INSERT INTO rectify_counters (name, value) VALUES (?, 1)"
-            " ON CONFLICT (name) DO UPDATE SET value = rectify_counters.value + 1",
-            (name,),
-        )
-        return int(self.query("SELECT value FROM rectify_counters WHERE name=?", (name,))[0]["value"])
+        with self.transaction():
+            self.execute(
+                "INSERT INTO rectify_counters (name, value) VALUES (?, 1)"
+                " ON CONFLICT (name) DO UPDATE SET value = rectify_counters.value + 1",
+                (name,),
+            )
+            return int(self.query("SELECT value FROM rectify_counters WHERE name=?", (name,))[0]["value"])

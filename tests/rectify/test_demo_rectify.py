@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from datetime import date
 
 import pytest
@@ -13,7 +14,6 @@ from govinspect.config import build_settings
 from govinspect.demo.run import DEMO_SETTINGS
 from govinspect.rectify.cli import file_stem
 from govinspect.rectify.demo import rectify_demo
-from govinspect.store import FindingStore
 
 
 @pytest.mark.slow
@@ -22,9 +22,7 @@ def test_demo_issues_rechecks_and_reports(demo_crawl, tmp_path):
     cluster = tmp_path / "cluster"
     shutil.copytree(demo_crawl.cluster.root, cluster)
     store = tmp_path / "store.sqlite3"
-    src = FindingStore(demo_crawl.store)  # folds nothing: the run finished; copies a consistent file
-    src.db.execute(f"VACUUM INTO '{store}'")
-    src.close()
+    demo_crawl.db.execute(f"VACUUM INTO '{store}'")  # a consistent copy of the SQLite store
     extra = {**DEMO_SETTINGS, "GOVINSPECT_STORE": str(store), "LOG_LEVEL": "ERROR"}
     settings = build_settings(None, [], extra)
     today = date.today()  # the crawl's findings carry today's times; the report is this month's
@@ -32,11 +30,12 @@ def test_demo_issues_rechecks_and_reports(demo_crawl, tmp_path):
     assert code == 0
     lists = sorted((tmp_path / "out" / "rectification").glob("*.xlsx"))
     assert len(lists) >= 5  # one per unit with high/critical findings
-    s = FindingStore(store)
-    rows = [dict(r) for r in s.db.execute("SELECT number, status FROM rectify_lists")]
+    s = sqlite3.connect(store)
+    s.row_factory = sqlite3.Row
+    rows = [dict(r) for r in s.execute("SELECT number, status FROM rectify_lists")]
     closed = [r for r in rows if r["status"] == "closed"]
     assert len(closed) == 1, rows  # the unit whose broken links were removed: re-checked and closed
-    fixed = s.db.execute("SELECT COUNT(*) FROM rectify_entries e JOIN findings f ON f.fingerprint = e.fingerprint"
+    fixed = s.execute("SELECT COUNT(*) FROM rectify_entries e JOIN findings f ON f.fingerprint = e.fingerprint"
                          " WHERE e.number = ? AND f.status = 'fixed'", (closed[0]["number"],)).fetchone()[0]
     assert fixed >= 1
     s.close()
