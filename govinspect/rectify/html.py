@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from govinspect.rectify.texts import SEVERITY_ZH, STATUS_ZH, evidence_lines, neutral, remedy, rule_name
+from govinspect.rectify.texts import SEVERITY_ZH, entry_status, evidence_lines, neutral, remedy, rule_name
 from govinspect.rectify.thumbs import thumbnail
 
 CSS = """
@@ -57,7 +57,7 @@ def render_list_html(lst: dict[str, Any], issuer: str = "") -> str:
             f"<td class=\"url\">{_cell(e['page_url'])}</td><td class=\"url\">{_cell(e.get('target_url') or '')}</td>"
             f"<td class=\"ev\">{_cell(evidence_lines(e['evidence']))}</td><td>{img}</td>"
             f"<td class=\"date\">{_cell(e['first_seen'][:10])}</td><td class=\"date\">{_cell(lst['deadline'])}</td>"
-            f"<td>{_cell(STATUS_ZH.get(e['status'], e['status']))}</td>"
+            f"<td>{_cell(entry_status(e))}</td>"
             "</tr>"
         )
     heads = ["序号", "网站名称", "问题类型", "严重程度", "问题描述", "整改要求", "问题页面", "问题链接/资源",

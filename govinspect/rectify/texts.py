@@ -57,6 +57,15 @@ EVIDENCE_SKIP = {"sha256", "delta_e_field", "delta_e_star", "found_by", "named_b
                  "dated_items", "name_text", "images_checked", "references", "redirects", "method", "tag"}
 
 
+def entry_status(entry: dict[str, Any]) -> str:
+    """An entry's state for the documents: 未整改 / 已整改（date）, with the last re-check's note."""
+    if entry.get("status") == "fixed":
+        how = "复核通过" if entry.get("fixed_by") == "recheck" else "检查确认"
+        return f"已整改（{how} {(entry.get('fixed_at') or '')[:10]}）".replace(" ）", "）")
+    note = entry.get("check_note")
+    return f"未整改（{note}）" if note else "未整改"
+
+
 def rule_name(rule_id: str) -> str:
     r = RULES.get(rule_id)
     return r.name if r else rule_id
@@ -82,12 +91,19 @@ def evidence_lines(evidence: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def masked(value: Any) -> Any:
+    return mask_text(value) if isinstance(value, str) else value
+
+
 def neutral(value: Any) -> Any:
     """Masked, and never a formula: text a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab,
     CR) is prefixed with an apostrophe. (Issue 11's shared cell neutraliser replaces this when it lands.)"""
-    if not isinstance(value, str):
-        return value
-    value = mask_text(value)
-    if value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
+    value = masked(value)
+    return "'" + value if is_formula_like(value) else value

@@ -61,8 +61,9 @@ def test_xlsx_read_back(tmp_path):
     text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert RAW_ID not in text and RAW_PHONE not in text
     assert "110101********4514" in text and "139****5678" in text
-    # a formula-looking message stays text
-    assert ws.cell(HEADER_ROW + 3, 5).value.startswith("'=") and ws.cell(HEADER_ROW + 3, 5).data_type == "s"
+    # a formula-looking message stays that text: a string cell with the quote prefix, never a formula
+    cell = ws.cell(HEADER_ROW + 3, 5)
+    assert cell.value == '=HYPERLINK("http://evil")' and cell.data_type == "s" and cell.quotePrefix
 
 
 def test_html_list(tmp_path):
