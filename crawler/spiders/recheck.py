@@ -5,7 +5,8 @@ when the site's policy says so), handed to the configured inspectors (the re-che
 ``INSPECTORS`` to those that produced the entries), and no further page is followed. Of a page's
 links only the planned targets are checked, and only the attachments the active inspectors ask for
 are downloaded. The plan is a JSON file named by the ``RECHECK_PLAN`` setting:
-``{"sites": {site_id: {"pages": [url, ...], "targets": [url, ...]}}, "fingerprints": [...]}``.
+``{"sites": {site_id: {"pages": [url, ...], "targets": [url, ...], "files": [{"url", "page"}, ...]}},
+"fingerprints": [...]}`` (``files``: leaked attachments, fetched directly).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from scrapy import Request
 
-from crawler.spiders.cluster import ClusterSpider
+from crawler.spiders.cluster import ERROR_STATUSES, ClusterSpider
 from crawler.traps import strip_session_ids
 from govinspect.urls import normalize_url
 from govinspect.vocabulary import Page
@@ -36,6 +37,7 @@ class RecheckSpider(ClusterSpider):
         plan = load_plan(crawler.settings["RECHECK_PLAN"])["sites"]
         spider.plan_pages = {sid: [strip_session_ids(u) for u in p.get("pages", [])] for sid, p in plan.items()}
         spider.plan_targets = {sid: {normalize_url(u) for u in p.get("targets", [])} for sid, p in plan.items()}
+        spider.plan_files = {sid: p.get("files", []) for sid, p in plan.items()}
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -47,6 +49,21 @@ class RecheckSpider(ClusterSpider):
                 homepage = target == normalize_url(site.url)
                 # depth = the limit: the page is inspected, its links are not followed as pages
                 yield self._page_request(site, url, depth=self.max_depth, homepage=homepage, priority=100)
+            # files that leaked personal data are fetched even when no page links them any more: a
+            # file still on the server still leaks
+            for item in self.plan_files.get(site.id, []):
+                key = "A " + normalize_url(item["url"])
+                if key not in self._checked:
+                    self._checked.add(key)
+                    yield self._direct_attachment(site, item["url"], item["page"])
+
+    def _direct_attachment(self, site, url: str, page_url: str) -> Request:
+        self.progress[site.id].pending += 1
+        return Request(
+            url, callback=self.parse_attachment, errback=self.check_failed, priority=-20,
+            meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
+                  "download_maxsize": self.attachment_maxsize, "referer_page": page_url, "link_text": ""},
+        )
 
     def _follow(self, page: Page) -> Iterator[Request]:
         site = page.site

@@ -99,7 +99,7 @@ def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any]) 
             continue
         for p in paths:
             inspectors[p] = enabled[p]
-        site = plan_sites.setdefault(e["site_id"], {"pages": [], "targets": []})
+        site = plan_sites.setdefault(e["site_id"], {"pages": [], "targets": [], "files": []})
         pages = [e["page_url"], *(e.get("referrers") or [])]
         if e["rule"] == "site.unreachable":
             pages = [by_id[e["site_id"]].url]
@@ -108,6 +108,8 @@ def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any]) 
                 site["pages"].append(url)
         if e.get("target_url") and e["target_url"] not in site["targets"]:
             site["targets"].append(e["target_url"])
+            if e["rule"].startswith("leak."):
+                site["files"].append({"url": e["target_url"], "page": e["page_url"]})
         entries.append({"fingerprint": e["fingerprint"], "site_id": e["site_id"], "pages": pages})
     return {"number": lst["number"], "sites": plan_sites, "entries": entries, "skipped": skipped,
             "fingerprints": [e["fingerprint"] for e in entries], "inspectors": inspectors}

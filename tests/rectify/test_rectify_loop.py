@@ -88,3 +88,34 @@ def test_issue_fix_check_closes_list(tmp_path):
         third = json_lines(rectify(store, "issue", "--date", "2026-10-20", "--out", str(tmp_path / "o3")).stdout)
         assert [d["organizer"] for d in third] == ["甲局"]
         assert third[0]["number"] not in (a["number"], b["number"])
+
+
+def test_leaked_file_still_on_the_server_is_not_fixed_by_unlinking_it(tmp_path):
+    """A unit that only removes the link to a leaking file has not fixed the leak; deleting the file has."""
+    store = tmp_path / "s.sqlite3"
+    csv_body = f"姓名,身份证号\n张三,{ID_NUMBER}\n".encode()
+    routes = {
+        "/c/": Route(html('<a href="/c/notice.html">公示</a>')),
+        "/c/notice.html": Route(html('<a href="/c/list.csv">名单下载</a>')),
+        "/c/list.csv": Route(csv_body, headers={"Content-Type": "text/csv; charset=utf-8"}),
+    }
+    with RouteServer(routes) as srv:
+        from tests.support.cli import write_registry
+
+        reg = write_registry(tmp_path / "r.csv", [
+            {"id": "3400000003", "name": "丙局网站", "organizer": "丙局", "url": srv.url + "/c/"}])
+        crawl(tmp_path, reg, store, "r1")
+        issued = json_lines(rectify(store, "issue", "--date", "2026-11-02", "--out", str(tmp_path / "o"),
+                                    reg=reg).stdout)
+        assert len(issued) == 1 and len(issued[0]["entries"]) == 1  # leak.id-number in the csv
+        number = issued[0]["number"]
+
+        srv.routes["/c/notice.html"] = Route(html("<p>名单已撤下</p>"))  # link gone, file still there
+        before = len(srv.hits)
+        first = json_lines(rectify(store, "check", number, "--date", "2026-11-03").stdout)[0]
+        assert first["status"] == "open" and first["entries"][0]["status"] == "open"
+        assert ("GET", "/c/list.csv") in srv.hits[before:]  # fetched directly, though no page links it
+
+        del srv.routes["/c/list.csv"]  # now the file is deleted too
+        second = json_lines(rectify(store, "check", number, "--date", "2026-11-04").stdout)[0]
+        assert second["status"] == "closed" and second["entries"][0]["status"] == "fixed"
