@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: A
             os.environ["http_proxy"] = os.environ["HTTP_PROXY"] = server.proxy_url
             os.environ.pop("no_proxy", None)
             os.environ.pop("NO_PROXY", None)
+            started = time.monotonic()
             try:
                 after, code, warnings = check_list(settings, settings_args, lst["number"], today)
             finally:
@@ -132,7 +134,8 @@ def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: A
         result = check_json(after, today)
         done = sum(1 for e in result["entries"] if e["status"] == "fixed")
         print(f"re-check of {lst['number']}: {done}/{len(result['entries'])} fixed, list {result['status']}"
-              + ("（已销号）" if result["status"] == "closed" else ""), file=sys.stderr)
+              + ("（已销号）" if result["status"] == "closed" else "")
+              + f" ({time.monotonic() - started:.1f}s)", file=sys.stderr)
         write_documents(after, docs, issuer)  # the documents show the close-out
     store = FindingStore(settings.get("GOVINSPECT_STORE"))
     try:

@@ -65,3 +65,32 @@ def test_report_files(issued, tmp_path):
 def test_report_bad_month(issued, tmp_path):
     result = govinspect("report", "--month", "2026-13", "--out", str(tmp_path), "--store", str(issued.store))
     assert result.returncode == 2 and "YYYY-MM" in result.stderr
+
+
+def test_availability_from_probes_when_present(issued, tmp_path):
+    """With a probes table (issue 10's monitoring schema), the report shows homepage availability."""
+    import shutil
+    import sqlite3
+    from datetime import UTC, datetime
+
+    store = tmp_path / "s.sqlite3"
+    shutil.copy(issued.store, store)
+    db = sqlite3.connect(store)
+    db.execute("CREATE TABLE probes (site_id TEXT NOT NULL, url TEXT NOT NULL, probed_at TEXT NOT NULL,"
+               " ok INTEGER NOT NULL, outcome TEXT NOT NULL, status INTEGER, latency_ms INTEGER,"
+               " source TEXT NOT NULL, run_id TEXT)")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = [("3400000001", "http://a/", now, 1, "ok", 200, 20, "probe", None)] * 9
+    rows += [("3400000001", "http://a/", now, 0, "timeout", None, None, "probe", None)]
+    rows += [("3400000002", "http://b/", now, 1, "ok", 200, 20, "probe", None)] * 10
+    db.executemany("INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    db.commit()
+    db.close()
+    out = tmp_path / "report"
+    month = date.today().strftime("%Y-%m")
+    assert govinspect("report", "--month", month, "--out", str(out), "--store", str(store)).returncode == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["cluster"]["availability"]["rate"] == 0.95
+    assert data["units"]["甲局"]["availability"]["sites"]["3400000001"]["rate"] == 0.9
+    page = (out / data["files"]["cluster"]).read_text(encoding="utf-8")
+    assert "首页可用率95.0%" in page and page.count("<svg") == 4 and "网站可用性" in page
