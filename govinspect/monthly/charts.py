@@ -42,8 +42,8 @@ def _svg(fig: Figure) -> str:
 
 def bar_chart(labels: list[str], values: list[int], title: str, colours: list[str] | None = None,
               horizontal: bool = True) -> str:
-    height = max(1.6, 0.42 * len(labels) + 0.9) if horizontal else 3.0
-    fig = Figure(figsize=(8.0, height))
+    height = max(1.6, 0.3 * len(labels) + 0.9) if horizontal else 3.4
+    fig = Figure(figsize=(8.0 if horizontal else 5.0, height))
     ax = fig.add_subplot()
     colours = colours or ["#2f6db5"] * len(values)
     if horizontal:
@@ -63,14 +63,15 @@ def bar_chart(labels: list[str], values: list[int], title: str, colours: list[st
 
 
 def trend_chart(months: list[str], series: dict[str, list[int]], title: str) -> str:
-    fig = Figure(figsize=(8.0, 3.2))
+    fig = Figure(figsize=(5.0, 3.4))
     ax = fig.add_subplot()
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     styles = ["-o", "-s", "-^", "--d"]
     for (name, values), style in zip(series.items(), styles, strict=False):
         ax.plot(months, values, style, label=name, linewidth=2, markersize=5)
     ax.set_title(title, loc="left", fontsize=12)
-    ax.legend(frameon=False, ncol=len(series), loc="upper left", bbox_to_anchor=(0, -0.12))
+    ax.legend(frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.14), fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.set_ylim(bottom=0)
     for side in ("top", "right"):

@@ -20,7 +20,8 @@ h1 { text-align: center; font-size: 24px; margin-bottom: 4px; }
 .kpi.bad b { color: #b00020; }
 h2 { font-size: 18px; border-bottom: 2px solid #2f6db5; padding-bottom: 2px; margin-top: 26px; }
 .chart svg { width: 100%; max-width: 860px; height: auto; }
-.charts { display: grid; grid-template-columns: 1fr; gap: 8px; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 8px 16px; align-items: start; }
+.charts .wide { grid-column: 1 / -1; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border: 1px solid #aab; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #dde6f0; }
@@ -73,16 +74,16 @@ def render_report(data: dict[str, Any], unit: str | None, issuer: str = "") -> s
     charts = []
     if data["by_rule"]:
         labels = [rule_name(r) for r in data["by_rule"]]
-        charts.append(bar_chart(labels, list(data["by_rule"].values()), "问题类型分布"))
+        charts.append(("wide", bar_chart(labels, list(data["by_rule"].values()), "问题类型分布")))
     sev_labels = [SEVERITY_ZH[s] for s in data["by_severity"]]
-    charts.append(bar_chart(sev_labels, list(data["by_severity"].values()), "问题严重程度",
-                            [SEVERITY_COLOURS[s] for s in sev_labels], horizontal=False))
+    charts.append(("", bar_chart(sev_labels, list(data["by_severity"].values()), "问题严重程度",
+                                 [SEVERITY_COLOURS[s] for s in sev_labels], horizontal=False)))
     months = [t["month"] for t in data["trend"]]
-    charts.append(trend_chart(months, {
+    charts.append(("", trend_chart(months, {
         "新发现": [t["new"] for t in data["trend"]], "已整改": [t["fixed"] for t in data["trend"]],
         "月末未整改": [t["open_at_end"] for t in data["trend"]],
         "其中严重": [t["critical_open_at_end"] for t in data["trend"]],
-    }, f"近{len(months)}个月趋势"))
+    }, f"近{len(months)}个月趋势")))
     avail_html = ""
     if data.get("availability"):
         sites = data["availability"]["sites"]
@@ -114,8 +115,6 @@ def render_report(data: dict[str, Any], unit: str | None, issuer: str = "") -> s
         "<table><thead><tr><th>网站</th><th>问题类型</th><th>问题描述</th><th>页面</th><th>首次发现</th></tr></thead>"
         f"<tbody>{crit_rows}</tbody></table>" if crit_rows else '<p class="muted">无。</p>')
         + (f'<p class="muted">另有{more}个，见整改清单。</p>' if more > 0 else ""))
-    rule_rows = "".join(f"<tr><td>{_t(rule_name(r))}</td><td class=num>{n}</td></tr>"
-                        for r, n in data["by_rule"].items())
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{_t(title)}</title><style>{CSS}</style></head>
 <body>
@@ -124,8 +123,7 @@ def render_report(data: dict[str, Any], unit: str | None, issuer: str = "") -> s
 <p class="summary">{_t(summary_text(data, unit))}</p>
 <div class="kpis">{kpi_html}</div>
 <h2>问题统计</h2>
-<div class="charts">{''.join(f'<div class="chart">{c}</div>' for c in charts)}</div>
-<table><thead><tr><th>问题类型</th><th>数量</th></tr></thead><tbody>{rule_rows}</tbody></table>
+<div class="charts">{''.join(f'<div class="chart {cls}">{c}</div>' for cls, c in charts)}</div>
 {avail_html}
 {units_html}
 {crit_html}

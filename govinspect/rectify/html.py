@@ -23,7 +23,8 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; }
 th, td { border: 1px solid #999; padding: 4px 6px; vertical-align: top; text-align: left; }
 th { background: #dde6f0; white-space: nowrap; }
 td.url { word-break: break-all; max-width: 220px; }
-td.ev { white-space: pre-wrap; max-width: 220px; word-break: break-all; }
+td.ev { white-space: pre-wrap; min-width: 170px; max-width: 240px; word-break: break-all; }
+td.msg { max-width: 280px; }
 td.date { white-space: nowrap; }
 .sev-critical { color: #b00020; font-weight: bold; }
 .sev-high { color: #c45500; font-weight: bold; }
@@ -53,7 +54,7 @@ def render_list_html(lst: dict[str, Any], issuer: str = "") -> str:
             "<tr>"
             f"<td>{pos}</td><td>{_cell(e['site_name'])}</td><td>{_cell(rule_name(e['rule']))}</td>"
             f"<td class=\"sev-{escape(e['severity'])}\">{_cell(SEVERITY_ZH.get(e['severity'], e['severity']))}</td>"
-            f"<td>{_cell(e['message'])}</td><td>{_cell(remedy(e['rule']))}</td>"
+            f"<td class=\"msg\">{_cell(e['message'])}</td><td>{_cell(remedy(e['rule']))}</td>"
             f"<td class=\"url\">{_cell(e['page_url'])}</td><td class=\"url\">{_cell(e.get('target_url') or '')}</td>"
             f"<td class=\"ev\">{_cell(evidence_lines(e['evidence']))}</td><td>{img}</td>"
             f"<td class=\"date\">{_cell(e['first_seen'][:10])}</td><td class=\"date\">{_cell(lst['deadline'])}</td>"

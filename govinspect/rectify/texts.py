@@ -50,7 +50,8 @@ EVIDENCE_ZH = {
     "age_days": "距今天数", "as_of": "检查日期", "threshold_days": "期限（天）", "items": "条目数",
     "alt": "图片说明", "declared_size": "页面尺寸", "rendered_size": "显示尺寸", "intrinsic_size": "原图尺寸",
     "problems": "问题", "format": "格式", "level": "网站级别", "context": "上下文", "rule": "规则",
-    "expected_name": "登记名称", "title": "页面标题", "domain": "域名",
+    "expected_name": "登记名称", "title": "页面标题", "domain": "域名", "intrinsic_aspect": "原图宽高比",
+    "rendered_aspect": "显示宽高比",
 }
 # machine detail that helps no site editor (kept in the store and the index)
 EVIDENCE_SKIP = {"sha256", "delta_e_field", "delta_e_star", "found_by", "named_by", "kind", "orientation",
