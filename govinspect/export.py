@@ -71,12 +71,6 @@ def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
     else:
         from govinspect.export_xlsx import write_xlsx
 
-        count = write_xlsx((_flat(_masked(r)) for r in records), out, HEADERS_ZH, _xlsx_safe)
+        count = write_xlsx((_flat(_masked(r)) for r in records), out, HEADERS_ZH)
     return count
 
-
-def _xlsx_safe(value: Any) -> Any:
-    """Strings starting with '=' would be formulas in a spreadsheet: keep them text."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value
-    return value

@@ -7,7 +7,7 @@ wrapped long texts, an auto-filter, A4 landscape. A second sheet, 字段, maps e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from govinspect.findings import FINDING_FIELDS
+from govinspect.rectify.texts import is_formula_like  # govinspect.cells (issue 11) replaces it when merged
 
 WIDTHS = {
     "fingerprint": 34, "rule": 22, "severity": 9, "site_id": 13, "site_name": 20, "organizer": 18,
@@ -26,8 +27,11 @@ WIDTHS = {
 WRAPPED = {"message", "evidence", "referrers", "page_url", "target_url"}
 
 
-def write_xlsx(rows: Iterable[list[Any]], out: Path, headers: dict[str, str], cell: Callable[[Any], Any]) -> int:
-    """Write flat rows (in ``FINDING_FIELDS`` order) with ``headers`` (Chinese); ``cell`` makes a value safe."""
+def write_xlsx(rows: Iterable[list[Any]], out: Path, headers: dict[str, str]) -> int:
+    """Write flat rows (in ``FINDING_FIELDS`` order, already masked) with ``headers`` (Chinese).
+
+    Formula-like text (``=``, ``+``, ``-``, ``@``, tab, CR) is written unchanged as a string cell with
+    Excel's quote prefix: the sheet shows the original text and no program evaluates it."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("问题清单")
     for i, field in enumerate(FINDING_FIELDS, start=1):
@@ -53,7 +57,10 @@ def write_xlsx(rows: Iterable[list[Any]], out: Path, headers: dict[str, str], ce
     for row in rows:
         cells = []
         for field, value in zip(FINDING_FIELDS, row, strict=True):
-            c = WriteOnlyCell(ws, value=cell(value))
+            c = WriteOnlyCell(ws, value=value)
+            if is_formula_like(value):
+                c.data_type = "s"  # openpyxl would store "=..." as a formula
+                c.quotePrefix = True
             c.alignment = wrap if field in WRAPPED else top
             cells.append(c)
         ws.append(cells)

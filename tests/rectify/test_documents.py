@@ -73,3 +73,17 @@ def test_html_list(tmp_path):
     assert page.count("data:image/jpeg;base64,") == 1
     assert RAW_ID not in page and RAW_PHONE not in page and "110101********4514" in page
     assert "<script" not in page and "http-equiv" not in page
+
+
+def test_export_xlsx_keeps_formula_like_text_as_text(tmp_path):
+    from govinspect.export import export
+    from govinspect.findings import FINDING_FIELDS
+
+    record = {f: "" for f in FINDING_FIELDS} | {
+        "fingerprint": "f", "rule": "link.broken", "severity": "high", "message": '=HYPERLINK("http://e","x")',
+        "evidence": {}, "occurrences": 1, "referrers": [], "page_url": "http://a/", "site_name": "-1+2"}
+    export([record], "xlsx", tmp_path / "x.xlsx")
+    ws = load_workbook(tmp_path / "x.xlsx").active
+    msg = ws.cell(2, FINDING_FIELDS.index("message") + 1)
+    assert msg.value == '=HYPERLINK("http://e","x")' and msg.data_type == "s" and msg.quotePrefix
+    assert ws.cell(2, FINDING_FIELDS.index("site_name") + 1).value == "-1+2"
