@@ -21,13 +21,14 @@ def add_cli_arguments(sub: Any, common: Callable[[argparse.ArgumentParser], None
 
 def cmd_report(args: argparse.Namespace, settings: Any) -> int:
     from govinspect.monthly.build import build_reports
-    from govinspect.rectify.cli import _date, _store
+    from govinspect.rectify.cli import _date, _index, _store
 
     store = _store(settings)
     try:
         report = build_reports(store, args.month, Path(args.out), args.organizer,
                                settings.getint("REPORT_TREND_MONTHS"), _date(args.date),
                                settings.get("RECTIFY_ISSUER"))
+        _index(settings, store, _date(args.date))  # the report refreshed the lists: so does the index
     finally:
         store.close()
     if args.organizer and not report["units"]:
