@@ -69,7 +69,8 @@ def write_list_xlsx(lst: dict[str, Any], out: Path, issuer: str = "") -> Path:
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 30
     facts = (f"编号：{lst['number']}    责任单位：{lst['organizer']}    下发日期：{lst['issued']}    "
-             f"整改期限：{lst['deadline']}（{lst['working_days']}个工作日内）    问题数：{len(lst['entries'])}")
+             f"整改期限：{lst['deadline']}（{lst['working_days']}个工作日内）    问题数：{len(lst['entries'])}    "
+             f"下发人：{lst['issued_by']}")
     ws.append([masked(facts)])
     ws.merge_cells(f"A2:{last}2")
     ws["A2"].alignment = Alignment(vertical="center", wrap_text=True)
