@@ -5,8 +5,9 @@ when the site's policy says so), handed to the configured inspectors (the re-che
 ``INSPECTORS`` to those that produced the entries), and no further page is followed. Of a page's
 links only the planned targets are checked, and only the attachments the active inspectors ask for
 are downloaded. The plan is a JSON file named by the ``RECHECK_PLAN`` setting:
-``{"sites": {site_id: {"pages": [url, ...], "targets": [url, ...], "files": [{"url", "page"}, ...]}},
-"fingerprints": [...]}`` (``files``: leaked attachments, fetched directly).
+``{"sites": {site_id: {"pages": [url, ...], "targets": [url, ...], "files": [{"url", "page"}, ...],
+"link_texts": {url: text}}}, "fingerprints": [...]}`` (``files``: leaked attachments, fetched directly;
+``link_texts``: the text of the link that led to a page in the crawl).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class RecheckSpider(ClusterSpider):
         spider.plan_pages = {sid: [strip_session_ids(u) for u in p.get("pages", [])] for sid, p in plan.items()}
         spider.plan_targets = {sid: {normalize_url(u) for u in p.get("targets", [])} for sid, p in plan.items()}
         spider.plan_files = {sid: p.get("files", []) for sid, p in plan.items()}
+        spider.plan_texts = {sid: p.get("link_texts", {}) for sid, p in plan.items()}
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -47,8 +49,10 @@ class RecheckSpider(ClusterSpider):
                 if not self.progress[site.id].take_page(target):
                     continue
                 homepage = target == normalize_url(site.url)
-                # depth = the limit: the page is inspected, its links are not followed as pages
-                yield self._page_request(site, url, depth=self.max_depth, homepage=homepage, priority=100)
+                # depth = the limit: the page is inspected, its links are not followed as pages; the link
+                # text that led to it in the crawl goes along (archive and column detection read it)
+                yield self._page_request(site, url, depth=self.max_depth, homepage=homepage, priority=100,
+                                         link_text=self.plan_texts.get(site.id, {}).get(url))
             # files that leaked personal data are fetched even when no page links them any more: a
             # file still on the server still leaks
             for item in self.plan_files.get(site.id, []):

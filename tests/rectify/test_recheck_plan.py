@@ -9,14 +9,26 @@ from govinspect.registry import Site
 from govinspect.rules import RULES
 
 
-def test_every_rule_has_its_inspectors_in_the_default_settings():
+PAGE_JUDGED = [  # rules whose inspectors judge the entry's own page (or its homepage) again
+    "site.unreachable", "link.broken", "ad.network", "ad.commercial", "ad.hidden-link", "image.flag-misuse",
+    "image.emblem-misuse", "image.map-no-approval", "archive.unlabeled", "leak.id-number", "leak.phone",
+    "leak.bank-card", "leak.classified-marking", "identity.icp-missing", "identity.psb-missing",
+    "identity.conac-missing", "identity.site-code-missing", "identity.name-mismatch", "identity.emblem-missing",
+    "freshness.homepage-stale", "freshness.column-stale", "freshness.column-empty", "registry.unregistered-site",
+]
+
+
+def test_rules_map_to_inspectors_of_the_default_settings():
     settings = Settings()
     settings.setmodule("settings")
     enabled = settings.getdict("INSPECTORS")
-    for rule_id in RULES:
+    for rule_id in PAGE_JUDGED:
+        assert rule_id in RULES
         paths = inspectors_for(rule_id)
-        assert paths, rule_id
-        assert all(p in enabled for p in paths), (rule_id, paths)
+        assert paths and all(p in enabled for p in paths), (rule_id, paths)
+    # a rule without a mapping (one added later, judged from probes or the whole site) is never re-checked
+    # by a targeted crawl: running some other inspector would "fix" it by absence
+    assert inspectors_for("site.availability-low") == ()
 
 
 def _entry(fp, rule, page, target=None, status="open", referrers=()):
@@ -31,11 +43,14 @@ def test_plan_only_pages_targets_and_inspectors_of_open_entries(tmp_path):
         _entry("f2", "leak.phone", "http://a.gov.cn/news"),
         _entry("f3", "ad.network", "http://a.gov.cn/ad", "http://ads.example/", status="fixed"),
         _entry("f4", "site.unreachable", "http://a.gov.cn/index.html"),
+        _entry("f5", "site.availability-low", "http://a.gov.cn/"),
     ]}
     enabled = {"inspectors.links.BrokenLinkInspector": 100, "inspectors.leaks.LeakInspector": 300,
                "inspectors.ads_network.AdNetworkInspector": 200, "inspectors.reachability.ReachabilityInspector": 110}
-    plan = build_plan(lst, [site], enabled)
+    plan = build_plan(lst, [site], enabled, {"http://a.gov.cn/news": "新闻"})
     assert plan["fingerprints"] == ["f1", "f2", "f4"]  # the fixed entry is not fetched again
+    assert plan["full_run"] == ["f5"]
+    assert plan["sites"]["s1"]["link_texts"] == {"http://a.gov.cn/news": "新闻"}
     assert plan["sites"]["s1"]["pages"] == ["http://a.gov.cn/", "http://a.gov.cn/x", "http://a.gov.cn/news"]
     assert plan["sites"]["s1"]["targets"] == ["http://a.gov.cn/gone"]
     assert set(plan["inspectors"]) == {"inspectors.links.BrokenLinkInspector", "inspectors.leaks.LeakInspector",

@@ -119,3 +119,35 @@ def test_leaked_file_still_on_the_server_is_not_fixed_by_unlinking_it(tmp_path):
         del srv.routes["/c/list.csv"]  # now the file is deleted too
         second = json_lines(rectify(store, "check", number, "--date", "2026-11-04").stdout)[0]
         assert second["status"] == "closed" and second["entries"][0]["status"] == "fixed"
+
+
+def test_recheck_sees_a_page_as_the_crawl_did(tmp_path):
+    """An archive page known as one by the link text that leads to it: the re-check carries that text,
+    so an unchanged page stays open (absence of context is not a fix) and a labelled one is fixed."""
+    from tests.support.cli import FAST, govinspect, write_registry
+
+    store = tmp_path / "s.sqlite3"
+    # the link inspector records links with their texts (on by default); the re-check runs the archive one only
+    archive = ["-s", 'INSPECTORS={"inspectors.links.BrokenLinkInspector": 100, '
+               '"inspectors.archives.ArchiveInspector": 400}']
+    routes = {"/e/": Route(html('<a href="/e/lishi/old.html">历史网站</a>')),
+              "/e/lishi/old.html": Route(html("<p>2015年旧版网站首页</p>"))}
+    with RouteServer(routes) as srv:
+        reg = write_registry(tmp_path / "r.csv", [
+            {"id": "3400000004", "name": "丁局网站", "organizer": "丁局", "url": srv.url + "/e/"}])
+        result = govinspect("crawl", "--registry", str(reg), "--store", str(store), *FAST, *archive)
+        assert result.returncode == 0, result.stderr[-2000:]
+        issued = json_lines(govinspect("rectify", "issue", "--min-severity", "medium", "--date", "2026-11-02",
+                                       "--out", str(tmp_path / "o"), "--store", str(store), "--registry", str(reg),
+                                       *FAST, *archive).stdout)
+        assert len(issued) == 1 and len(issued[0]["entries"]) == 1
+        number = issued[0]["number"]
+
+        def check(day: str) -> dict:
+            out = govinspect("rectify", "check", number, "--date", day, "--store", str(store), *FAST, *archive)
+            assert out.returncode == 0, out.stderr[-2000:]
+            return json_lines(out.stdout)[0]
+
+        assert check("2026-11-03")["entries"][0]["status"] == "open"
+        srv.routes["/e/lishi/old.html"] = Route(html("<p>已归档 归档时间：2020-01-01</p><p>2015年旧版网站首页</p>"))
+        assert check("2026-11-04")["status"] == "closed"
