@@ -8,7 +8,6 @@ from govinspect.rectify.recheck import build_plan, inspectors_for, recheck_setti
 from govinspect.registry import Site
 from govinspect.rules import RULES
 
-
 PAGE_JUDGED = [  # rules whose inspectors judge the entry's own page (or its homepage) again
     "site.unreachable", "link.broken", "ad.network", "ad.commercial", "ad.hidden-link", "image.flag-misuse",
     "image.emblem-misuse", "image.map-no-approval", "archive.unlabeled", "leak.id-number", "leak.phone",
