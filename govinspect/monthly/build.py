@@ -51,12 +51,19 @@ def availability(tables: Tables, key: str, site_ids: set[str]) -> dict[str, Any]
 
 
 def _sites(tables: Tables, key: str) -> dict[str, dict[str, Any]]:
-    """Sites crawled by a run up to the month's end (latest name and unit of each)."""
+    """Sites crawled by a run up to the month's end (latest name and unit of each); ``in_month`` marks
+    those a run of this month crawled (the "monitored" count)."""
     end = month_end(key).isoformat()
     rows = tables.query(
         "SELECT s.site_id, s.site_name, s.organizer, r.started_at FROM run_sites s JOIN runs r ON r.run_id = s.run_id"
         " ORDER BY r.started_at")
-    return {r["site_id"]: r for r in rows if (r["started_at"] or "")[:10] <= end}
+    sites: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        started = (r["started_at"] or "")[:10]
+        if started <= end:
+            in_month = started[:7] == key or sites.get(r["site_id"], {}).get("in_month", False)
+            sites[r["site_id"]] = {**r, "in_month": in_month}
+    return sites
 
 
 def build_reports(store: Any, key: str, out: Path, organizer: str | None = None, trend_months: int = 6,
@@ -79,7 +86,7 @@ def build_reports(store: Any, key: str, out: Path, organizer: str | None = None,
             names = {s["site_id"]: s["site_name"] for s in ss}
             for sid, v in avail["sites"].items():
                 v["site_name"] = names.get(sid, sid)
-        return figures(fs, ls, ss, avail, key, trend_months, today)
+        return figures(fs, ls, [s for s in ss if s["in_month"]], avail, key, trend_months, today)
 
     units = sorted({r["organizer"] for r in findings} | {s["organizer"] for s in sites.values() if s["organizer"]}
                    | {lst["organizer"] for lst in lists})
