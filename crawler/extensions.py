@@ -12,6 +12,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from govinspect.masking import install_log_masking
+from govinspect.vocabulary import RunContext
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -65,7 +66,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 5.0)
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
         tty = crawler.settings.getbool("PROGRESS_TTY", sys.stderr.isatty())
@@ -76,15 +77,17 @@ class Progress:
 
     def line(self) -> str:
         stats = self.crawler.stats
-        spider = self.crawler.spider
         pages = stats.get_value("govinspect/pages", 0)
         checks = stats.get_value("response_received_count", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        progress = getattr(spider, "progress", {})
-        done = sum(1 for p in progress.values() if p.done)
+        context = RunContext.of(self.crawler.settings)
+        state = context.state if context is not None else None
+        # sites done = folded, by any process of the run (the run state knows)
+        done = len(state.finalised_sites()) if state is not None else 0
+        total = len(list(context.registry)) if context is not None else 0
         findings = stats.get_value("govinspect/observations", 0)
         return (f"pages {pages} ({pages / elapsed:.1f}/s), responses {checks},"
-                f" sites done {done}/{len(progress)}, observations {findings}")
+                f" sites done {done}/{total}, observations {findings}")
 
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()

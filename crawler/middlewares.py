@@ -14,6 +14,8 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from tldextract import TLDExtract
 
 from crawler.encoding import detect_encoding
+from govinspect.urls import normalize_url
+from govinspect.vocabulary import RunContext
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -100,6 +102,23 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
     Scrapy copies ``dont_filter`` onto the redirected request, so the second hop of a loop
     (``/a`` → ``/b`` → ``/a``) is silently dropped as a duplicate and the link is never judged.
     """
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        """A page that redirects to a page of its site already claimed by the run is not fetched again:
+        the redirect itself goes to the callback (``gi_redirect_known``), which judges the link."""
+        result = super().process_response(request, response)
+        if (isinstance(result, Request) and request.meta.get("kind") == "page"
+                and not request.meta.get("homepage") and request.meta.get("site_id")):
+            context = RunContext.of(self.crawler.settings)
+            if context is not None and context.state is not None and context.state.pages_seen(
+                request.meta["site_id"], [normalize_url(result.url)]
+            )[0]:
+                request.meta["gi_redirect_known"] = result.url
+                # let the redirect answer through to the callback (HttpErrorMiddleware drops 3xx otherwise)
+                request.meta["handle_httpstatus_list"] = [*request.meta.get("handle_httpstatus_list", ()),
+                                                          response.status]
+                return response
+        return result
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         chain = [*request.meta.get("redirect_urls", []), request.url]

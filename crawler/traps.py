@@ -7,8 +7,9 @@ capped per path, so a single script-built listing cannot eat the whole page budg
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from govinspect.runstate import MemoryRunState, RunState
 
 SESSION_PARAMS = frozenset(
     "jsessionid phpsessid sid sessionid session_id aspsessionid cfid cftoken sessid".split()
@@ -30,31 +31,33 @@ def strip_session_ids(url: str) -> str:
 
 
 class TrapGuard:
-    """Decides whether a URL looks like a crawler trap. Counts are per site and path."""
+    """Decides whether a URL looks like a crawler trap. Variant counts are per site and path, kept in
+    the run state so every process of a run counts the same variants."""
 
     def __init__(self, max_query_variants: int = 30, max_date_variants: int = 12, max_url_length: int = 400,
-                 max_repeated_segments: int = 3, year_window: tuple[int, int] = (1990, 2100)):
+                 max_repeated_segments: int = 3, year_window: tuple[int, int] = (1990, 2100),
+                 state: RunState | None = None):
         self.max_query_variants = max_query_variants
         self.max_date_variants = max_date_variants
         self.max_url_length = max_url_length
         self.max_repeated_segments = max_repeated_segments
         self.year_window = year_window
-        self._variants: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.trapped = 0
+        self.state = state if state is not None else MemoryRunState("traps")
 
     @classmethod
-    def from_settings(cls, settings, as_of_year: int) -> TrapGuard:
+    def from_settings(cls, settings, as_of_year: int, state: RunState | None = None) -> TrapGuard:
         return cls(
-            settings.getint("TRAP_MAX_QUERY_VARIANTS", 30),
-            settings.getint("TRAP_MAX_DATE_VARIANTS", 12),
-            settings.getint("TRAP_MAX_URL_LENGTH", 400),
-            settings.getint("TRAP_MAX_REPEATED_SEGMENTS", 3),
-            (as_of_year - settings.getint("TRAP_YEARS_BACK", 30), as_of_year + 2),
+            settings.getint("TRAP_MAX_QUERY_VARIANTS"),
+            settings.getint("TRAP_MAX_DATE_VARIANTS"),
+            settings.getint("TRAP_MAX_URL_LENGTH"),
+            settings.getint("TRAP_MAX_REPEATED_SEGMENTS"),
+            (as_of_year - settings.getint("TRAP_YEARS_BACK"), as_of_year + 2),
+            state,
         )
 
     def is_trap(self, site_id: str, url: str) -> bool:
         if self._check(site_id, url):
-            self.trapped += 1
+            self.state.incr(site_id, "trapped")
             return True
         return False
 
@@ -73,11 +76,5 @@ class TrapGuard:
             for year in _YEAR.findall(value):
                 if not self.year_window[0] <= int(year) <= self.year_window[1]:
                     return True
-        variants = self._variants[(site_id, parts.path)]
-        if parts.query in variants:
-            return False
         limit = self.max_date_variants if date_like else self.max_query_variants
-        if len(variants) >= limit:
-            return True
-        variants.add(parts.query)
-        return False
+        return not self.state.trap_variant(site_id, parts.path, parts.query, limit)

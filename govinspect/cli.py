@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from govinspect.config import ENV_HELP, build_settings
+from govinspect.locks import LockHeld
 from govinspect.registry import Registry, RegistryError, adhoc_site, load_registry
 
 EPILOG = "environment:\n" + "\n".join(f"  {k:<38} {v}" for k, v in ENV_HELP.items())
@@ -28,7 +29,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings-file", help="TOML/YAML/JSON file of Scrapy settings")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override one setting (repeatable)")
-    p.add_argument("--store", help="SQLite store path (overrides GOVINSPECT_STORE)")
+    p.add_argument("--store", help="SQLite store path or postgresql:// URL (overrides GOVINSPECT_STORE)")
 
 
 def _crawl_args(p: argparse.ArgumentParser) -> None:
@@ -101,18 +102,21 @@ def _settings(args: argparse.Namespace, extra: dict | None = None):
     return build_settings(args.settings_file, args.set, extra)
 
 
-def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None) -> int:
+def cmd_crawl(args: argparse.Namespace, registry: Registry | None = None, extra: dict | None = None,
+              lock_kind: str | None = "crawl") -> int:
+    from govinspect.api import run_crawl
     from govinspect.report import print_summary
-    from govinspect.runner import run_crawl
     from govinspect.store import FindingStore
 
+    sites = None
     if registry is None:
         registry = load_registry(args.registry)
-        if args.sites:
-            registry = registry.select(s.strip() for s in args.sites.split(",") if s.strip())
+        if getattr(args, "sites", None):
+            sites = [s.strip() for s in args.sites.split(",") if s.strip()]
     settings = _settings(args, extra)
-    result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages)
-    store = FindingStore(result.store_path)
+    result = run_crawl(registry, settings, _as_of(args.as_of), args.run_id, args.max_pages, sites,
+                       lock_kind=lock_kind)
+    store = FindingStore.from_settings(settings)
     print_summary(store, result.run_id, sys.stdout)
     store.close()
     return 0 if result.completed else 1
@@ -122,8 +126,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from govinspect.store import FindingStore
 
     site = adhoc_site(args.url, args.name)
-    code = cmd_crawl(args, Registry([site]))
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
+    # on-demand: no crawl lock (it may run next to a scheduled crawl), only the run's own lock
+    code = cmd_crawl(args, Registry([site]), lock_kind=None)
+    store = FindingStore.from_settings(_settings(args))
     for record in store.findings(site_id=site.id):
         if record["status"] != "fixed":
             print(json.dumps(record, ensure_ascii=False))
@@ -135,7 +140,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from govinspect.export import export
     from govinspect.store import FindingStore
 
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(_settings(args))
     records = store.findings(status=args.status, site_id=args.site, organizer=args.organizer, run_id=args.run)
     count = export(records, args.format, Path(args.out))
     store.close()
@@ -147,7 +152,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from govinspect.report import print_summary
     from govinspect.store import FindingStore
 
-    store = FindingStore(_settings(args).get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(_settings(args))
     runs = store.runs()
     run_id = args.run or (runs[-1]["run_id"] if runs else None)
     if run_id is None:
@@ -180,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     except RegistryError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except LockHeld as exc:
+        print(f"govinspect: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, argparse.ArgumentTypeError, OSError) as exc:
         print(f"govinspect: {exc}", file=sys.stderr)
         return 2

@@ -29,7 +29,7 @@ ENV_SETTINGS = {
 }
 ENV_HELP = {
     "GOVINSPECT_SETTINGS_FILE": "settings file (TOML/YAML/JSON of Scrapy settings)",
-    "GOVINSPECT_STORE": "SQLite store path (default govinspect-data/findings.sqlite3)",
+    "GOVINSPECT_STORE": "SQLite store path (default govinspect-data/findings.sqlite3) or postgresql:// URL",
     "GOVINSPECT_USER_AGENT": "User-Agent sent to sites",
     "GOVINSPECT_CONCURRENCY_PER_HOST": "requests at once per host (default 2)",
     "GOVINSPECT_DOWNLOAD_DELAY": "seconds between requests to one host (default 0.5, AutoThrottle on)",

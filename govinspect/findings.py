@@ -102,3 +102,18 @@ class LinkCheck:
     blocked: bool = False
     method: str = "GET"
     redirects: int = 0
+
+
+@dataclass
+class WorkDone:
+    """Marker item: the results of one request are all yielded before it (the spider yields it last).
+
+    The store pipeline holds markers until the items before them are written, then announces them
+    (``work_done`` signal), so the run state counts work off only once its results are in the store,
+    and a site is folded only when everything it waits for can be read back. ``target`` is the run's
+    key of a link target (check or attachment) when the request fetched one; else the request was
+    one of the site's pages.
+    """
+
+    site_id: str
+    target: str | None = None

@@ -44,3 +44,18 @@ def print_summary(store: FindingStore, run_id: str, out: TextIO) -> None:
         out.write(f"Blocked (WAF 403/429/challenge, not counted as broken): {blocked}\n")
     status = store.counts_by_status(run_id)
     out.write("Findings by status: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items())) + "\n")
+    _print_outages(store, run_id, out)
+
+
+def _print_outages(store: FindingStore, run_id: str, out: TextIO) -> None:
+    """Say when the database server was unreachable during the run, and what was buffered meanwhile."""
+    outages = store.outages(run_id)
+    if not outages:
+        return
+    seconds = sum(o["seconds"] for o in outages)
+    observations = sum(o["buffered_observations"] for o in outages)
+    rows = sum(o["buffered_rows"] for o in outages)
+    workers = len({(o["host"], o["pid"]) for o in outages})
+    out.write(f"Database unreachable {len(outages)} time(s), {seconds:.1f} s in all"
+              f" (seen by {workers} process(es)); {observations} observations ({rows} rows in all) were"
+              " buffered and written when it answered again, none lost\n")

@@ -1,21 +1,62 @@
-"""The embedded findings store (SQLite): runs, observations, link data and findings with a lifecycle.
+"""The findings store: runs, observations, link data and findings with a lifecycle.
 
-Observations are appended as they are made and committed at once (WAL mode), so a killed process
-keeps every finding it wrote. When a site's run ends, :meth:`FindingStore.finalize_site` folds that
-run's observations into findings in one transaction: open → fixed (only when the run completed the
-site) → reopened. A run interrupted before finalizing is folded (as incomplete) on the next open.
+Two backends behind one API (:mod:`govinspect.db`), chosen by the store setting
+(``GOVINSPECT_STORE`` / ``--store``):
+
+* a file path: embedded SQLite (WAL mode), the default, for one machine, no server;
+* a ``postgresql://user:password@host:port/dbname`` URL: a PostgreSQL server, for workers on
+  several machines writing into one database at once.
+
+Observations are appended as they are made and committed at once, so a killed process keeps every
+finding it wrote. When a site's run ends, :meth:`FindingStore.finalize_site` folds that run's
+observations into findings in one transaction, exactly once even when several processes try:
+open → fixed (only when the run completed the site) → reopened. A run interrupted before
+finalizing is folded (as incomplete) on the next open.
+
+PostgreSQL unreachable for a while: observations, link references and checks are buffered (in
+memory and in a spool file under ``STORE_SPOOL_DIR``, so a crash loses none), the connection is
+retried with backoff, and the buffer is replayed, in order, when the server answers again. Runs,
+folding and reads wait for the server (``STORE_DB_WAIT_SECONDS``). Each outage is logged and kept
+in ``store_outages``; the run summary says how long the database was away and what was buffered.
+
+Other modules' tables (one SQL for both backends)
+------------------------------------------------
+Write SQLite-style SQL in the common subset: ``?`` placeholders, ``INSERT ... ON CONFLICT (...)
+DO UPDATE/DO NOTHING``, types TEXT/INTEGER/BIGINT/REAL, no sqlite-only functions; the PostgreSQL
+backend translates placeholders and types (``WITHOUT ROWID`` is dropped, ``id INTEGER PRIMARY KEY``
+becomes an identity column, TEXT compares byte-wise as in SQLite). Then, through the store:
+
+* ``store.apply_schema(SCHEMA)``: ``CREATE TABLE/INDEX IF NOT EXISTS`` script, safe when many
+  workers start at once;
+* ``store.execute(sql, params) -> rowcount`` and ``store.executemany(sql, rows)``: one committed
+  statement (waits for an unreachable server);
+* ``store.query(sql, params) -> list[dict]``;
+* ``with store.transaction() as db: db.execute(...); db.query(...)``: several statements, one
+  transaction;
+* ``store.append(sql, rows, run_id)``: append-only or idempotent writes that must never be lost
+  nor hold up the crawl: buffered and replayed when the server is unreachable;
+* ``store.dialect`` (``"sqlite"`` or ``"postgresql"``) for the rare statement that must differ.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import itertools
 import json
-import sqlite3
+import logging
+import os
+import socket
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from govinspect.db import Database, DatabaseUnavailable, connect, is_database_url, is_transient, normalize_target
+from govinspect.db.spool import Entry, Spool, database_key
 from govinspect.findings import (
     FINDING_FIELDS,
     LinkCheck,
@@ -28,6 +69,8 @@ from govinspect.findings import (
 from govinspect.masking import mask_text, mask_url, mask_value
 from govinspect.registry import Site
 from govinspect.rules import SEVERITIES
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -67,6 +110,17 @@ CREATE INDEX IF NOT EXISTS findings_site ON findings (site_id, status);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
 """
 
+
+# Times the database server was unreachable, recorded once it answers again (for the run summary).
+OUTAGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_outages (
+  host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT NOT NULL,
+  run_id TEXT, seconds REAL NOT NULL, buffered_observations INTEGER NOT NULL, buffered_rows INTEGER NOT NULL,
+  error TEXT,
+  PRIMARY KEY (host, pid, started_at)
+);
+"""
+
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 MAX_REFERRERS = 20
 
@@ -75,31 +129,308 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-class FindingStore:
-    """SQLite-backed store. One connection per process; safe to share between threads."""
+_T = TypeVar("_T")
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+def _run_lock_key(run_id: str) -> int:
+    """The PostgreSQL advisory-lock key of a run (a signed 64-bit number from its id)."""
+    return int.from_bytes(hashlib.sha256(b"govinspect-run:" + run_id.encode("utf-8")).digest()[:8], "big",
+                          signed=True)
+
+
+def _retrying(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A write that must happen (runs, folding): buffered writes go first; an unreachable server is
+    waited for and a deadlock retried, the whole transaction run again."""
+
+    @functools.wraps(method)
+    def wrapper(self: FindingStore, *args: Any, **kwargs: Any) -> _T:
+        if self._spool is None:
+            return method(self, *args, **kwargs)
+        deadline = time.monotonic() + self.wait_seconds
+        for attempt in itertools.count():
+            try:
+                with self._lock:
+                    self._replay(wait=max(0.0, deadline - time.monotonic()))
+                    result = method(self, *args, **kwargs)
+                self._record_outages()
+                return result
+            except DatabaseUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
+            except Exception as exc:
+                if not is_transient(exc) or attempt >= 8:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+_SHARED: dict[tuple[str, str], FindingStore] = {}
+
+
+class FindingStore:
+    """The store over SQLite or PostgreSQL. One connection per process; safe to share between threads."""
+
+    def __init__(self, path: str | Path, *, spool_dir: str | Path = "govinspect-data/spool",
+                 wait_seconds: float = 300.0, connect_timeout: float = 5.0):
+        """``path``: a SQLite file or a ``postgresql://`` URL. The keywords (the settings
+        ``STORE_SPOOL_DIR``, ``STORE_DB_WAIT_SECONDS``, ``STORE_DB_CONNECT_TIMEOUT``) matter for PostgreSQL."""
+        target = normalize_target(path)
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives a killed process (not a power cut), at little cost.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self.db.commit()
+        self.wait_seconds = wait_seconds
+        self._spool: Spool | None = None
+        self._run_hint: str | None = None
+        self._outage_observations = 0
+        self._outage_rows = 0
+        self.buffered_rows = 0
+        self._held_runs: set[str] = set()
+        self._users = 0
+        self._closed = False
+        if is_database_url(target):
+            self.db: Database = connect(target, wait_seconds=wait_seconds, connect_timeout=connect_timeout)
+            self.path: Path | str = self.db.target
+            self._spool = Spool(Path(spool_dir), database_key(self.db.target))
+            self.db.on_reconnect = self._reconnected  # type: ignore[attr-defined]
+        else:
+            self.db = connect(target)
+            self.path = Path(target)
+        self.target = self.db.target
+        self.apply_schema(SCHEMA)
+        self.apply_schema(OUTAGES_SCHEMA)
+        if self._spool is not None:
+            self._replay_orphans()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> FindingStore:
+        return cls(settings.get("GOVINSPECT_STORE"), spool_dir=settings.get("STORE_SPOOL_DIR"),
+                   wait_seconds=settings.getfloat("STORE_DB_WAIT_SECONDS"),
+                   connect_timeout=settings.getfloat("STORE_DB_CONNECT_TIMEOUT"))
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    @classmethod
+    def shared(cls, settings: Any) -> FindingStore:
+        """The process's one store for these settings, shared by the crawl's components.
+
+        The store pipeline and the finaliser must see one buffer: rows spooled while PostgreSQL is
+        unreachable are replayed by the instance that spooled them, before anything is folded.
+        Each :meth:`shared` is matched by one :meth:`close`; the last one closes.
+        """
+        key = (str(settings.get("GOVINSPECT_STORE")), str(settings.get("STORE_SPOOL_DIR")))
+        store = _SHARED.get(key)
+        if store is None or store._closed:
+            store = _SHARED[key] = cls.from_settings(settings)
+        store._users += 1
+        return store
+
+    @property
+    def pending_writes(self) -> int:
+        """Writes buffered while the database was unreachable and not yet in it."""
+        return len(self._spool) if self._spool is not None else 0
+
+    def try_replay(self) -> bool:
+        """Try once to write what is buffered; True when nothing is left buffered."""
+        if not self.pending_writes:
+            return True
+        try:
+            self._replay(wait=0.0)
+            self._record_outages()
+        except DatabaseUnavailable:
+            return False
+        return not self.pending_writes
 
     def close(self) -> None:
+        if self._users > 1:
+            self._users -= 1
+            return
+        self._users = 0
+        self._closed = True
         with self._lock:
+            if self._spool is not None and len(self._spool):
+                try:
+                    self._replay(wait=min(self.wait_seconds, 30.0))
+                    self._record_outages()
+                except DatabaseUnavailable:
+                    logger.error(
+                        "database %s still unreachable: %d buffered rows stay in %s; the next govinspect"
+                        " started on this machine with the same store replays them",
+                        self.target, self._spool.rows, self._spool.path)
+            if self._spool is not None:
+                self._spool.close()
             self.db.close()
 
+    # ---- SQL for other modules' tables (see the module docstring) ----------------------------
+    def apply_schema(self, sql: str) -> None:
+        """Create tables and indexes (``IF NOT EXISTS``) from a script in the common subset."""
+        with self._lock:
+            self.db.executescript(sql)
+            self.db.commit()
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement, committed; returns the number of rows it changed."""
+        with self._lock, self.db:
+            return self.db.execute(sql, tuple(params)).rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        with self._lock, self.db:
+            self.db.executemany(sql, [tuple(r) for r in rows])
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return self.db.query(sql, tuple(params))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """``with store.transaction() as db:`` several statements committed together (or none)."""
+        with self._lock, self.db.transaction():
+            yield self.db
+
+    def append(self, sql: str, rows: Iterable[Iterable[Any]], run_id: str | None = None,
+               kind: str = "rows") -> None:
+        """Write rows that must not be lost nor hold up the crawl (append-only or idempotent SQL).
+
+        With PostgreSQL unreachable they are buffered (memory and spool file) and replayed, in
+        order, when it answers again. ``kind="observations"`` counts them as such in the summary.
+        """
+        batch = [list(r) for r in rows]
+        if not batch:
+            return
+        with self._lock:
+            if run_id:
+                self._run_hint = run_id
+            if self._spool is None:
+                with self.db:
+                    self.db.executemany(sql, batch)
+                return
+            try:
+                self._replay(wait=0.0)
+                self._write_now(sql, batch)
+            except DatabaseUnavailable as exc:
+                self._buffer(Entry(sql, batch, run_id), kind, exc)
+                return
+        self._record_outages()
+
+    # ---- buffering while the server is unreachable ---------------------------------------------
+    def _write_now(self, sql: str, rows: list[list[Any]]) -> None:
+        for attempt in itertools.count():
+            try:
+                if len(rows) == 1:  # one round trip, committed at once (autocommit)
+                    self.db.execute(sql, rows[0], wait=0.0)  # type: ignore[call-arg]
+                else:
+                    with self.db.transaction(wait=0.0):
+                        self.db.executemany(sql, rows)
+                return
+            except DatabaseUnavailable:
+                raise
+            except Exception as exc:
+                if not is_transient(exc) or attempt >= 8:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    def _buffer(self, entry: Entry, kind: str, exc: BaseException) -> None:
+        assert self._spool is not None
+        if not len(self._spool):
+            logger.warning("database %s unreachable: buffering observations in memory and in %s until it answers",
+                           self.target, self._spool.path)
+        self._spool.append(entry)
+        self._outage_rows += len(entry.rows)
+        self.buffered_rows += len(entry.rows)
+        if kind == "observations":
+            self._outage_observations += len(entry.rows)
+
+    def _replay(self, wait: float) -> None:
+        """Write what was buffered, in order, in one transaction; raises DatabaseUnavailable if it cannot."""
+        if self._spool is None or not len(self._spool):
+            return
+        with self._lock:
+            with self.db.transaction(wait=wait):
+                # Read inside: reconnecting may already have replayed them (:meth:`_reconnected`).
+                entries = list(self._spool.entries)
+                for entry in entries:
+                    self.db.executemany(entry.sql, entry.rows)
+            if not entries:
+                return
+            rows = sum(len(e.rows) for e in entries)
+            self._spool.clear()
+        logger.warning("database %s: %d buffered rows (%d writes) replayed", self.target, rows, len(entries))
+
+    def _reconnected(self) -> None:
+        """The server answers again: replay the buffer before anything else reads or writes, and
+        take back the runs this process holds (session locks end with the lost connection)."""
+        try:
+            for run_id in sorted(self._held_runs):
+                self.db.execute("SELECT pg_advisory_lock_shared(?)", (_run_lock_key(run_id),))
+            self._replay(wait=0.0)
+            self._record_outages()
+        except DatabaseUnavailable:
+            pass  # gone again; the statement that reconnected will find out
+
+    def _replay_orphans(self) -> None:
+        """Replay the spools of processes that died while the database was unreachable."""
+        assert self._spool is not None
+        for path in self._spool.orphan_paths():
+            try:
+                with self._spool.claim(path) as entries:
+                    if entries is None:
+                        continue
+                    with self._lock, self.db.transaction():
+                        for entry in entries:
+                            self.db.executemany(entry.sql, entry.rows)
+                    logger.warning("replayed %d buffered rows left in %s by a process that ended before the"
+                                   " database answered again", sum(len(e.rows) for e in entries), path)
+            except DatabaseUnavailable:
+                logger.warning("database %s unreachable: %s stays for a later replay", self.target, path)
+                return
+
+    def _record_outages(self) -> None:
+        """Keep the outages that ended (once the buffer is replayed) in ``store_outages`` and say so."""
+        take = getattr(self.db, "take_outages", None)
+        if take is None or (self._spool is not None and len(self._spool)):
+            return
+        with self._lock:
+            outages = take()
+            if not outages:
+                return
+            observations, rows = self._outage_observations, self._outage_rows
+            self._outage_observations = self._outage_rows = 0
+            for i, outage in enumerate(outages):
+                # What was buffered is charged to the last outage: they were replayed after it.
+                last = i == len(outages) - 1
+                logger.warning(
+                    "database %s was unreachable for %.1f s (%s to %s); %d observations (%d rows in all)"
+                    " were buffered and replayed, none lost", self.target, outage.seconds, outage.started_at,
+                    outage.ended_at, observations if last else 0, rows if last else 0)
+                try:
+                    with self.db:
+                        self.db.execute(
+                            "INSERT INTO store_outages (host, pid, started_at, ended_at, run_id, seconds,"
+                            " buffered_observations, buffered_rows, error) VALUES (?,?,?,?,?,?,?,?,?)"
+                            " ON CONFLICT (host, pid, started_at) DO NOTHING",
+                            (socket.gethostname(), os.getpid(), outage.started_at, outage.ended_at,
+                             self._run_hint, round(outage.seconds, 3), observations if last else 0,
+                             rows if last else 0, outage.error),
+                        )
+                except DatabaseUnavailable:
+                    logger.warning("database %s: outage record lost (unreachable again)", self.target)
+
+    def outages(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Recorded outages of the database server (all, or those during ``run_id``)."""
+        sql, args = "SELECT * FROM store_outages", []
+        if run_id is not None:
+            sql += " WHERE run_id=?"
+            args.append(run_id)
+        return self.query(sql + " ORDER BY started_at", args)
+
     # ---- runs -------------------------------------------------------------------------------
+    @_retrying
     def start_run(self, run_id: str, as_of: str, args: dict[str, Any], sites: Iterable[Site]) -> None:
         with self._lock, self.db:
             existing = self.db.execute("SELECT status FROM runs WHERE run_id=?", (run_id,)).fetchone()
             if existing is not None:
-                raise ValueError(f"run id {run_id!r} already exists in {self.path}")
+                raise ValueError(f"run id {run_id!r} already exists in {self.target}")
             self.db.execute(
                 "INSERT INTO runs (run_id, started_at, status, as_of, args) VALUES (?,?,?,?,?)",
                 (run_id, now_iso(), "running", as_of, _json(args)),
@@ -108,13 +439,46 @@ class FindingStore:
                 "INSERT INTO run_sites (run_id, site_id, site_name, organizer, site_url) VALUES (?,?,?,?,?)",
                 [(run_id, s.id, s.name, s.organizer, s.url) for s in sites],
             )
+        self._run_hint = run_id
+        self.join_run(run_id)
 
+    def join_run(self, run_id: str) -> None:
+        """This process takes part in ``run_id`` (started here or, for a fleet worker, elsewhere):
+        while it lives, no other process recovers the run as interrupted.
+
+        PostgreSQL: a shared session advisory lock per run, released when the process ends however
+        it ends. SQLite (one machine, one crawl at a time): nothing to hold.
+        """
+        self._run_hint = run_id
+        if self.dialect == "postgresql" and run_id not in self._held_runs:
+            with self._lock:
+                self.db.execute("SELECT pg_advisory_lock_shared(?)", (_run_lock_key(run_id),))
+                self._held_runs.add(run_id)
+
+    def run_is_live(self, run_id: str) -> bool:
+        """Whether some process still takes part in ``run_id`` (always False with SQLite)."""
+        if run_id in self._held_runs:
+            return True
+        if self.dialect != "postgresql":
+            return False
+        key = _run_lock_key(run_id)
+        with self._lock:
+            free = bool(self.db.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0])
+            if free:
+                self.db.execute("SELECT pg_advisory_unlock(?)", (key,))
+        return not free
+
+    @_retrying
     def end_run(self, run_id: str, status: str) -> None:
         with self._lock, self.db:
             self.db.execute(
                 "UPDATE runs SET ended_at=?, status=? WHERE run_id=?", (now_iso(), status, run_id)
             )
+        if run_id in self._held_runs:
+            self._held_runs.discard(run_id)
+            self.db.execute("SELECT pg_advisory_unlock_shared(?)", (_run_lock_key(run_id),))
 
+    @_retrying
     def update_site_stats(self, run_id: str, site_id: str, pages: int, errors: int, blocked: int) -> None:
         with self._lock, self.db:
             self.db.execute(
@@ -132,27 +496,30 @@ class FindingStore:
 
     # ---- writes during a run ---------------------------------------------------------------------
     def add_observation(self, run_id: str, obs: Observation, site_url: str) -> str:
-        """Store one observation (masked) and commit; returns its fingerprint."""
+        """Store one observation (masked) and commit (or buffer it); returns its fingerprint."""
         key = obs.key or finding_key(obs.rule, site_url, obs.page_url, obs.target_url)
         fp = fingerprint(obs.site_id, obs.rule, key)
-        with self._lock, self.db:
-            self.db.execute(
-                "INSERT INTO observations (run_id, site_id, fingerprint, rule, severity, page_url,"
-                " target_url, message, evidence, screenshot, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id, obs.site_id, fp, obs.rule, obs.severity, mask_url(obs.page_url), mask_url(obs.target_url),
-                    mask_text(obs.message), _json(mask_value(obs.evidence)), obs.screenshot, obs.seen_at,
-                ),
-            )
+        self.append(
+            "INSERT INTO observations (run_id, site_id, fingerprint, rule, severity, page_url,"
+            " target_url, message, evidence, screenshot, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(
+                run_id, obs.site_id, fp, obs.rule, obs.severity, mask_url(obs.page_url), mask_url(obs.target_url),
+                mask_text(obs.message), _json(mask_value(obs.evidence)), obs.screenshot, obs.seen_at,
+            )],
+            run_id, kind="observations",
+        )
         return fp
 
     def add_refs(self, run_id: str, refs: Iterable[LinkRef]) -> None:
-        with self._lock, self.db:
-            self.db.executemany(
-                "INSERT OR IGNORE INTO link_refs VALUES (?,?,?,?,?,?)",
-                [(run_id, r.site_id, mask_url(r.page_url), mask_url(r.target_url), r.tag, mask_text(r.text[:200]))
-                 for r in refs],
-            )
+        unique: dict[tuple[str, str, str, str], LinkRef] = {}
+        for r in refs:
+            unique.setdefault((run_id, r.site_id, mask_url(r.page_url), mask_url(r.target_url)), r)
+        # Sorted by key: two workers inserting overlapping batches in one order cannot deadlock.
+        keys = sorted(unique, key=lambda k: (k[1], k[3], k[2]))
+        self.append(
+            "INSERT INTO link_refs VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [(*k, unique[k].tag, mask_text(unique[k].text[:200])) for k in keys], run_id,
+        )
 
     def add_checks(self, run_id: str, checks: Iterable[LinkCheck]) -> None:
         """Record target outcomes once per run; a success replaces an earlier failure, not the reverse."""
@@ -161,38 +528,53 @@ class FindingStore:
              now_iso())
             for c in checks
         ]
-        with self._lock, self.db:
-            self.db.executemany(
-                "INSERT INTO link_checks VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, target_url) DO "
-                "UPDATE SET ok=excluded.ok, status=excluded.status, error=excluded.error,"
-                " blocked=excluded.blocked, method=excluded.method, redirects=excluded.redirects,"
-                " checked_at=excluded.checked_at WHERE link_checks.ok=0",
-                rows,
-            )
+        rows.sort(key=lambda r: (r[1], -r[2]))  # by key (no deadlocks between workers); a success first
+        self.append(
+            "INSERT INTO link_checks VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, target_url) DO "
+            "UPDATE SET ok=excluded.ok, status=excluded.status, error=excluded.error,"
+            " blocked=excluded.blocked, method=excluded.method, redirects=excluded.redirects,"
+            " checked_at=excluded.checked_at WHERE link_checks.ok=0",
+            rows, run_id,
+        )
 
     # ---- run view (for inspectors concluding at the end of a site) -------------------------------
     def view(self, run_id: str) -> StoreRunView:
         return StoreRunView(self, run_id)
 
     # ---- folding a site's run into findings ------------------------------------------------------
-    def finalize_site(self, run_id: str, site: Site, completed: bool, reason: str = "") -> dict[str, int]:
+    @_retrying
+    def finalize_site(self, run_id: str, site: Site, completed: bool, reason: str = "") -> dict[str, int] | None:
         """Fold this run's observations of ``site`` into findings, in one transaction.
 
-        Returns counts of new, seen-again, reopened and fixed findings.
+        Returns counts of new, seen-again, reopened and fixed findings; None (and a warning) when the
+        site of that run was folded before: a site is never folded twice.
         """
         counts = {"new": 0, "seen": 0, "reopened": 0, "fixed": 0}
         with self._lock, self.db:
+            # Lock the (run, site) row first: a second process folding the same site waits here,
+            # then sees it finalized (PostgreSQL); in SQLite this takes the write lock up front.
+            self.db.execute(
+                "UPDATE run_sites SET finalized_at=finalized_at WHERE run_id=? AND site_id=?", (run_id, site.id)
+            )
             state = self.db.execute(
                 "SELECT finalized_at FROM run_sites WHERE run_id=? AND site_id=?", (run_id, site.id)
             ).fetchone()
             if state is not None and state["finalized_at"]:
-                return counts
-            groups: dict[str, list[sqlite3.Row]] = {}
+                logger.warning("site %s of run %s was finalised at %s: not folded again", site.id, run_id,
+                               state["finalized_at"])
+                return None
+            groups: dict[str, list[Any]] = {}
             for row in self.db.execute(
                 "SELECT * FROM observations WHERE run_id=? AND site_id=? ORDER BY id", (run_id, site.id)
             ):
                 groups.setdefault(row["fingerprint"], []).append(row)
             now = now_iso()
+            # Known findings of the site in one query, and writes in batches: a few round trips
+            # per site, not two per finding (matters with a database server over the network).
+            existing = {r["fingerprint"]: r for r in self.db.execute(
+                "SELECT fingerprint, status, reopened_count FROM findings WHERE site_id=?", (site.id,))}
+            inserts: dict[str, list[list[Any]]] = {}
+            updates: dict[str, list[list[Any]]] = {}
             for fp, rows in groups.items():
                 pages: list[str] = []
                 for r in rows:
@@ -202,7 +584,7 @@ class FindingStore:
                 severity = min((r["severity"] for r in rows), key=lambda s: _SEVERITY_RANK.get(s, 9))
                 screenshot = next((r["screenshot"] for r in reversed(rows) if r["screenshot"]), None)
                 last_seen = max(r["seen_at"] for r in rows)
-                old = self.db.execute("SELECT * FROM findings WHERE fingerprint=?", (fp,)).fetchone()
+                old = existing.get(fp)
                 values = {
                     "rule": latest["rule"], "severity": severity, "site_id": site.id,
                     "site_name": site.name, "organizer": site.organizer, "page_url": pages[0],
@@ -215,28 +597,26 @@ class FindingStore:
                     counts["new"] += 1
                     values.update(fingerprint=fp, status="open", first_seen=min(r["seen_at"] for r in rows),
                                   reopened_count=0)
-                    cols = ", ".join(values)
-                    self.db.execute(
-                        f"INSERT INTO findings ({cols}) VALUES ({', '.join('?' * len(values))})",
-                        list(values.values()),
-                    )
+                    inserts.setdefault(", ".join(values), []).append(list(values.values()))
                     continue
                 if old["status"] == "fixed":
                     counts["reopened"] += 1
                     values.update(status="reopened", reopened_count=old["reopened_count"] + 1, fixed_at=None)
                 else:
                     counts["seen"] += 1
-                sets = ", ".join(f"{k}=?" for k in values)
-                self.db.execute(f"UPDATE findings SET {sets} WHERE fingerprint=?", [*values.values(), fp])
+                updates.setdefault(", ".join(f"{k}=?" for k in values), []).append([*values.values(), fp])
+            for cols, batch in inserts.items():
+                marks = ", ".join("?" * (cols.count(",") + 1))
+                self.db.executemany(f"INSERT INTO findings ({cols}) VALUES ({marks})", batch)
+            for sets, batch in updates.items():
+                self.db.executemany(f"UPDATE findings SET {sets} WHERE fingerprint=?", batch)
             if completed:
-                seen = list(groups)
-                placeholders = ",".join("?" * len(seen)) or "''"
-                cur = self.db.execute(
-                    f"UPDATE findings SET status='fixed', fixed_at=?, updated_at=? WHERE site_id=? AND"
-                    f" status IN ('open','reopened') AND fingerprint NOT IN ({placeholders})",
-                    [now, now, site.id, *seen],
+                gone = [fp for fp, r in existing.items() if r["status"] in ("open", "reopened") and fp not in groups]
+                self.db.executemany(
+                    "UPDATE findings SET status='fixed', fixed_at=?, updated_at=? WHERE fingerprint=?",
+                    [(now, now, fp) for fp in gone],
                 )
-                counts["fixed"] = cur.rowcount
+                counts["fixed"] = len(gone)
             self.db.execute(
                 "UPDATE run_sites SET completed=?, reason=?, finalized_at=? WHERE run_id=? AND site_id=?",
                 (int(completed), reason, now, run_id, site.id),
@@ -244,13 +624,31 @@ class FindingStore:
         return counts
 
     def interrupted_runs(self) -> list[str]:
+        """Runs still marked running whose processes are all gone (a live run on another machine is not)."""
         rows = self.db.execute("SELECT run_id FROM runs WHERE status='running'").fetchall()
-        return [r["run_id"] for r in rows]
+        return [r["run_id"] for r in rows if not self.run_is_live(r["run_id"])]
 
-    def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None) -> list[str]:
-        """Fold the observations of runs that died before finishing, marking nothing fixed."""
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """The run's record (``args`` decoded), or None when no run has that id."""
+        row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        record["args"] = json.loads(record["args"] or "{}")
+        return record
+
+    def recover_interrupted(self, sites_by_id: dict[str, Site] | None = None,
+                            alive: Callable[[dict[str, Any]], bool] | None = None) -> list[str]:
+        """Fold the observations of runs that died before finishing, marking nothing fixed.
+
+        ``alive(run)`` tells whether a ``running`` run (its record, see :meth:`run`) is still being
+        done by some process (``govinspect.locks.run_alive``): such a run is left alone. Without it,
+        every ``running`` run is taken for dead (only safe when nothing else uses the store).
+        """
         recovered = []
         for run_id in self.interrupted_runs():
+            if alive is not None and alive(self.run(run_id) or {"run_id": run_id}):
+                continue
             for rs in self.run_sites(run_id):
                 if rs["finalized_at"]:
                     continue
@@ -303,7 +701,7 @@ class FindingStore:
         return {r["status"]: r["n"] for r in self.db.execute(sql + " GROUP BY status", args)}
 
 
-def record_from_row(row: sqlite3.Row) -> dict[str, Any]:
+def record_from_row(row: Any) -> dict[str, Any]:
     record = {k: row[k] for k in FINDING_FIELDS}
     record["evidence"] = json.loads(row["evidence"])
     record["referrers"] = json.loads(row["referrers"])
@@ -316,7 +714,7 @@ def record_from_row(row: sqlite3.Row) -> dict[str, Any]:
 
 
 class StoreRunView:
-    """:class:`inspectors.base.RunView` over the SQLite store."""
+    """:class:`govinspect.vocabulary.RunView` over the store."""
 
     def __init__(self, store: FindingStore, run_id: str):
         self.store = store
@@ -357,7 +755,7 @@ class StoreRunView:
         return int(row[0])
 
 
-def _check_from_row(row: sqlite3.Row) -> LinkCheck:
+def _check_from_row(row: Any) -> LinkCheck:
     return LinkCheck(
         target_url=row["target_url"], ok=bool(row["ok"]), status=row["status"], error=row["error"],
         blocked=bool(row["blocked"]), method=row["method"] or "GET", redirects=row["redirects"] or 0,

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
     from govinspect.registry import Registry, Site
+    from govinspect.runstate.base import RunState
 
 __all__ = [
     "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "Link", "LinkCheck", "LinkRef", "Observation",
-    "Page", "PageLinks", "RenderInfo", "RunContext", "RunView",
+    "Page", "PageLinks", "RUN_CONTEXT_SETTING", "RenderInfo", "RunContext", "RunView",
 ]
 
 # What links are, for the crawl: pages are followed (when in scope), the rest only checked.
@@ -109,13 +110,39 @@ class Attachment:
     run: RunContext | None = None
 
 
-@dataclass
+#: the setting that carries the run's :class:`RunContext` to every component of a crawler
+RUN_CONTEXT_SETTING = "GOVINSPECT_RUN"
+
+
+@dataclass(repr=False, eq=False)
 class RunContext:
-    """Facts about the run that inspectors may use: the registry and the inspection date."""
+    """Facts about the run that components may use: the registry, the inspection date, the run state.
+
+    Built by the run API (:func:`govinspect.api.run_crawl`, or a fleet worker) and handed to the
+    crawler's components through the ``GOVINSPECT_RUN`` setting: ``RunContext.of(crawler.settings)``.
+    Components never read these facts off the spider. ``owner`` is True when this process does the
+    whole run (single-machine mode) and may therefore fold what is left when its crawl ends; fleet
+    workers leave that to the run's end (``RunState.claim_run_end``).
+    """
 
     run_id: str
     as_of: date
     registry: Registry
+    state: RunState | None = None
+    max_pages: int | None = None
+    owner: bool = True
+
+    @staticmethod
+    def of(settings: Any) -> RunContext | None:
+        """The run context a crawler's settings carry (None outside a govinspect run)."""
+        return settings.get(RUN_CONTEXT_SETTING)
+
+    def __deepcopy__(self, memo: dict) -> RunContext:
+        # Scrapy deep-copies settings for every crawler: the run context is shared, never copied.
+        return self
+
+    def __repr__(self) -> str:  # Scrapy logs overridden settings: keep it one short line
+        return f"RunContext(run_id={self.run_id!r}, as_of={self.as_of}, sites={len(list(self.registry))})"
 
 
 class RunView(Protocol):

@@ -10,6 +10,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
+from govinspect import signals as gi_signals
 from govinspect.findings import LinkRef, Observation, PageLinks
 from govinspect.vocabulary import (  # re-exported: inspectors take the vocabulary from here or from there
     ATTACHMENT,
@@ -64,7 +65,10 @@ class Inspector:
         return ()
 
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
-        """Called once per site when the run ends, before its findings are folded."""
+        """Called once per site and run when the run is done with the site, before its findings are folded.
+
+        It may run in another process than the one that saw the site's pages: keep what it needs in
+        the run state (``RunContext.of(self.settings).state``), not in ``self``."""
         return ()
 
 
@@ -84,7 +88,9 @@ class InspectorManager:
             except NotConfigured as exc:
                 logger.info("inspector %s disabled: %s", path, exc)
         logger.info("inspectors enabled: %s", ", ".join(type(i).__name__ for i in inspectors))
-        return cls(inspectors, crawler)
+        manager = cls(inspectors, crawler)
+        crawler.signals.connect(manager.conclude, signal=gi_signals.site_concluding)
+        return manager
 
     def _guard(self, inspector: Inspector, what: str, url: str, results: Iterable) -> Iterator:
         """Run one inspector; a bug in it costs that inspector's results for one page, not the run."""
@@ -120,6 +126,10 @@ class InspectorManager:
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
         for inspector in self.inspectors:
             yield from self._guard(inspector, "site", site.url, _lazy(inspector.site_finished, site, view))
+
+    def conclude(self, site: Site, view: RunView) -> list[Observation]:
+        """``site_concluding`` receiver: the finaliser (in whatever process folds the site) asks."""
+        return list(self.site_finished(site, view))
 
 
 def _lazy(func, *args) -> Iterator:

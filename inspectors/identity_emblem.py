@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from govinspect.findings import Observation
 from govinspect.registry import Site
-from inspectors.base import Inspector, Page, RenderInfo, RunView
+from govinspect.runstate import MemoryRunState
+from govinspect.vocabulary import RunContext
+from inspectors.base import Attachment, Inspector, Page, RenderInfo, RunView
 from inspectors.evidence import evidence_screenshot
 from inspectors.images.cache import ImageStore
 from inspectors.images.context import EMBLEM_WORDS, image_contexts
@@ -24,52 +25,74 @@ LEVELS = ("portal", "county")
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.IGNORECASE)
 
 
-@dataclass
-class _Homepage:
-    url: str
-    named: bool = False
-    images: list[str] = field(default_factory=list)
-    render: RenderInfo | None = None
+HOMEPAGES = "identity.emblem.homepage"  # run-state namespace: site id → what the homepage showed
+EMBLEMS = "identity.emblem.images"  # image URL → true when the image store matched an emblem
 
 
 class EmblemMissingInspector(Inspector):
+    """Keeps what it saw on the homepage in the run state, so whichever process concludes the site
+    (maybe not the one that fetched the homepage or its images) judges it the same."""
+
     enabled_setting = "INSPECT_EMBLEM_MISSING_ENABLED"
 
     def __init__(self, crawler):
         super().__init__(crawler)
         self.store = ImageStore.for_crawler(crawler)
-        self.homepages: dict[str, _Homepage] = {}
+        context = RunContext.of(self.settings)
+        self.state = context.state if context is not None and context.state is not None else MemoryRunState("emblem")
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         if not page.is_homepage or page.site.level not in LEVELS:
             return
-        home = _Homepage(page.url, render=page.rendered)
+        named = False
+        images = []
         for ctx in image_contexts(page):
             if not ctx.visible:
                 continue
-            home.images.append(ctx.url)
+            images.append(ctx.url)
             if ctx.emblem_hint:
-                home.named = True
+                named = True
         for el in page.tree.iter("style"):
             if any(EMBLEM_WORDS.search(u) for u in _CSS_URL.findall(el.text or "")):
-                home.named = True
+                named = True
         for el in page.tree.xpath("//*[@style]"):
             if any(EMBLEM_WORDS.search(u) for u in _CSS_URL.findall(el.get("style") or "")):
-                home.named = True
-        self.homepages[page.site.id] = home
+                named = True
+        render = page.rendered
+        self.state.put(HOMEPAGES, page.site.id, {
+            "url": page.url, "named": named, "images": images,
+            "screenshot": render.screenshot if render else None,
+            "evidence_dir": render.extra.get("evidence_dir") if render else None,
+        })
+        for url in images:  # images the browser already handed over are analysed by now
+            self._remember(url)
         yield from ()
 
+    def inspect_attachment(self, attachment: Attachment) -> Iterator[Observation]:
+        self._remember(attachment.url)  # the image inspector (earlier in INSPECTORS) analysed it
+        yield from ()
+
+    def _remember(self, url: str) -> None:
+        if self.store.is_emblem(self.store.get(url)):
+            self.state.put(EMBLEMS, url, True)
+
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
-        home = self.homepages.pop(site.id, None)
+        home = self.state.get(HOMEPAGES, site.id)
         if home is None or site.level not in LEVELS:
             return
-        if home.named or any(self.store.is_emblem(self.store.get(url)) for url in home.images):
+        images = home["images"]
+        if home["named"] or any(self.state.get_many(EMBLEMS, images)) or any(
+            self.store.is_emblem(self.store.get(url)) for url in images
+        ):
             return
-        shot = evidence_screenshot(home.render, f"identity-emblem-missing-{site.id}") if home.render else None
+        render = (RenderInfo(screenshot=home["screenshot"], extra={"evidence_dir": home["evidence_dir"]})
+                  if home["screenshot"] else None)
+        shot = evidence_screenshot(render, f"identity-emblem-missing-{site.id}") if render else None
+        url = home["url"]
         yield Observation(
-            rule="identity.emblem-missing", site_id=site.id, page_url=home.url, target_url=None,
-            message=f"县级以上人民政府门户网站首页未展示国徽，请按国徽法第七条在首页显著位置展示标准国徽图案：{home.url}",
-            evidence={"level": site.level, "images_checked": len(home.images),
+            rule="identity.emblem-missing", site_id=site.id, page_url=url, target_url=None,
+            message=f"县级以上人民政府门户网站首页未展示国徽，请按国徽法第七条在首页显著位置展示标准国徽图案：{url}",
+            evidence={"level": site.level, "images_checked": len(images),
                       "references": [r.name for r in self.store.references]},
             screenshot=shot,
         )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler import signals as gi_signals
+from govinspect import signals as gi_signals
 from govinspect.search.adapter import EngineError, EngineUnavailable, SearchEngine
 from govinspect.search.config import SearchConfig
 from govinspect.search.indexer import Indexer

@@ -1,23 +1,26 @@
-"""The store pipeline: writes what inspectors and the crawl produce, and folds each site at the end.
+"""The store pipeline: writes what inspectors and the crawl produce. It folds nothing (see ``finalise``).
 
 Observations are committed one by one (a finding written is a finding kept); link references and
-checks, which are only raw material, are batched. When the spider closes, each site is finalized:
-inspectors conclude (``site_finished``), the site's completion is decided, and the store folds the
-run's observations into findings in one step. Then ``site_finalized`` is sent for indexers.
+checks, which are only raw material, are batched. :class:`WorkDone` markers (the spider yields one
+after each request's results) are held until the items before them are written, then announced with
+the ``work_done`` signal: whoever counts work off the run state can rely on that work's results
+being in the store, whichever process wrote them.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
+from twisted.internet import task
 
-from crawler import signals as gi_signals
-from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks
+from govinspect import signals as gi_signals
+from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks, WorkDone
 from govinspect.store import FindingStore
+from govinspect.vocabulary import RunContext
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -27,36 +30,39 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler: Crawler, path: Path, batch_size: int, flush_seconds: float):
+    def __init__(self, crawler: Crawler, context: RunContext, store: FindingStore, batch_size: int,
+                 flush_seconds: float):
         self.crawler = crawler
-        self.store = FindingStore(path)
+        self.context = context
+        self.run_id = context.run_id
+        self.store = store
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self._refs: list[LinkRef] = []
         self._checks: list[LinkCheck] = []
+        self._markers: list[WorkDone] = []
         self._last_flush = time.monotonic()
-        self.run_id: str | None = None
+        self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
-        pipeline = cls(crawler, Path(s.get("GOVINSPECT_STORE")), s.getint("STORE_BATCH_SIZE", 2000),
-                       s.getfloat("STORE_FLUSH_SECONDS", 1.0))
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        context = RunContext.of(s)
+        if context is None:
+            raise NotConfigured("no run context (GOVINSPECT_RUN): crawls run through govinspect.api.run_crawl")
+        pipeline = cls(crawler, context, FindingStore.shared(s), s.getint("STORE_BATCH_SIZE"),
+                       s.getfloat("STORE_FLUSH_SECONDS"))
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        spider = spider or self.crawler.spider
-        recovered = self.store.recover_interrupted({s.id: s for s in spider.registry})
-        for run_id in recovered:
-            logger.warning("run %s was interrupted; its findings were kept, none marked fixed", run_id)
-        self.run_id = spider.run_id
-        self.store.start_run(self.run_id, spider.as_of.isoformat(), {"sites": len(spider.registry)},
-                             spider.registry)
+        # markers must not wait for the next item: flush on a timer too
+        self._timer = task.LoopingCall(self._tick)
+        self._timer.start(max(self.flush_seconds, 0.05), now=False)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, Observation):
-            site = (spider or self.crawler.spider).registry.get(item.site_id)
+            site = self.context.registry.get(item.site_id)
             self.store.add_observation(self.run_id, item, site.url if site else item.page_url)
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value("govinspect/observations")
@@ -66,13 +72,22 @@ class StorePipeline:
             self._refs.append(item)
         elif isinstance(item, LinkCheck):
             self._checks.append(item)
+        elif isinstance(item, WorkDone):
+            self._markers.append(item)
+            self._flush_if_due()
+            # markers end here: feeds and item_scraped receivers see only findings data
+            raise DropItem("work marker", log_level="DEBUG")
+        self._flush_if_due()
+        return item
+
+    def _flush_if_due(self) -> None:
         if len(self._refs) + len(self._checks) >= self.batch_size or (
             time.monotonic() - self._last_flush > self.flush_seconds
         ):
             self.flush()
-        return item
 
     def flush(self) -> None:
+        """Write the batched link data, then announce the work whose results are now all stored."""
         if self._refs:
             self.store.add_refs(self.run_id, self._refs)
             self._refs = []
@@ -80,31 +95,23 @@ class StorePipeline:
             self.store.add_checks(self.run_id, self._checks)
             self._checks = []
         self._last_flush = time.monotonic()
+        # Work counts as done only once its rows are in the database, not in the outage buffer:
+        # the finaliser may fold the site on another machine as soon as it hears of it.
+        if self._markers and self.store.try_replay():
+            markers, self._markers = self._markers, []
+            self.crawler.signals.send_catch_log(gi_signals.work_done, markers=markers)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Finalize every site of the run: conclude, decide completion, fold, announce."""
-        if self.run_id is None:
-            return
+    def _tick(self) -> None:
+        if time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
+    def spider_idle(self, spider: Spider) -> None:
         self.flush()
-        view = self.store.view(self.run_id)
-        status = "finished" if reason == "finished" else "incomplete"
-        for site in spider.registry:
-            progress = spider.progress[site.id]
-            try:
-                for obs in spider.inspectors.site_finished(site, view):
-                    self.store.add_observation(self.run_id, obs, site.url)
-            except Exception:
-                logger.exception("concluding site %s failed; folding what was observed", site.id)
-            completed, why = progress.completion(reason)
-            self.store.update_site_stats(self.run_id, site.id, progress.pages, progress.errors,
-                                         progress.blocked + view.blocked_targets(site.id))
-            counts = self.store.finalize_site(self.run_id, site, completed, why)
-            logger.info("site %s finalized (%s): %s", site.id, why, counts)
-            self.crawler.signals.send_catch_log(
-                gi_signals.site_finalized, site=site, run_id=self.run_id, store=self.store, counts=counts
-            )
-        self.store.end_run(self.run_id, status)
-        self.crawler.signals.send_catch_log(
-            gi_signals.run_finished, run_id=self.run_id, store=self.store, status=status
-        )
+        if self._markers:  # results still in the outage buffer: the run is not done with them yet
+            raise DontCloseSpider
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self.flush()
         self.store.close()

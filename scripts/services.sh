@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start/stop the services the tests talk to: Redis (Debian redis-server) on a private loopback port,
-# Elasticsearch and OpenSearch (scripts/engines.sh). Writes .services.env with the URLs for pytest.
+# a throw-away PostgreSQL cluster (scripts/postgres.sh, port 5439), Elasticsearch and OpenSearch
+# (scripts/engines.sh). Writes .services.env with the URLs for pytest.
 #
 #   scripts/services.sh start|stop
 #
@@ -27,6 +28,8 @@ case "${1:-}" in
     {
       echo "export GOVINSPECT_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
     } > "$ENV_FILE"
+    GOVINSPECT_SERVICES_DIR="$RUN_DIR" bash scripts/postgres.sh start
+    echo "export GOVINSPECT_TEST_PG_URL=$(bash scripts/postgres.sh url)" >> "$ENV_FILE"
     if [ "${GOVINSPECT_SKIP_ENGINES:-0}" != 1 ]; then
       # One after the other: on 2 cores two JVMs starting at once are slower than in turn.
       for engine in es opensearch; do
@@ -43,6 +46,7 @@ case "${1:-}" in
     ;;
   stop)
     if [ -f "$RUN_DIR/redis.pid" ]; then kill "$(cat "$RUN_DIR/redis.pid")" 2>/dev/null || true; fi
+    GOVINSPECT_SERVICES_DIR="$RUN_DIR" bash scripts/postgres.sh stop || true
     if [ "${GOVINSPECT_SKIP_ENGINES:-0}" != 1 ]; then
       bash scripts/engines.sh stop es || true
       bash scripts/engines.sh stop opensearch || true

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages govinspect's tests need (Redis, Chromium, a CJK font, unzip/curl for
-# the search engines) when they are missing. Needs root (CI runs as root); a no-op when all present.
+# Install the Debian packages govinspect's tests need (Redis, PostgreSQL, Chromium, a CJK font,
+# unzip/curl for the search engines) when they are missing. Needs root (CI runs as root); a no-op
+# when all are present.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# PostgreSQL server binaries live in /usr/lib/postgresql/<version>/bin (not on PATH).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)

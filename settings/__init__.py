@@ -217,3 +217,28 @@ RECTIFY_ISSUER = ""  # the office named on lists and reports, e.g. "某市人民
 RECTIFY_RECHECK_TIMEOUT = 1800  # seconds a re-check crawl may take before it is stopped
 RECHECK_PLAN = ""  # set by `rectify check` for its crawl: JSON file of the pages, targets and findings
 REPORT_TREND_MONTHS = 6  # months shown in the monthly report's trend
+
+# ---- run state, finalisation, run lock (govinspect/runstate, pipelines/finalise.py, govinspect/locks.py) ----
+# Where a run's shared state lives: "memory" (one process does the run) or "redis" (a fleet; REDIS_URL).
+RUN_STATE_BACKEND = "memory"
+REDIS_URL = ""  # e.g. redis://127.0.0.1:6379/0 (env GOVINSPECT_REDIS_URL)
+REDIS_KEY_PREFIX = "govinspect"  # every key of the run state and the locks starts with this
+REDIS_RETRIES = 5  # a Redis command is retried this often, with backoff, while Redis restarts
+# The finaliser (folds each site once per run): the run API adds it to EXTENSIONS (order 100) even
+# when EXTENSIONS is replaced, so a run always folds.
+RUN_FINALISER = "pipelines.finalise.Finaliser"
+# The run's RunContext (registry, date, run state), set by the run API (govinspect/api.py) for the
+# crawler's components; never set it by hand.
+GOVINSPECT_RUN = None
+RUN_LOCK_DIR = ""  # folder of the file locks of single-machine runs; "": the store's folder
+RUN_LOCK_TTL = 60.0  # seconds a fleet (Redis) lock lives without a heartbeat
+RUN_LOCK_HEARTBEAT = 10.0  # seconds between heartbeats renewing a fleet lock
+TRAP_MAX_REPEATED_SEGMENTS = 3  # a path repeating one segment this often is a trap (/a/b/a/b/a/…)
+TRAP_YEARS_BACK = 30  # dates in query strings older than this many years (or 2+ years ahead) are traps
+
+# ---- store database: PostgreSQL for a fleet (govinspect/store.py, govinspect/db/) -------------------
+# GOVINSPECT_STORE (above) is a SQLite file path, or a postgresql://user:password@host:port/dbname URL
+# for workers on several machines sharing one database server.
+STORE_SPOOL_DIR = "govinspect-data/spool"  # local files of writes buffered while PostgreSQL is unreachable
+STORE_DB_WAIT_SECONDS = 300.0  # how long runs, folding and reads wait for an unreachable PostgreSQL
+STORE_DB_CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (libpq's minimum is 2)

@@ -44,3 +44,22 @@ def demo_crawl(tmp_path_factory) -> DemoCrawl:
     db = sqlite3.connect(store)
     db.row_factory = sqlite3.Row
     return DemoCrawl(cluster, store, result, db)
+
+
+# ---- store backends: every store test runs on SQLite and on PostgreSQL ----------------------------
+@pytest.fixture
+def pg_url():
+    """A fresh, empty database on the PostgreSQL test server (skips when there is none)."""
+    from tests.support.pg import create_database, drop_database, server_url
+
+    url = create_database(server_url())
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request, tmp_path) -> str:
+    """The ``--store`` value of a new, empty store: a SQLite file, or a PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite3")
+    return request.getfixturevalue("pg_url")

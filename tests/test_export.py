@@ -21,9 +21,17 @@ REQUIRED = {"fingerprint": str, "rule": str, "severity": str, "site_id": str, "s
 OPTIONAL = {"target_url": str, "referrers": list, "screenshot": str}
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(request, tmp_path_factory):
+    """One crawl into a store of each backend; the exports must read the same from both."""
     tmp = tmp_path_factory.mktemp("export")
+    if request.param == "postgresql":
+        from tests.support.pg import create_database, drop_database, server_url
+
+        path = create_database(server_url())
+        request.addfinalizer(lambda: drop_database(path))
+    else:
+        path = tmp / "s.sqlite3"
     with RouteServer({"/": Route(html('<a href="/gone.html">失效</a>'))}) as ok, \
             RouteServer({"/": Route(b"down", 503)}) as down:
         registry = write_registry(tmp / "r.csv", [
@@ -31,7 +39,6 @@ def store(tmp_path_factory):
             {"id": "3416000002", "name": "示例县人民政府", "organizer": "示例县政府办", "level": "county",
              "url": down.url + "/"},
         ])
-        path = tmp / "s.sqlite3"
         result = govinspect("crawl", "--registry", str(registry), "--store", str(path), "--run-id", "run-1",
                             *FAST, "-s", "RETRY_TIMES=0")
     assert result.returncode == 0, result.stderr[-2000:]

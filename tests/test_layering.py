@@ -2,8 +2,11 @@
 
 * ``inspectors/`` never imports ``crawler/`` or ``pipelines/``; ``crawler/`` never imports
   ``inspectors/`` or ``pipelines/``: they meet in ``govinspect.vocabulary``.
+* ``pipelines/`` imports neither ``crawler/`` nor ``inspectors/`` (signals live in ``govinspect.signals``).
 * ``settings/`` imports nothing of the project (components are named by dotted path).
 * The vocabulary and the pure modules it stands on import the standard library and each other only.
+* Components other than the spider never read attributes off the spider (``spider.registry``,
+  ``crawler.spider``, ``getattr(spider, …)``): run facts come from the run context.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = {"crawler", "inspectors", "pipelines", "settings", "govinspect"}
-PURE = {"govinspect.vocabulary", "govinspect.findings", "govinspect.rules", "govinspect.urls"}
+PURE = {"govinspect.vocabulary", "govinspect.findings", "govinspect.rules", "govinspect.urls",
+        "govinspect.runstate.base", "govinspect.signals"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -41,6 +45,7 @@ def top(name: str) -> str:
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("inspectors", {"crawler", "pipelines"}),
     ("crawler", {"inspectors", "pipelines"}),
+    ("pipelines", {"crawler", "inspectors"}),
     ("settings", PROJECT),
 ])
 def test_package_does_not_import(package: str, forbidden: set[str]) -> None:
@@ -63,3 +68,35 @@ def test_rule_sees_a_violation(tmp_path: Path) -> None:
     planted = tmp_path / "x.py"
     planted.write_text("def f():\n    from crawler.links import extract_links\n")
     assert "crawler.links" in imports_of(planted)
+
+
+def spider_reads(path: Path) -> list[str]:
+    """Attribute reads off a spider: ``spider.x`` / ``self.spider.x``, ``crawler.spider``, ``getattr(spider, …)``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id == "spider" and node.attr not in ("name",):
+                found.append(f"spider.{node.attr}")
+            elif node.attr == "spider" and isinstance(base, (ast.Name, ast.Attribute)):
+                found.append(f"{ast.unparse(base)}.spider")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+              and node.args and "spider" in ast.unparse(node.args[0])):
+            found.append(ast.unparse(node))
+    return found
+
+
+COMPONENTS = [p for pkg in ("pipelines", "inspectors", "crawler") for p in files(pkg)
+              if "spiders" not in p.parts]
+
+
+@pytest.mark.parametrize("path", COMPONENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_components_do_not_read_the_spider(path: Path) -> None:
+    assert spider_reads(path) == []
+
+
+def test_spider_rule_sees_a_violation(tmp_path: Path) -> None:
+    planted = tmp_path / "x.py"
+    planted.write_text("def f(self, spider):\n    a = spider.registry\n    b = self.crawler.spider\n"
+                       "    c = getattr(spider, 'progress', {})\n    d = spider.name\n")
+    assert spider_reads(planted) == ["spider.registry", "self.crawler.spider", "getattr(spider, 'progress', {})"]

@@ -1,4 +1,7 @@
-"""Finding lifecycle across real runs: open → fixed → reopened, and incomplete runs fix nothing."""
+"""Finding lifecycle across real runs: open → fixed → reopened, and incomplete runs fix nothing.
+
+Each test runs on both store backends (SQLite file, PostgreSQL database): ``store_target``.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ def _statuses(store_path) -> dict[str, str]:
         store.close()
 
 
-def test_open_fixed_reopened_across_three_runs_and_halfway_run(tmp_path):
-    store = tmp_path / "s.sqlite3"
+def test_open_fixed_reopened_across_three_runs_and_halfway_run(tmp_path, store_target):
+    store = store_target
     with RouteServer({"/": Route(HOME), "/c.html": Route(html("c")), "/d.html": Route(html("d"))}) as srv:
         registry = write_registry(tmp_path / "r.csv", [
             {"id": "3416000001", "name": "测试", "organizer": "测试办", "url": srv.url + "/"}])
@@ -61,8 +64,8 @@ def test_open_fixed_reopened_across_three_runs_and_halfway_run(tmp_path):
     s.close()
 
 
-def test_page_budget_exhausted_is_incomplete(tmp_path):
-    store = tmp_path / "s.sqlite3"
+def test_page_budget_exhausted_is_incomplete(tmp_path, store_target):
+    store = store_target
     with RouteServer({"/": Route(HOME)}) as srv:
         registry = write_registry(tmp_path / "r.csv", [
             {"id": "3416000001", "name": "测试", "organizer": "测试办", "url": srv.url + "/"}])
@@ -75,9 +78,9 @@ def test_page_budget_exhausted_is_incomplete(tmp_path):
     assert {r["target_url"].rsplit("/", 1)[-1] for r in s.findings()} >= {"a.html", "b.html"}
 
 
-def test_killed_process_keeps_written_findings(tmp_path):
+def test_killed_process_keeps_written_findings(tmp_path, store_target):
     """A process killed with SIGKILL after writing observations loses none of them."""
-    store = tmp_path / "s.sqlite3"
+    store = store_target
     child = textwrap.dedent(f"""
         import os, signal
         from govinspect.findings import Observation

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from crawler.rendering.guard import NetworkGuard, install, launch_options, proxy_from_env
 from crawler.rendering.pool import PagePool, render
+from govinspect.vocabulary import RunContext
 
 # The browser context renders share (the pool's pages live in it).
 RENDER_CONTEXT = "render"
@@ -57,7 +58,8 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _maybe_launch_in_thread(self) -> None:
         """At engine start, launch the browser in the background only if some site renders."""
-        registry = getattr(self._crawler.spider, "registry", None)
+        context = RunContext.of(self._crawler.settings)
+        registry = context.registry if context is not None else None
         if (self.primary is not self or not self.enabled or registry is None
                 or all(s.render == "never" for s in registry)):
             return

@@ -93,11 +93,21 @@ class RenderPolicy:
         """Render from the start: ``always`` only (``auto`` fetches statically first, see below)."""
         return self.enabled and site.render == "always"
 
-    def prepare(self, request: Request, site: Site, homepage: bool, force: bool = False) -> Request:
-        """Mark a page request for rendering when the policy (or ``force``) says so."""
+    def prepare(self, request: Request, site: Site, homepage: bool, force: bool = False,
+                static: Response | None = None, frames: list[str] | None = None) -> Request:
+        """Mark a page request for rendering when the policy (or ``force``) says so.
+
+        ``static``: the page's static response, already fetched: the browser renders that body instead
+        of downloading the page again. ``frames``: URLs of the page's frames that the crawl fetches
+        itself: the browser gets empty documents for them (``pool.render`` serves both).
+        """
         if not (force or self.wants(site, homepage)):
             return request
         request.meta.update(self.render_meta(request.url))
+        if static is not None:
+            request.meta["gi_static"] = static_document(static)
+        if frames:
+            request.meta["gi_frames"] = frames
         return request.replace(dont_filter=True) if force else request
 
     def render_meta(self, url: str) -> dict[str, Any]:
@@ -142,6 +152,15 @@ class RenderPolicy:
                    "document_size": (result.get("width"), result.get("height")),
                    "render_seconds": result.get("seconds")},
         )
+
+
+def static_document(response: Response) -> dict[str, Any]:
+    """What the browser needs to render an already-fetched page: URL, status, content type, body."""
+    return {
+        "url": response.url, "status": response.status,
+        "content_type": response.headers.get(b"Content-Type", b"text/html").decode("latin-1"),
+        "body": response.body,
+    }
 
 
 def screenshot_dir(settings: BaseSettings) -> Path:

@@ -149,13 +149,63 @@ async def close_quietly(page: Any) -> None:
         pass
 
 
+def _exact(url: str) -> re.Pattern:
+    """A route pattern for exactly one URL (the driver matches it: no other request comes to Python)."""
+    return re.compile("^" + re.escape(url.rstrip("/")) + "/?$")
+
+
+async def _serve_known(page: Any, request: Request) -> list[tuple[re.Pattern, Any]]:
+    """Routes so a render downloads no page the crawl fetches itself; returns them for ``unroute``.
+
+    * ``gi_static``: the page's own document, already fetched by the crawl (``render=auto``), is
+      served from that body, once, instead of being downloaded again;
+    * ``gi_frames``: documents of the page's frames (``<iframe src="/include/tq.html">``) that the
+      crawl fetches and inspects as pages of their own get an empty document (only the iframe's box in
+      this page is measured).
+    """
+    routes: list[tuple[re.Pattern, Any]] = []
+    static = request.meta.get("gi_static")
+    if static:
+        served = []
+
+        async def main_document(route: Any) -> None:
+            if served or not route.request.is_navigation_request():
+                await route.fallback()
+                return
+            served.append(True)
+            await route.fulfill(status=static["status"], body=static["body"],
+                                headers={"Content-Type": static["content_type"]})
+
+        routes.append((_exact(static["url"]), main_document))
+    own = static["url"].rstrip("/") if static else None
+    frames = [u for u in request.meta.get("gi_frames") or () if u.rstrip("/") != own]
+    if frames:
+        async def empty_frame(route: Any) -> None:
+            if route.request.is_navigation_request() and route.request.frame.parent_frame is not None:
+                await route.fulfill(status=200, body=b"<html><body></body></html>",
+                                    headers={"Content-Type": "text/html; charset=utf-8"})
+            else:
+                await route.fallback()
+
+        routes.extend((_exact(url), empty_frame) for url in frames)
+    for pattern, handler in routes:
+        await page.route(pattern, handler)
+    return routes
+
+
 async def render(page: Any, request: Request, options: dict[str, Any], timeout_ms: float) -> tuple[Any, dict]:
     """Navigate ``page`` to the request's URL; return a Scrapy response and the measurements."""
     from crawler.rendering.browser import measure_loaded_page
 
     page._gi_images = {}
-    response = await page.goto(request.url, wait_until="load", timeout=timeout_ms,
-                               referer=request.headers.get("Referer", b"").decode("latin-1") or None)
+    routes = await _serve_known(page, request)
+    try:
+        response = await page.goto(request.url, wait_until="load", timeout=timeout_ms,
+                                   referer=request.headers.get("Referer", b"").decode("latin-1") or None)
+    finally:
+        for pattern, handler in routes:  # the page is reused: its next render must not see them
+            if not page.is_closed():
+                await page.unroute(pattern, handler)
     await page.evaluate(SETTLE_JS, {"quiet": options.get("settle_quiet_ms", 150), "limit": options["settle_ms"]})
     result = await measure_loaded_page(page, options)
     html = await page.content()

@@ -8,8 +8,7 @@ scripts, attachments) is checked once per run with HEAD, falling back to GET whe
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -20,11 +19,11 @@ from twisted.python.failure import Failure
 
 from crawler.links import extract_links
 from crawler.outcomes import classify_failure, is_blocked
-from crawler.progress import SiteProgress
 from crawler.rendering import RenderPolicy
 from crawler.traps import TrapGuard, strip_session_ids
-from govinspect.findings import LinkCheck
-from govinspect.registry import Registry, Site
+from govinspect import signals as gi_signals
+from govinspect.findings import LinkCheck, WorkDone
+from govinspect.registry import Site
 from govinspect.urls import host_key, normalize_url
 from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
 
@@ -35,29 +34,30 @@ HTML_TYPES = (b"text/html", b"application/xhtml")
 
 
 class ClusterSpider(Spider):
-    name = "cluster"
+    """Crawls the sites of the run's registry. Run facts come from the run context (``GOVINSPECT_RUN``
+    setting, built by :func:`govinspect.api.run_crawl`); per-site state lives in its run state, so
+    any process of the run may handle any request."""
 
-    def __init__(self, registry: Registry, run_id: str, as_of: date, max_pages: int | None = None,
-                 **kwargs: Any):
-        super().__init__(**kwargs)
-        self.registry = registry
-        self.run_id = run_id
-        self.as_of = as_of
-        self._max_pages = max_pages
-        self.context = RunContext(run_id=run_id, as_of=as_of, registry=registry)
-        self._checked: set[str] = set()
+    name = "cluster"
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ClusterSpider:
         spider: ClusterSpider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        max_pages = spider._max_pages or s.getint("MAX_PAGES_PER_SITE", 2000)
-        spider.max_depth = s.getint("MAX_PAGE_DEPTH", 10)
-        spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
-        spider.progress = {site.id: SiteProgress(site.id, max_pages) for site in spider.registry}
-        spider.traps = TrapGuard.from_settings(s, spider.as_of.year)
-        # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain).
-        spider.scope = {site.id: set(site.hosts) for site in spider.registry}
+        context = RunContext.of(s)
+        if context is None or context.state is None:
+            raise RuntimeError("the cluster spider runs through govinspect.api.run_crawl (no GOVINSPECT_RUN)")
+        spider.context = context
+        spider.registry = context.registry
+        spider.run_id = context.run_id
+        spider.as_of = context.as_of
+        spider.state = context.state
+        spider.max_depth = s.getint("MAX_PAGE_DEPTH")
+        spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE")
+        spider.traps = TrapGuard.from_settings(s, spider.as_of.year, spider.state)
+        # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain),
+        # which the run state keeps (another process may have fetched the homepage).
+        spider._scope = {site.id: set(site.hosts) for site in spider.registry}
         # The inspectors are named by dotted path: the crawler never imports them (they meet in
         # govinspect.vocabulary).
         spider.inspectors = build_from_crawler(load_object(s["INSPECTION_MANAGER"]), crawler)
@@ -70,46 +70,64 @@ class ClusterSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         for site in self.registry:
             url = strip_session_ids(site.url)
-            self.progress[site.id].take_page(normalize_url(url))
+            if self.state.claim_page(site.id, normalize_url(url)) is None:
+                continue  # another process of the run already started this site
             yield self._page_request(site, url, depth=0, homepage=True, priority=100)
 
     def _page_request(self, site: Site, url: str, depth: int, homepage: bool = False, priority: int = 0,
-                      referer: str | None = None, link_text: str | None = None, render: bool = False) -> Request:
-        """A page request; the site's render policy (or ``render``) may turn it into a browser render."""
-        self.progress[site.id].pending += 1
+                      referer: str | None = None, link_text: str | None = None, render: bool = False,
+                      static: Response | None = None, frames: list[str] | None = None,
+                      counted: bool = False) -> Request:
+        """A page request; the site's render policy (or ``render``) may turn it into a browser render.
+        It is one pending unit of its site (``counted``: the caller added it already)."""
+        if not counted:
+            self.state.add_pending(site.id)
         request = Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=priority - depth,
             meta={"site_id": site.id, "depth": depth, "homepage": homepage, "kind": "page",
                   "handle_httpstatus_list": ERROR_STATUSES, "link_text": link_text, "from_page": referer},
         )
-        return self.render.prepare(request, site, homepage, force=render)
+        return self.render.prepare(request, site, homepage, force=render, static=static, frames=frames)
 
-    def _check_request(self, site: Site, url: str, method: str = "HEAD") -> Request:
-        self.progress[site.id].pending += 1
+    def _check_request(self, site: Site, url: str, target: str, method: str = "HEAD") -> Request:
+        """A link check; the caller claimed ``target`` in the run state (which counts it pending)."""
         return Request(
             url, method=method, callback=self.check_done, errback=self.check_failed, priority=-50,
             dont_filter=method == "GET",
             meta={"site_id": site.id, "kind": "check", "handle_httpstatus_list": ERROR_STATUSES,
-                  "headers_only": True},
+                  "headers_only": True, "gi_target": target},
         )
 
-    def _attachment_request(self, site: Site, link: Link, page: Page) -> Request:
-        self.progress[site.id].pending += 1
+    def _attachment_request(self, site: Site, link: Link, page: Page, target: str) -> Request:
         return Request(
             link.url, callback=self.parse_attachment, errback=self.check_failed, priority=-20,
             meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
                   "download_maxsize": self.attachment_maxsize, "referer_page": page.url,
-                  "link_text": link.text},
+                  "link_text": link.text, "gi_target": target},
         )
 
-    def _done(self, request: Request) -> None:
+    def _tracked(self, request: Request, results: Iterable[Any]) -> Iterator[Any]:
+        """Run a callback, then yield the request's :class:`WorkDone` marker after all its results.
+
+        An exception while processing a page is logged and makes its site incomplete (nothing of that
+        site is marked fixed); it never stops the run or leaves the site's work pending.
+        """
         site_id = request.meta.get("site_id")
-        if site_id in self.progress:
-            self.progress[site_id].pending -= 1
+        try:
+            yield from results
+        except Exception:
+            logger.exception("processing %s failed; the run does not count its site as completed", request.url)
+            if site_id is not None:
+                self.state.incr(site_id, "failures")
+        if site_id is not None and not request.meta.get("gi_handed_over"):
+            yield WorkDone(site_id, request.meta.get("gi_target"))
 
     def _request_dropped(self, request: Request, spider: Spider) -> None:
-        if spider is self:
-            self._done(request)
+        """A dropped request has no results: its work is done at once."""
+        site_id = request.meta.get("site_id")
+        if spider is self and site_id is not None:
+            self.crawler.signals.send_catch_log(
+                gi_signals.work_done, markers=[WorkDone(site_id, request.meta.get("gi_target"))])
 
     def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
         """Link checks need the status only: stop GET downloads once the headers are in."""
@@ -117,7 +135,14 @@ class ClusterSpider(Spider):
             raise StopDownload(fail=False)
 
     def in_scope(self, site: Site, url: str) -> bool:
-        return host_key(url) in self.scope.get(site.id, site.hosts)
+        host = host_key(url)
+        scope = self._scope.setdefault(site.id, set(site.hosts))
+        if host in scope:
+            return True
+        if host in self.state.scope_hosts(site.id):  # the homepage redirected there (maybe elsewhere)
+            scope.add(host)
+            return True
+        return False
 
     # ---- outcomes --------------------------------------------------------------------------------
     def _record(self, response: Response) -> LinkCheck:
@@ -126,7 +151,8 @@ class ClusterSpider(Spider):
         blocked = is_blocked(response)
         redirects = request.meta.get("redirect_urls") or []
         return LinkCheck(
-            target_url=normalize_url(redirects[0] if redirects else response.url),
+            # the URL asked for (a browser follows redirects itself: then response.url is the last hop)
+            target_url=normalize_url(redirects[0] if redirects else request.url),
             ok=response.status < 400 and not blocked, status=response.status,
             error="blocked" if blocked else None, blocked=blocked, method=request.method,
             redirects=len(redirects),
@@ -156,22 +182,32 @@ class ClusterSpider(Spider):
 
     # ---- callbacks -------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
-        self._done(response.request)
+        return self._tracked(response.request, self._parse_page(response))
+
+    def _parse_page(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         site = self.registry.get(meta["site_id"])
-        progress = self.progress[site.id]
         check = self._record(response)
         yield from self._checks_for(response, check)
         if meta.get("homepage"):
-            progress.homepage_done = True
-            progress.homepage_ok = check.ok and not check.blocked
-            self.scope[site.id].add(host_key(response.url))
+            self.state.homepage_fetched(site.id, check.ok and not check.blocked)
+            host = host_key(response.url)
+            if host not in site.hosts:
+                self.state.add_scope_host(site.id, host)
+                self._scope.setdefault(site.id, set(site.hosts)).add(host)
         if check.blocked:
-            progress.blocked += 1
+            self.state.incr(site.id, "blocked")
             return
         if not check.ok:
-            progress.errors += 1
+            self.state.incr(site.id, "errors")
             return
+        if meta.get("gi_redirect_known"):
+            return  # redirected to a page of the site already crawled: judged, not fetched again
+        redirected = bool(meta.get("redirect_urls")) or normalize_url(response.url) != check.target_url
+        if redirected and self.in_scope(site, response.url):
+            # the redirect's target is a page of the site: claim it, so a link to it is not fetched again
+            if self.state.claim_page(site.id, normalize_url(response.url)) is None and not meta.get("homepage"):
+                return  # claimed meanwhile by a link: that request inspects it
         if not isinstance(response, TextResponse) or not any(
             t in response.headers.get(b"Content-Type", b"text/html").lower() for t in HTML_TYPES
         ):
@@ -179,13 +215,13 @@ class ClusterSpider(Spider):
         # render=auto (homepage, script-built pages): follow the static links now, inspect the render later
         rerender = self.render.wants_rerender(site, response)
         if not rerender:
-            progress.pages += 1
+            self.state.incr(site.id, "pages")
         try:
             tree = response.selector.root
             links = extract_links(tree, response.url)
         except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
             logger.warning("cannot parse %s: %s", response.url, exc)
-            progress.errors += 1
+            self.state.incr(site.id, "errors")
             return
         page = Page(
             url=response.url, site=site, status=response.status,
@@ -195,70 +231,93 @@ class ClusterSpider(Spider):
             link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
         )
         if rerender:
+            # The browser renders the body already fetched (no second download of the page); the
+            # static copy's pages are followed now, its resources and checks from the rendered copy.
+            # frames of the site are crawled as pages: the browser need not load them again
+            frames = [link.url for link in links if link.tag in ("iframe", "frame") and self.in_scope(site, link.url)]
             yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,
-                                     referer=page.referer, link_text=page.link_text, render=True)
-            yield from self._follow(page)
+                                     referer=page.referer, link_text=page.link_text, render=True, static=response,
+                                     frames=frames)
+            yield from self._follow(page, pages_only=True)
             return
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govinspect/pages")
         yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
 
-    def _follow(self, page: Page) -> Iterator[Request]:
+    def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
+        """Requests for a page's links: in-scope pages crawled, attachments fetched, the rest checked.
+
+        Claims go to the run state in one call (:meth:`RunState.claim_links`).
+        """
         site = page.site
-        progress = self.progress[site.id]
-        attachments = {id(link) for link in self.inspectors.wanted_attachments(page)}
+        attachments = set() if pages_only else {id(link) for link in self.inspectors.wanted_attachments(page)}
+        wanted: list[tuple[Link, str, str]] = []  # (link, url, target) of pages to claim
+        rest: list[tuple[Link, str, str]] = []  # links to check (or fetch as attachments)
         for link in page.links:
             url = strip_session_ids(link.url)
             target = normalize_url(url)
             if id(link) in attachments:
-                key = "A " + target
-                if key not in self._checked:
-                    self._checked.add(key)
-                    yield self._attachment_request(site, link, page)
+                rest.append((link, url, "A " + target))
+            elif link.kind == PAGE and self.in_scope(site, url) and page.depth < self.max_depth:
+                if not self.traps.is_trap(site.id, url):
+                    wanted.append((link, url, target))
+            elif not pages_only:
+                rest.append((link, url, target))
+        # one run-state call: pages claimed (and counted pending), targets claimed once per run (a link
+        # to a page of the site already claimed is judged by that page's own fetch), and pages beyond
+        # the budget claimed as targets: still checked
+        claims, firsts, late = self.state.claim_links(
+            site.id, [target for _, _, target in wanted],
+            [(target, None if target.startswith("A ") else target) for _, _, target in rest],
+            check_refused=not pages_only)
+        for (link, url, _), taken in zip(wanted, claims, strict=True):
+            if taken:
+                yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text,
+                                         counted=True)
+        refused = [item for item, taken in zip(wanted, claims, strict=True) if taken is False] if not pages_only else []
+        for (link, url, target), first in zip(rest + refused, firsts + late, strict=True):
+            if not first:
                 continue
-            if link.kind == PAGE and self.in_scope(site, url) and page.depth < self.max_depth:
-                if self.traps.is_trap(site.id, url):
-                    continue
-                taken = progress.take_page(target)
-                if taken:
-                    yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text)
-                    continue
-                if taken is None:
-                    continue
-            if target not in self._checked and target not in progress.seen_pages:
-                self._checked.add(target)
-                yield self._check_request(site, url)
+            if target.startswith("A "):
+                yield self._attachment_request(site, link, page, target)
+            else:
+                yield self._check_request(site, url, target)
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
+        return self._tracked(failure.request, self._page_failed(failure))
+
+    def _page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         request = failure.request
-        self._done(request)
-        progress = self.progress.get(request.meta.get("site_id"))
-        if progress is not None:
-            progress.errors += 1
+        site_id = request.meta.get("site_id")
+        if site_id is not None:
+            self.state.incr(site_id, "errors")
             if request.meta.get("homepage"):
-                progress.homepage_done = True
+                self.state.homepage_fetched(site_id, False)
         yield self._failure_check(failure)
 
     def check_done(self, response: Response) -> Iterator[Any]:
-        self._done(response.request)
+        return self._tracked(response.request, self._check_done(response))
+
+    def _check_done(self, response: Response) -> Iterator[Any]:
         if response.request.method == "HEAD" and response.status in (405, 501, 400, 403):
             # Many servers refuse HEAD (or a WAF treats it as odd): ask again with GET before judging.
             site = self.registry.get(response.meta["site_id"])
-            yield self._check_request(site, response.url, method="GET")
+            response.meta["gi_handed_over"] = True  # the GET's results count the target off
+            yield self._check_request(site, response.url, response.meta["gi_target"], method="GET")
             return
         check = self._record(response)
-        progress = self.progress.get(response.meta.get("site_id"))
-        if check.blocked and progress is not None:
-            progress.blocked += 1
+        if check.blocked and response.meta.get("site_id") is not None:
+            self.state.incr(response.meta["site_id"], "blocked")
         yield from self._checks_for(response, check)
 
     def check_failed(self, failure: Failure) -> Iterator[LinkCheck]:
-        self._done(failure.request)
-        yield self._failure_check(failure)
+        return self._tracked(failure.request, [self._failure_check(failure)])
 
     def parse_attachment(self, response: Response) -> Iterator[Any]:
-        self._done(response.request)
+        return self._tracked(response.request, self._parse_attachment(response))
+
+    def _parse_attachment(self, response: Response) -> Iterator[Any]:
         check = self._record(response)
         yield from self._checks_for(response, check)
         if not check.ok or check.blocked:

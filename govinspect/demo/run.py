@@ -32,14 +32,16 @@ DEMO_SETTINGS = {
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from govinspect.cli import _as_of, cmd_crawl
+    from govinspect.api import run_crawl
+    from govinspect.config import build_settings
     from govinspect.demo.generator import build_cluster
     from govinspect.demo.server import ClusterServer
     from govinspect.export import export
+    from govinspect.report import print_summary
     from govinspect.store import FindingStore
 
     out = Path(args.out).resolve()
-    as_of = _as_of(args.as_of) if args.as_of else date.today()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()  # ValueError: exit 2
     started = time.monotonic()
     cluster = build_cluster(out / "cluster", as_of=as_of, hang_seconds=8.0)
     print(f"demo cluster: {len(cluster.sites)} sites, {cluster.page_count} pages in {out / 'cluster'}"
@@ -53,16 +55,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ.pop("NO_PROXY", None)
         print(f"serving the cluster through the loopback proxy {server.proxy_url}", file=sys.stderr)
         try:
-            crawl_args = argparse.Namespace(**{**vars(args), "as_of": as_of.isoformat(), "run_id": None,
-                                               "store": str(store_path)})
-            code = cmd_crawl(crawl_args, registry=load_registry(cluster.registry_path), extra=extra)
+            settings = build_settings(args.settings_file, args.set, extra)
+            result = run_crawl(load_registry(cluster.registry_path), settings, as_of, max_pages=args.max_pages)
+            code = 0 if result.completed else 1
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    store = FindingStore(store_path)
+    store = FindingStore.from_settings(settings)
+    print_summary(store, result.run_id, sys.stdout)
     for fmt in ("jsonl", "csv", "xlsx"):
         path = out / f"findings.{fmt}"
         count = export(store.findings(), fmt, path)

@@ -76,7 +76,7 @@ def cmd_es_sync(args: argparse.Namespace, settings: Mapping[str, Any] | Any) -> 
         print("govinspect es sync: no engine URL (ELASTICSEARCH_URL, GOVINSPECT_ES_URL or --url)",
               file=sys.stderr)
         return 2
-    store = FindingStore(settings.get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(settings)
     try:
         counts = run_sync(store, config, full=args.full)
     except EngineUnavailable as exc:

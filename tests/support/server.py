@@ -20,6 +20,7 @@ class Route:
     delay: float = 0.0
     head_status: int | None = None
     location: str | None = None
+    gate: threading.Event | None = None  # held until the test sets it (at most 120 s)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,6 +37,8 @@ class _Handler(BaseHTTPRequestHandler):
             route = Route(b"<html><body>not found</body></html>", 404)
         if route.delay:
             time.sleep(route.delay)
+        if route.gate is not None:
+            route.gate.wait(120)
         status = route.head_status if head and route.head_status else route.status
         self.send_response(status)
         for k, v in route.headers.items():

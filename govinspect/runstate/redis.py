@@ -1,0 +1,321 @@
+"""The Redis run state: many processes on many machines share one run (``RUN_STATE_BACKEND = "redis"``).
+
+Keys (``P`` = ``<prefix>:run:<run_id>``):
+
+* ``P:sites`` hash site id → page budget (set by ``begin``)
+* ``P:s:<site>`` hash of counters: ``pages errors blocked trapped failures pending scheduled
+  budget_exhausted homepage_done homepage_ok max_pages``
+* ``P:s:<site>:seen`` / ``P:s:<site>:scope`` sets of claimed page URLs / scope hosts
+* ``P:t:claimed`` / ``P:t:done`` sets of target keys claimed / resolved; ``P:t:w:<sha1(key)>`` sites
+  waiting for a target
+* ``P:trap:<site>:<sha1(path)>`` set of query variants; ``P:d:<namespace>`` hash of JSON values
+* ``P:final`` set of finalised sites; ``P:end`` set once when the run record is closed
+
+Decisions that read and write (budget, target claims, releases, trap variants) are Lua scripts, so
+they are atomic across processes. ``target_done`` touches the waiting sites' hashes by name from the
+script (fine on one Redis server, the deployment here; Redis Cluster would need hash tags).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from govinspect.runstate.base import COUNTERS, JSON, RunState, SiteProgress, dumps, loads
+
+_CLAIM_PAGES = """
+local max = tonumber(redis.call('HGET', KEYS[1], 'max_pages') or '0')
+local out = {}
+for i, url in ipairs(ARGV) do
+  if redis.call('SISMEMBER', KEYS[2], url) == 1 then
+    out[i] = 0
+  else
+    local n = tonumber(redis.call('HGET', KEYS[1], 'scheduled') or '0')
+    if max > 0 and n >= max then
+      redis.call('HSET', KEYS[1], 'budget_exhausted', 1)
+      out[i] = -1
+    else
+      redis.call('SADD', KEYS[2], url)
+      redis.call('HINCRBY', KEYS[1], 'scheduled', 1)
+      out[i] = 1
+    end
+  end
+end
+return out
+"""
+
+# KEYS: claimed, done, site hash, then one waiting-set key per target; ARGV: site id, then the targets
+_CLAIM_TARGETS = """
+local out = {}
+local added = 0
+for i = 2, #ARGV do
+  local key = ARGV[i]
+  if redis.call('SISMEMBER', KEYS[2], key) == 1 then
+    out[i - 1] = 0
+  else
+    if redis.call('SADD', KEYS[i + 2], ARGV[1]) == 1 then added = added + 1 end
+    out[i - 1] = redis.call('SADD', KEYS[1], key)
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[3], 'pending', added) end
+return out
+"""
+
+# KEYS: done, waiting set; ARGV: target key, site-hash prefix
+_TARGET_DONE = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return {} end
+local sites = redis.call('SMEMBERS', KEYS[2])
+for _, s in ipairs(sites) do redis.call('HINCRBY', ARGV[2] .. s, 'pending', -1) end
+redis.call('DEL', KEYS[2])
+return sites
+"""
+
+# KEYS: site hash, seen set, claimed, done; ARGV: site id, waiting-key prefix, check_refused (0/1),
+# page count, pages…, then (key, url-or-empty) pairs of targets. Waiting sets are named in the script
+# (prefix .. sha1(key)), like target_done's site hashes.
+_CLAIM_LINKS = """
+local max = tonumber(redis.call('HGET', KEYS[1], 'max_pages') or '0')
+local npages = tonumber(ARGV[4])
+local pages, refused = {}, {}
+local taken = 0
+for i = 1, npages do
+  local url = ARGV[4 + i]
+  if redis.call('SISMEMBER', KEYS[2], url) == 1 then
+    pages[i] = 0
+  else
+    local n = tonumber(redis.call('HGET', KEYS[1], 'scheduled') or '0')
+    if max > 0 and n >= max then
+      redis.call('HSET', KEYS[1], 'budget_exhausted', 1)
+      pages[i] = -1
+      if ARGV[3] == '1' then refused[#refused + 1] = url end
+    else
+      redis.call('SADD', KEYS[2], url)
+      redis.call('HINCRBY', KEYS[1], 'scheduled', 1)
+      pages[i] = 1
+      taken = taken + 1
+    end
+  end
+end
+local waiting = 0
+local function claim(key)
+  if redis.call('SISMEMBER', KEYS[4], key) == 1 then return 0 end
+  if redis.call('SADD', ARGV[2] .. redis.sha1hex(key), ARGV[1]) == 1 then waiting = waiting + 1 end
+  return redis.call('SADD', KEYS[3], key)
+end
+local targets = {}
+local j = 4 + npages + 1
+local t = 1
+while j < #ARGV do
+  local key, url = ARGV[j], ARGV[j + 1]
+  if url ~= '' and redis.call('SISMEMBER', KEYS[2], url) == 1 then targets[t] = 0 else targets[t] = claim(key) end
+  t = t + 1
+  j = j + 2
+end
+local late = {}
+for i, url in ipairs(refused) do late[i] = claim(url) end
+if taken + waiting > 0 then redis.call('HINCRBY', KEYS[1], 'pending', taken + waiting) end
+return {pages, targets, late}
+"""
+
+# KEYS: done set; ARGV: waiting-key prefix, site-hash prefix, targets…
+_TARGETS_DONE = """
+local released = {}
+for i = 3, #ARGV do
+  local key = ARGV[i]
+  if redis.call('SADD', KEYS[1], key) == 1 then
+    local waiting = ARGV[1] .. redis.sha1hex(key)
+    for _, s in ipairs(redis.call('SMEMBERS', waiting)) do
+      redis.call('HINCRBY', ARGV[2] .. s, 'pending', -1)
+      released[s] = true
+    end
+    redis.call('DEL', waiting)
+  end
+end
+local out = {}
+for s, _ in pairs(released) do out[#out + 1] = s end
+return out
+"""
+
+_TRAP = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+"""
+
+_HOMEPAGE = """
+redis.call('HSET', KEYS[1], 'homepage_done', 1)
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'homepage_ok', 1) end
+return 1
+"""
+
+
+def _h(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def connect(url: str, retries: int = 5) -> redis.Redis:
+    """A client that retries with backoff when Redis is briefly away (a restart)."""
+    return redis.Redis.from_url(
+        url, retry=Retry(ExponentialBackoff(cap=5.0, base=0.1), retries),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError], health_check_interval=30,
+    )
+
+
+class RedisRunState(RunState):
+    def __init__(self, run_id: str, client: redis.Redis, prefix: str = "govinspect"):
+        self.run_id = run_id
+        self.r = client
+        self.p = f"{prefix}:run:{run_id}"
+        self._claim_pages = client.register_script(_CLAIM_PAGES)
+        self._claim_targets = client.register_script(_CLAIM_TARGETS)
+        self._target_done = client.register_script(_TARGET_DONE)
+        self._trap = client.register_script(_TRAP)
+        self._claim_links = client.register_script(_CLAIM_LINKS)
+        self._targets_done = client.register_script(_TARGETS_DONE)
+        self._homepage = client.register_script(_HOMEPAGE)
+
+    @classmethod
+    def from_url(cls, run_id: str, url: str, prefix: str = "govinspect", retries: int = 5) -> RedisRunState:
+        return cls(run_id, connect(url, retries), prefix)
+
+    def _s(self, site_id: str) -> str:
+        return f"{self.p}:s:{site_id}"
+
+    def begin(self, budgets: Mapping[str, int]) -> None:
+        pipe = self.r.pipeline()
+        for site_id, max_pages in budgets.items():
+            pipe.hsetnx(f"{self.p}:sites", site_id, int(max_pages))
+            pipe.hsetnx(self._s(site_id), "max_pages", int(max_pages))
+        pipe.execute()
+
+    def site_ids(self) -> list[str]:
+        return sorted(k.decode() for k in self.r.hkeys(f"{self.p}:sites"))
+
+    def claim_pages(self, site_id: str, urls: Sequence[str]) -> list[bool | None]:
+        if not urls:
+            return []
+        codes = self._claim_pages(keys=[self._s(site_id), f"{self._s(site_id)}:seen"], args=list(urls))
+        return [None if c == 0 else c == 1 for c in codes]
+
+    def pages_seen(self, site_id: str, urls: Sequence[str]) -> list[bool]:
+        if not urls:
+            return []
+        return [bool(x) for x in self.r.smismember(f"{self._s(site_id)}:seen", list(urls))]
+
+    def claim_targets(self, site_id: str, keys: Sequence[str]) -> list[bool]:
+        if not keys:
+            return []
+        waiting = [f"{self.p}:t:w:{_h(k)}" for k in keys]
+        codes = self._claim_targets(keys=[f"{self.p}:t:claimed", f"{self.p}:t:done", self._s(site_id), *waiting],
+                                    args=[site_id, *keys])
+        return [c == 1 for c in codes]
+
+    def claim_links(self, site_id: str, pages: Sequence[str], targets: Sequence[tuple[str, str | None]],
+                    check_refused: bool = True) -> tuple[list[bool | None], list[bool], list[bool]]:
+        if not pages and not targets:
+            return [], [], []
+        args: list[str | int] = [site_id, f"{self.p}:t:w:", "1" if check_refused else "0", len(pages), *pages]
+        for key, url in targets:
+            args += [key, url or ""]
+        keys = [self._s(site_id), f"{self._s(site_id)}:seen", f"{self.p}:t:claimed", f"{self.p}:t:done"]
+        page_codes, target_codes, late = self._claim_links(keys=keys, args=args)
+        return ([None if c == 0 else c == 1 for c in page_codes], [c == 1 for c in target_codes],
+                [c == 1 for c in late])
+
+    def target_done(self, key: str) -> list[str]:
+        sites = self._target_done(keys=[f"{self.p}:t:done", f"{self.p}:t:w:{_h(key)}"], args=[key, f"{self.p}:s:"])
+        return sorted(s.decode() for s in sites)
+
+    def targets_done(self, keys: Sequence[str]) -> list[str]:
+        if not keys:
+            return []
+        sites = self._targets_done(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
+        return sorted(s.decode() for s in sites)
+
+    def add_pending(self, site_id: str, n: int = 1) -> None:
+        self.r.hincrby(self._s(site_id), "pending", n)
+
+    def done_pending(self, site_id: str, n: int = 1) -> int:
+        return int(self.r.hincrby(self._s(site_id), "pending", -n))
+
+    def incr(self, site_id: str, counter: str, n: int = 1) -> int:
+        if counter not in COUNTERS:
+            raise ValueError(f"unknown counter {counter!r}")
+        return int(self.r.hincrby(self._s(site_id), counter, n))
+
+    def homepage_fetched(self, site_id: str, ok: bool) -> None:
+        self._homepage(keys=[self._s(site_id)], args=["1" if ok else "0"])
+
+    def progress(self, site_id: str) -> SiteProgress:
+        pipe = self.r.pipeline()
+        pipe.hgetall(self._s(site_id))
+        pipe.sismember(f"{self.p}:final", site_id)
+        raw, finalised = pipe.execute()
+        return _progress(site_id, raw, bool(finalised))
+
+    def progress_all(self) -> dict[str, SiteProgress]:
+        ids = self.site_ids()
+        pipe = self.r.pipeline()
+        for site_id in ids:
+            pipe.hgetall(self._s(site_id))
+        final = self.finalised_sites()
+        rows = zip(ids, pipe.execute(), strict=True)
+        return {site_id: _progress(site_id, raw, site_id in final) for site_id, raw in rows}
+
+    def add_scope_host(self, site_id: str, host: str) -> None:
+        self.r.sadd(f"{self._s(site_id)}:scope", host)
+
+    def scope_hosts(self, site_id: str) -> set[str]:
+        return {h.decode() for h in self.r.smembers(f"{self._s(site_id)}:scope")}
+
+    def trap_variant(self, site_id: str, path: str, query: str, limit: int) -> bool:
+        return bool(self._trap(keys=[f"{self.p}:trap:{site_id}:{_h(path)}"], args=[query, int(limit)]))
+
+    def put(self, namespace: str, key: str, value: JSON) -> None:
+        self.r.hset(f"{self.p}:d:{namespace}", key, dumps(value))
+
+    def get(self, namespace: str, key: str) -> JSON | None:
+        return loads(self.r.hget(f"{self.p}:d:{namespace}", key))
+
+    def get_many(self, namespace: str, keys: Sequence[str]) -> list[JSON | None]:
+        if not keys:
+            return []
+        return [loads(v) for v in self.r.hmget(f"{self.p}:d:{namespace}", list(keys))]
+
+    def claim_finalisation(self, site_id: str) -> bool:
+        return bool(self.r.sadd(f"{self.p}:final", site_id))
+
+    def finalised_sites(self) -> set[str]:
+        return {s.decode() for s in self.r.smembers(f"{self.p}:final")}
+
+    def claim_run_end(self) -> bool:
+        return bool(self.r.set(f"{self.p}:end", "1", nx=True))
+
+    def purge(self) -> None:
+        batch = []
+        for key in self.r.scan_iter(match=f"{self.p}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                self.r.unlink(*batch)
+                batch = []
+        if batch:
+            self.r.unlink(*batch)
+
+    def close(self) -> None:
+        self.r.close()
+
+
+def _progress(site_id: str, raw: dict[bytes, bytes], finalised: bool) -> SiteProgress:
+    v = {k.decode(): int(x) for k, x in raw.items()}
+    return SiteProgress(
+        site_id=site_id, max_pages=v.get("max_pages", 0), pages_scheduled=v.get("scheduled", 0),
+        pages=v.get("pages", 0), errors=v.get("errors", 0), blocked=v.get("blocked", 0),
+        trapped=v.get("trapped", 0), failures=v.get("failures", 0), pending=v.get("pending", 0),
+        budget_exhausted=bool(v.get("budget_exhausted")), homepage_ok=bool(v.get("homepage_ok")),
+        homepage_done=bool(v.get("homepage_done")), finalised=finalised,
+    )

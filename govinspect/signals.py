@@ -1,0 +1,27 @@
+"""Signals govinspect adds to Scrapy's (connect with ``crawler.signals.connect``).
+
+They live here, not in ``crawler/``, so inspectors, pipelines and the crawler can all name them
+without importing each other.
+
+``work_done``: results of some requests are stored. Arguments: ``markers`` (list of
+:class:`govinspect.findings.WorkDone`). Sent by the store pipeline after it wrote the items that came
+before the markers, and by the spider for requests that were dropped; the finaliser counts the
+work off the run state and folds the sites that are done.
+
+``site_concluding``: a site is about to be folded; receivers return the observations they conclude
+(an iterable of :class:`govinspect.findings.Observation`). Arguments: ``site``, ``view`` (a
+:class:`govinspect.vocabulary.RunView`). The inspector manager answers it (``site_finished``).
+
+``site_finalized``: sent after a site's observations of a run were folded into findings in the store.
+Arguments: ``site`` (:class:`govinspect.registry.Site`), ``run_id`` (str), ``store``
+(:class:`govinspect.store.FindingStore`), ``counts`` (dict of new/seen/reopened/fixed).
+Indexers (Elasticsearch) use it to push the lifecycle changes.
+
+``run_finished``: sent once after every site was finalized and the run record closed.
+Arguments: ``run_id``, ``store``, ``status``.
+"""
+
+work_done = object()
+site_concluding = object()
+site_finalized = object()
+run_finished = object()

@@ -1,0 +1,127 @@
+"""The finaliser: folds each site exactly once per run, as soon as the whole run is done with it.
+
+It counts work off the run state as the store pipeline announces it stored (``work_done``); when a
+site's homepage is answered and nothing it waits for is pending (its pages, its checks, and targets
+other sites check for it), the process that sees it first claims the site's finalisation in the run
+state and folds it: inspectors conclude (``site_concluding``), completion is decided, the store folds
+the site's observations into findings, and ``site_finalized`` goes to the indexers. It does not
+matter which process of a run that is.
+
+In single-machine mode (``RunContext.owner``) this process owns the run: when its crawl closes, it
+folds the sites still open (a run stopped early completes none of them) and closes the run record.
+A fleet worker closing folds nothing it is not done with; the run record is closed by whoever folds
+the run's last site.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.python.failure import Failure
+
+from govinspect import signals as gi_signals
+from govinspect.findings import Observation, WorkDone
+from govinspect.store import FindingStore
+from govinspect.vocabulary import RunContext
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class Finaliser:
+    def __init__(self, crawler: Crawler, context: RunContext, store: FindingStore):
+        if context.state is None:
+            raise NotConfigured("the run context has no run state")
+        self.crawler = crawler
+        self.context = context
+        self.state = context.state
+        self.run_id = context.run_id
+        self.store = store
+        self.folded = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Finaliser:
+        context = RunContext.of(crawler.settings)
+        if context is None:
+            raise NotConfigured("no run context (GOVINSPECT_RUN)")
+        ext = cls(crawler, context, FindingStore.shared(crawler.settings))
+        crawler.signals.connect(ext.work_done, signal=gi_signals.work_done)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    # ---- counting work off -------------------------------------------------------------------------
+    def work_done(self, markers: Iterable[WorkDone]) -> None:
+        """Count stored work off the run state (batched: one call per site, one for all targets)."""
+        pages: Counter[str] = Counter()
+        targets: list[str] = []
+        for marker in markers:
+            if marker.target is not None:
+                targets.append(marker.target)
+            else:
+                pages[marker.site_id] += 1
+        touched = set(self.state.targets_done(targets)) if targets else set()
+        for site_id, n in pages.items():
+            self.state.done_pending(site_id, n)
+            touched.add(site_id)
+        for site_id in sorted(touched):
+            if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
+                self.finalise(site_id, "finished")
+
+    # ---- folding -------------------------------------------------------------------------------------
+    def finalise(self, site_id: str, reason: str) -> bool:
+        """Fold one site if no process of the run has (returns whether this call folded it)."""
+        if not self.state.claim_finalisation(site_id):
+            return False
+        site = self.context.registry.get(site_id)
+        progress = self.state.progress(site_id)
+        view = self.store.view(self.run_id)
+        for obs in self._conclusions(site, view):
+            self.store.add_observation(self.run_id, obs, site.url)
+        completed, why = progress.completion(reason)
+        self.store.update_site_stats(self.run_id, site.id, progress.pages, progress.errors,
+                                     progress.blocked + view.blocked_targets(site.id))
+        counts = self.store.finalize_site(self.run_id, site, completed, why)
+        if counts is None:  # the store refused: folded before (logged there)
+            return False
+        self.folded += 1
+        logger.info("site %s finalized (%s): %s", site.id, why, counts)
+        self.crawler.signals.send_catch_log(
+            gi_signals.site_finalized, site=site, run_id=self.run_id, store=self.store, counts=counts
+        )
+        if not self.context.owner and len(self.state.finalised_sites()) >= len(self.state.site_ids()):
+            self.end_run("finished")
+        return True
+
+    def _conclusions(self, site, view) -> list[Observation]:
+        """What the inspectors conclude for the site (``site_concluding`` receivers return observations)."""
+        out: list[Observation] = []
+        for receiver, result in self.crawler.signals.send_catch_log(
+            gi_signals.site_concluding, site=site, view=view
+        ):
+            if isinstance(result, Failure):
+                logger.error("concluding site %s failed in %s; folding what was observed", site.id, receiver)
+                continue
+            out.extend(obs for obs in (result or ()) if isinstance(obs, Observation))
+        return out
+
+    def end_run(self, status: str) -> None:
+        if not self.state.claim_run_end():
+            return
+        self.store.end_run(self.run_id, status)
+        self.crawler.signals.send_catch_log(gi_signals.run_finished, run_id=self.run_id, store=self.store,
+                                            status=status)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.context.owner:
+            for site in self.context.registry:
+                self.finalise(site.id, reason)
+            self.end_run("finished" if reason == "finished" else "incomplete")
+        self.store.close()

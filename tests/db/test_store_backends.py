@@ -1,0 +1,200 @@
+"""The store API on both backends: lifecycle, other modules' tables, and many writers at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from govinspect.findings import LinkCheck, LinkRef, Observation
+from govinspect.registry import Site
+from govinspect.store import FindingStore
+
+SITE = Site(id="3416000001", name="测试", organizer="测试办", level="portal", url="http://a.gov.cn/")
+
+
+def _obs(page: str, rule: str = "ad.commercial") -> Observation:
+    return Observation(rule=rule, site_id=SITE.id, page_url=f"http://a.gov.cn/{page}", message="商业广告")
+
+
+def _run(store: FindingStore, run_id: str, pages: list[str], completed: bool = True) -> dict[str, int]:
+    store.start_run(run_id, "2026-11-27", {}, [SITE])
+    for page in pages:
+        store.add_observation(run_id, _obs(page), SITE.url)
+    counts = store.finalize_site(run_id, SITE, completed, "done" if completed else "stopped")
+    store.end_run(run_id, "finished" if completed else "incomplete")
+    return counts
+
+
+def _status(store: FindingStore) -> dict[str, str]:
+    return {r["page_url"].rsplit("/", 1)[-1]: r["status"] for r in store.findings()}
+
+
+def test_lifecycle(store_target, tmp_path):
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    assert _run(store, "r1", ["a", "b"]) == {"new": 2, "seen": 0, "reopened": 0, "fixed": 0}
+    assert _status(store) == {"a": "open", "b": "open"}
+    assert _run(store, "r2", ["b"])["fixed"] == 1
+    assert _status(store) == {"a": "fixed", "b": "open"}
+    assert _run(store, "r3", [], completed=False)["fixed"] == 0  # an incomplete run fixes nothing
+    assert _status(store) == {"a": "fixed", "b": "open"}
+    assert _run(store, "r4", ["a", "b"])["reopened"] == 1
+    assert _status(store) == {"a": "reopened", "b": "open"}
+    assert store.finalize_site("r4", SITE, True) is None  # once only: a second fold is refused
+    record = next(r for r in store.findings() if r["page_url"].endswith("/a"))
+    assert isinstance(record["evidence"], dict) and record["referrers"] == ["http://a.gov.cn/a"]
+    assert store.counts_by_status("r4") == {"open": 1, "reopened": 1}
+    with pytest.raises(ValueError, match="already exists"):
+        store.start_run("r1", "2026-11-27", {}, [SITE])
+    store.close()
+
+
+def test_run_view_links(store_target, tmp_path):
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    store.start_run("r1", "2026-11-27", {}, [SITE])
+    refs = [LinkRef(SITE.id, "http://a.gov.cn/", f"http://b.gov.cn/{t}", "a", t) for t in ("x", "y", "z")]
+    store.add_refs("r1", refs + refs[:1])  # a duplicate reference is kept once
+    store.add_checks("r1", [LinkCheck("http://b.gov.cn/x", ok=False, status=404),
+                            LinkCheck("http://b.gov.cn/y", ok=False, status=403, blocked=True),
+                            LinkCheck("http://b.gov.cn/z", ok=False, status=500)])
+    store.add_checks("r1", [LinkCheck("http://b.gov.cn/z", ok=True, status=200),  # a success replaces a failure
+                            LinkCheck("http://b.gov.cn/x", ok=False, status=410)])
+    store.add_checks("r1", [LinkCheck("http://b.gov.cn/z", ok=False, status=503)])  # ... not the reverse
+    view = store.view("r1")
+    assert view.check("http://b.gov.cn/z").ok is True
+    assert view.check("http://b.gov.cn/x").status == 410
+    assert view.check("http://b.gov.cn/nope") is None
+    broken = list(view.broken_refs(SITE.id))
+    assert [(c.target_url, len(r)) for c, r in broken] == [("http://b.gov.cn/x", 1)]
+    assert view.blocked_targets(SITE.id) == 1
+    store.close()
+
+
+MODULE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS probe_results (
+  id INTEGER PRIMARY KEY, host TEXT NOT NULL, checked_at TEXT NOT NULL, ms REAL, ok INTEGER NOT NULL,
+  UNIQUE (host, checked_at)
+);
+CREATE INDEX IF NOT EXISTS probe_results_host ON probe_results (host);
+"""
+
+
+def test_other_modules_tables(store_target, tmp_path):
+    """The API other modules use for their own tables works the same on both backends."""
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    store.apply_schema(MODULE_SCHEMA)
+    store.apply_schema(MODULE_SCHEMA)  # idempotent
+    upsert = ("INSERT INTO probe_results (host, checked_at, ms, ok) VALUES (?,?,?,?)"
+              " ON CONFLICT (host, checked_at) DO UPDATE SET ms=excluded.ms, ok=excluded.ok")
+    assert store.execute(upsert, ("a.gov.cn", "t1", 12.5, True)) == 1
+    store.execute(upsert, ("a.gov.cn", "t1", 80.25, False))
+    store.executemany(upsert, [("b.gov.cn", "t1", 1.0, 1), ("c.gov.cn", "t1", None, 0)])
+    store.append(upsert, [("d.gov.cn", "t1", 2.0, 1)])
+    rows = store.query("SELECT host, ms, ok FROM probe_results WHERE host LIKE ? ORDER BY host", ("%.gov.cn",))
+    assert rows == [{"host": "a.gov.cn", "ms": 80.25, "ok": 0}, {"host": "b.gov.cn", "ms": 1.0, "ok": 1},
+                    {"host": "c.gov.cn", "ms": None, "ok": 0}, {"host": "d.gov.cn", "ms": 2.0, "ok": 1}]
+    ids = [r["id"] for r in store.query("SELECT id FROM probe_results ORDER BY id")]
+    assert len(set(ids)) == 4 and all(isinstance(i, int) for i in ids)  # automatic ids on both
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        db.execute("DELETE FROM probe_results WHERE host=?", ("a.gov.cn",))
+        assert db.query("SELECT COUNT(*) AS n FROM probe_results")[0]["n"] == 3
+        raise RuntimeError("roll back")
+    assert store.query("SELECT COUNT(*) AS n FROM probe_results") == [{"n": 4}]  # rolled back
+    with store.transaction() as db:
+        db.execute("DELETE FROM probe_results WHERE host=?", ("a.gov.cn",))
+    assert store.query("SELECT COUNT(*) AS n FROM probe_results") == [{"n": 3}]
+    row = store.db.execute("SELECT host, ok FROM probe_results ORDER BY host").fetchone()
+    assert row[0] == row["host"] == row["HOST"] == "b.gov.cn" and dict(row) == {"host": "b.gov.cn", "ok": 1}
+    store.close()
+
+
+# ---- several processes at once ------------------------------------------------------------------
+def _writer(target: str, spool: str, worker: int, barrier) -> None:
+    store = FindingStore(target, spool_dir=spool)
+    barrier.wait()
+    for i in range(40):
+        store.add_observation("fleet", _obs(f"w{worker}-{i}"), SITE.url)
+        if i % 10 == 0:  # overlapping link batches in every worker
+            store.add_refs("fleet", [LinkRef(SITE.id, f"http://a.gov.cn/{k}", f"http://b.gov.cn/{k}", "a", "t")
+                                     for k in range(30)])
+            store.add_checks("fleet", [LinkCheck(f"http://b.gov.cn/{k}", ok=k % 2 == 0, status=200)
+                                       for k in range(30)])
+    store.close()
+
+
+def _folder(target: str, spool: str, barrier, results) -> None:
+    store = FindingStore(target, spool_dir=spool)
+    barrier.wait()
+    results.append(store.finalize_site("fleet", SITE, True, "done"))
+    store.close()
+
+
+def test_many_processes_write_and_fold_once(store_target, tmp_path):
+    """4 processes write at once; 3 then fold the same site at once: it is folded exactly once."""
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    store.start_run("fleet", "2026-11-27", {}, [SITE])
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_writer, args=(store_target, str(tmp_path / "spool"), w, barrier)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert store.query("SELECT COUNT(*) AS n FROM observations")[0]["n"] == 160
+    assert store.query("SELECT COUNT(*) AS n FROM link_refs")[0]["n"] == 30
+    assert store.query("SELECT COUNT(*) AS n FROM link_checks WHERE ok=1")[0]["n"] == 15
+
+    with ctx.Manager() as manager:
+        results = manager.list()
+        barrier = ctx.Barrier(3)
+        procs = [ctx.Process(target=_folder, args=(store_target, str(tmp_path / "spool"), barrier, results))
+                 for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+            assert p.exitcode == 0
+        counts = list(results)
+    assert [c["new"] for c in counts if c is not None] == [160]  # one fold; the others are refused
+    assert counts.count(None) == 2
+    findings = list(store.findings())
+    assert len(findings) == 160 and {f["status"] for f in findings} == {"open"}
+    store.close()
+
+
+def test_a_live_run_elsewhere_is_not_recovered(pg_url, tmp_path):
+    """A run still going on another machine is not 'interrupted'; once its process is gone, it is."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.support.cli import clean_env
+
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from govinspect.registry import Site
+        from govinspect.store import FindingStore
+        store = FindingStore({pg_url!r}, spool_dir={str(tmp_path / "spool")!r})
+        store.start_run("elsewhere", "2026-11-27", {{}}, [Site(id="3416000001", name="测试", organizer="测试办",
+                        level="portal", url="http://a.gov.cn/")])
+        print("started", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        assert child.stdout.readline().strip() == "started"
+        store = FindingStore(pg_url, spool_dir=tmp_path / "spool")
+        assert store.run_is_live("elsewhere") and store.recover_interrupted() == []
+        assert store.runs()[0]["status"] == "running"
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+        deadline = time.monotonic() + 10  # the server sees the closed connection at once, or nearly
+        while store.run_is_live("elsewhere") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.recover_interrupted() == ["elsewhere"]
+        assert store.runs()[0]["status"] == "interrupted"
+        store.close()
+    finally:
+        child.kill()

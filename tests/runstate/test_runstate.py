@@ -1,0 +1,209 @@
+"""The run-state contract, one suite for both backends (in-process and a real Redis)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+import pytest
+
+from govinspect.runstate import RunState
+from govinspect.runstate.redis import RedisRunState
+
+
+def test_pages_are_claimed_once_within_the_budget(state: RunState):
+    assert state.claim_pages("a", ["u1", "u2", "u1"]) == [True, True, None]
+    assert not state.progress("a").budget_exhausted
+    assert state.claim_pages("a", ["u3", "u4", "u2"]) == [True, False, None]
+    p = state.progress("a")
+    assert p.pages_scheduled == 3 and p.budget_exhausted and p.max_pages == 3
+    assert state.pages_seen("a", ["u1", "u4", "zz"]) == [True, False, False]
+    # sites are separate; budget 0 means no limit
+    assert state.claim_pages("b", ["u1"] * 1 + [f"p{i}" for i in range(50)]).count(True) == 51
+    assert state.progress("b").budget_exhausted is False
+
+
+def test_begin_is_idempotent(state: RunState):
+    state.claim_pages("a", ["u1"])
+    state.begin({"a": 99, "c": 5})
+    assert state.progress("a").max_pages == 3 and state.progress("a").pages_scheduled == 1
+    assert sorted(state.site_ids()) == ["a", "b", "c"]
+
+
+def test_targets_once_per_run_and_every_linking_site_waits(state: RunState):
+    assert state.claim_targets("a", ["X", "Y", "X"]) == [True, True, False]
+    assert state.progress("a").pending == 2  # one unit per target and site
+    assert state.claim_targets("b", ["X"]) == [False]  # checked by a; b waits for it all the same
+    assert state.progress("b").pending == 1
+    assert state.target_done("X") == ["a", "b"]
+    assert state.progress("a").pending == 1 and state.progress("b").pending == 0
+    assert state.target_done("X") == []  # idempotent
+    assert state.progress("a").pending == 1
+    # a resolved target is neither fetched again nor waited for
+    assert state.claim_targets("b", ["X"]) == [False]
+    assert state.progress("b").pending == 0
+
+
+def test_site_is_done_when_homepage_answered_and_nothing_pending(state: RunState):
+    state.add_pending("a")
+    assert not state.is_done("a")
+    state.homepage_fetched("a", ok=True)
+    state.add_pending("a", 2)
+    assert state.done_pending("a") == 2
+    assert not state.is_done("a")
+    state.done_pending("a", 2)
+    assert state.is_done("a")
+    assert not state.is_done("b")  # nothing pending but its homepage was never answered
+    state.homepage_fetched("b", ok=False)
+    p = state.progress("b")
+    assert p.done and not p.homepage_ok
+    assert p.completion("finished") == (False, "homepage not fetched")
+    assert state.progress("a").completion("finished") == (True, "completed")
+    assert state.progress("a").completion("shutdown") == (False, "run ended early (shutdown)")
+
+
+def test_counters_and_failures_make_a_site_incomplete(state: RunState):
+    state.homepage_fetched("a", ok=True)
+    assert state.incr("a", "pages") == 1
+    assert state.incr("a", "pages", 4) == 5
+    state.incr("a", "errors")
+    state.incr("a", "blocked", 2)
+    state.incr("a", "trapped")
+    p = state.progress("a")
+    assert (p.pages, p.errors, p.blocked, p.trapped) == (5, 1, 2, 1)
+    assert p.completion("finished") == (True, "completed")
+    state.incr("a", "failures")
+    assert state.progress("a").completion("finished")[0] is False
+    with pytest.raises(ValueError):
+        state.incr("a", "pending")
+
+
+def test_scope_hosts_and_trap_variants(state: RunState):
+    assert state.scope_hosts("a") == set()
+    state.add_scope_host("a", "www.example.gov.cn")
+    assert state.scope_hosts("a") == {"www.example.gov.cn"}
+    assert [state.trap_variant("a", "/cal", f"d={i}", 3) for i in range(5)] == [True, True, True, False, False]
+    assert state.trap_variant("a", "/cal", "d=1", 3)  # a known variant stays admitted
+    assert state.trap_variant("b", "/cal", "d=9", 3)  # per site
+    assert state.trap_variant("a", "/other", "d=9", 3)  # per path
+
+
+def test_shared_data_round_trips_json(state: RunState):
+    value = {"url": "http://例子.gov.cn/", "named": False, "images": ["/a.png"], "n": 3}
+    state.put("ns", "a", value)
+    assert state.get("ns", "a") == value
+    assert state.get("ns", "missing") is None
+    state.put("ns", "a", True)
+    assert state.get_many("ns", ["a", "zz"]) == [True, None]
+    assert state.get_many("ns", []) == []
+
+
+def test_finalisation_and_run_end_claimed_once(state: RunState):
+    assert state.claim_finalisation("a") is True
+    assert state.claim_finalisation("a") is False
+    assert state.claim_finalisation("b") is True
+    assert state.finalised_sites() == {"a", "b"}
+    assert state.progress("a").finalised
+    assert state.claim_run_end() is True
+    assert state.claim_run_end() is False
+
+
+def test_another_process_sees_the_same_run(make_state):
+    """Two handles on one run id (two processes in Redis) share it; another run id does not."""
+    one, two, other = make_state("r1"), make_state("r1"), make_state("r2")
+    one.begin({"a": 10})
+    one.claim_pages("a", ["u1"])
+    one.put("ns", "a", {"x": 1})
+    assert two.claim_pages("a", ["u1", "u2"]) == [None, True]
+    assert two.get("ns", "a") == {"x": 1}
+    assert two.claim_finalisation("a") and not one.claim_finalisation("a")
+    assert other.claim_pages("a", ["u1"]) == [True]
+
+
+def test_purge_forgets_the_run(make_state):
+    state = make_state("r1")
+    state.begin({"a": 10})
+    state.claim_pages("a", ["u1"])
+    state.claim_targets("a", ["X"])
+    state.put("ns", "a", 1)
+    state.purge()
+    assert state.pages_seen("a", ["u1"]) == [False]
+    assert state.get("ns", "a") is None
+    if isinstance(state, RedisRunState):
+        assert list(state.r.scan_iter(match=f"{state.p}:*")) == []
+
+
+def test_concurrent_claims_are_atomic(make_state):
+    """Eight threads (each with its own Redis connection) race for overlapping pages and targets."""
+    make_state("r1").begin({"a": 100})
+    results: list[list] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        s = make_state("r1")
+        pages = s.claim_pages("a", [f"u{(n * 37 + i) % 150}" for i in range(150)])
+        targets = s.claim_targets("a", [f"t{i}" for i in range(40)])
+        with lock:
+            results.append([pages, targets])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r[0].count(True) for r in results) == 100  # never beyond the budget, never twice
+    assert sum(r[1].count(True) for r in results) == 40  # each target fetched by exactly one
+    p = make_state("r1").progress("a")
+    assert p.pages_scheduled == 100 and p.budget_exhausted
+    assert p.pending == 40  # one waiting unit per target for site a, however many claimed it
+
+
+def _claim_in_process(url: str, prefix: str, n: int, queue) -> None:
+    state = RedisRunState.from_url("r1", url, prefix)
+    claimed = [u for u, ok in zip([f"u{i}" for i in range(300)],
+                                  state.claim_pages("a", [f"u{i}" for i in range(300)]), strict=True) if ok]
+    queue.put(claimed)
+
+
+def test_separate_processes_claim_each_page_once(make_state):
+    """Real processes on one Redis: every page is claimed by exactly one, the budget holds."""
+    if not hasattr(make_state, "url"):
+        pytest.skip("the in-process backend serves one process by design")
+    make_state("r1").begin({"a": 250})
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_claim_in_process, args=(make_state.url, make_state.prefix, n, queue))
+             for n in range(3)]
+    for p in procs:
+        p.start()
+    claimed = [queue.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    flat = [u for c in claimed for u in c]
+    assert len(flat) == 250 and len(set(flat)) == 250
+
+
+def test_claim_links_is_one_page_worth_of_claims(state: RunState):
+    """Pages claimed and counted pending; known pages not checked; refused pages checked instead."""
+    state.claim_pages("a", ["seen"])
+    pages, targets, late = state.claim_links(
+        "a", ["p1", "seen", "p2", "p3"], [("X", "X"), ("seen", "seen"), ("A att", None), ("X", "X")])
+    assert pages == [True, None, True, False]  # budget 3: "seen" used one
+    assert targets == [True, False, True, False]
+    assert late == [True]  # p3, beyond the budget, is checked
+    p = state.progress("a")
+    assert p.budget_exhausted and p.pending == 2 + 3  # two pages taken, three targets waited for
+    assert state.claim_links("a", ["p4"], [], check_refused=False) == ([False], [], [])
+    assert state.claim_links("b", [], [("X", "X"), ("Y", None)]) == ([], [False, True], [])
+    assert state.progress("b").pending == 2  # b waits for X (a checks it) and Y
+    assert state.target_done("X") == ["a", "b"]
+    assert state.claim_links("b", [], []) == ([], [], [])
+
+
+def test_targets_done_in_one_call(state: RunState):
+    state.claim_targets("a", ["X", "Y"])
+    state.claim_targets("b", ["Y", "Z"])
+    assert sorted(state.targets_done(["X", "Y", "Y", "nobody-waits"])) == ["a", "b"]
+    assert state.progress("a").pending == 0 and state.progress("b").pending == 1
+    assert state.targets_done(["X"]) == [] and state.targets_done([]) == []
+    assert state.claim_targets("a", ["Y"]) == [False] and state.progress("a").pending == 0

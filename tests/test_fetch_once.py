@@ -1,0 +1,81 @@
+"""Each page of a run is fetched once, counted at the loopback server (issue 8 item 3).
+
+Causes of the double fetches found: a redirect to a page of the site that a link also names
+(``/r`` → ``/a.html``; the homepage's ``/`` → ``/index.html``) fetched it twice; ``render=auto``
+downloaded the homepage (and script-built pages) again in the browser; and the browser loaded the
+documents of iframes (``/include/tq.html``) that the crawl fetches as pages of their own. Besides
+retries, what remains is ``render=always`` (no static copy to learn the frames from).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+
+import pytest
+
+from tests.rendering.conftest import RENDER_TEST, needs_chromium
+from tests.support.cli import FAST, govinspect, write_registry
+from tests.support.server import Route, RouteServer, html
+
+HOME = html('<a href="/a.html">A</a><a href="/index.html">首页</a><a href="/r">跳转</a>'
+            '<iframe src="/include/tq.html" width="200" height="40"></iframe>')
+SCRIPTED = html('<ul id="newsList"></ul><script>document.getElementById("newsList").innerHTML = '
+                "'<li><a href=\"/js-only.html\">脚本</a></li>'</script>")
+
+
+def _routes() -> dict[str, Route]:
+    return {
+        "/": Route(b"", 302, location="/index.html"),  # homepage redirects, and its page links itself
+        "/index.html": Route(HOME),
+        "/a.html": Route(html('<a href="/index.html">首页</a><a href="/list.html">列表</a>'
+                              '<iframe src="/include/tq.html"></iframe>')),
+        "/r": Route(b"", 302, location="/a.html"),
+        "/include/tq.html": Route(html("晴 12℃")),
+        "/list.html": Route(SCRIPTED),
+        "/js-only.html": Route(html("脚本链接的目标")),
+    }
+
+
+def _crawl(tmp_path, render: str, *extra: str) -> tuple[Counter, sqlite3.Connection]:
+    with RouteServer(_routes()) as srv:
+        registry = write_registry(tmp_path / "r.csv", [
+            {"id": "3416000001", "name": "测试", "organizer": "测试办", "url": srv.url + "/", "render": render}])
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(tmp_path / "s.sqlite3"),
+                            *FAST, *extra)
+        hits = Counter(srv.hits)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite3.connect(tmp_path / "s.sqlite3")
+    return hits, db
+
+
+def test_static_crawl_fetches_each_page_once(tmp_path):
+    hits, db = _crawl(tmp_path, "never")
+    for path in ("/", "/index.html", "/a.html", "/r", "/include/tq.html", "/list.html"):
+        assert hits[("GET", path)] == 1, (path, hits)
+    assert not any(method == "HEAD" for method, _ in hits)  # pages are judged by their own fetch
+    checks = dict(db.execute("SELECT target_url, ok FROM link_checks"))
+    assert all(checks[url] == 1 for url in checks if url.endswith(("/r", "/a.html", "/index.html")))
+    site = db.execute("SELECT completed, reason FROM run_sites").fetchone()
+    assert site == (1, "completed")
+
+
+@needs_chromium
+@pytest.mark.parametrize("render", ["auto", "always"])
+def test_rendered_crawl_fetches_each_page_once(tmp_path, render):
+    hits, db = _crawl(tmp_path, render, *RENDER_TEST)
+    for path in ("/", "/index.html", "/list.html"):
+        assert hits[("GET", path)] == 1, (path, hits)
+    if render == "auto":
+        assert hits[("GET", "/include/tq.html")] == 1, hits
+        assert hits[("GET", "/a.html")] == 1, hits
+    else:
+        # ``always`` renders without a static copy, so the frames a page holds are not known before
+        # the browser loads them (tq.html: its crawl, plus once per page framing it), and the browser
+        # follows ``/r`` → ``/a.html`` itself (Playwright routes never see redirect hops). Each is
+        # still inspected once (pages == 5 below).
+        assert hits[("GET", "/include/tq.html")] <= 4 and hits[("GET", "/a.html")] == 2, hits
+    # the script-built list was rendered (its script's link was found) from the body fetched once
+    assert hits[("GET", "/js-only.html")] == 1
+    completed, pages = db.execute("SELECT completed, pages FROM run_sites").fetchone()
+    assert completed == 1 and pages == 5  # each inspected once: the homepage, a, tq, list, js-only
