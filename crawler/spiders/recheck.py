@@ -1,6 +1,7 @@
 """The re-check spider (复核): fetches only the pages and targets a rectification list concerns.
 
-It is the cluster spider with a restricted start list: each planned page is fetched once (rendered
+It is the cluster spider with a restricted start list, in a run of its own (a run context from
+:func:`govinspect.rectify.recheck.run_recheck`): each planned page is fetched once (rendered
 when the site's policy says so), handed to the configured inspectors (the re-check narrows
 ``INSPECTORS`` to those that produced the entries), and no further page is followed. Of a page's
 links only the planned targets are checked, and only the attachments the active inspectors ask for
@@ -12,21 +13,16 @@ are downloaded. The plan is a JSON file named by the ``RECHECK_PLAN`` setting:
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request
 
 from crawler.spiders.cluster import ERROR_STATUSES, ClusterSpider
 from crawler.traps import strip_session_ids
+from govinspect.rectify.plan import load_plan
 from govinspect.urls import normalize_url
 from govinspect.vocabulary import Page
-
-
-def load_plan(path: str) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 class RecheckSpider(ClusterSpider):
@@ -40,13 +36,14 @@ class RecheckSpider(ClusterSpider):
         spider.plan_targets = {sid: {normalize_url(u) for u in p.get("targets", [])} for sid, p in plan.items()}
         spider.plan_files = {sid: p.get("files", []) for sid, p in plan.items()}
         spider.plan_texts = {sid: p.get("link_texts", {}) for sid, p in plan.items()}
+        spider._asked: set[str] = set()
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
         for site in self.registry:
             for url in self.plan_pages.get(site.id, []):
                 target = normalize_url(url)
-                if not self.progress[site.id].take_page(target):
+                if not self.state.claim_page(site.id, target):
                     continue
                 homepage = target == normalize_url(site.url)
                 # depth = the limit: the page is inspected, its links are not followed as pages; the link
@@ -57,19 +54,22 @@ class RecheckSpider(ClusterSpider):
             # file still on the server still leaks
             for item in self.plan_files.get(site.id, []):
                 key = "A " + normalize_url(item["url"])
-                if key not in self._checked:
-                    self._checked.add(key)
-                    yield self._direct_attachment(site, item["url"], item["page"])
+                if key not in self._asked:
+                    self._asked.add(key)
+                    yield self._direct_attachment(site, item["url"], item["page"], key)
 
-    def _direct_attachment(self, site, url: str, page_url: str) -> Request:
-        self.progress[site.id].pending += 1
+    def _direct_attachment(self, site, url: str, page_url: str, key: str) -> Request:
         return Request(
             url, callback=self.parse_attachment, errback=self.check_failed, priority=-20,
             meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
-                  "download_maxsize": self.attachment_maxsize, "referer_page": page_url, "link_text": ""},
+                  "download_maxsize": self.attachment_maxsize, "referer_page": page_url, "link_text": "",
+                  "gi_target": key},
         )
 
-    def _follow(self, page: Page) -> Iterator[Request]:
+    def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
+        """Of a page's links: the attachments the active inspectors want, and the planned targets."""
+        if pages_only:
+            return
         site = page.site
         wanted = {id(link) for link in self.inspectors.wanted_attachments(page)}
         targets = self.plan_targets.get(site.id, set())
@@ -77,11 +77,11 @@ class RecheckSpider(ClusterSpider):
             target = normalize_url(strip_session_ids(link.url))
             if id(link) in wanted:
                 key = "A " + target
-                if key not in self._checked:
-                    self._checked.add(key)
-                    yield self._attachment_request(site, link, page)
-            elif target in targets and target not in self._checked:
-                self._checked.add(target)
-                if target in self.progress[site.id].seen_pages:
+                if key not in self._asked:
+                    self._asked.add(key)
+                    yield self._attachment_request(site, link, page, key)
+            elif target in targets and target not in self._asked:
+                self._asked.add(target)
+                if self.state.pages_seen(site.id, [target])[0]:
                     continue  # fetched as a planned page: its outcome is already recorded
-                yield self._check_request(site, link.url)
+                yield self._check_request(site, link.url, target)

@@ -55,7 +55,7 @@ def add_cli_arguments(sub: Any, common: Callable[[argparse.ArgumentParser], None
 def _store(settings: Any):
     from govinspect.store import FindingStore
 
-    return FindingStore(settings.get("GOVINSPECT_STORE"))
+    return FindingStore.from_settings(settings)
 
 
 def file_stem(number: str) -> str:

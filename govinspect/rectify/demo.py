@@ -90,7 +90,7 @@ def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: A
 
     today = today or date.today()
     issuer = settings.get("RECTIFY_ISSUER") or "示例市人民政府办公室"
-    store = FindingStore(settings.get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(settings)
     try:
         remember_sites(Tables(store), load_registry(registry_path))
         lists = issue_lists(store, IssueOptions(
@@ -137,7 +137,7 @@ def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: A
               + ("（已销号）" if result["status"] == "closed" else "")
               + f" ({time.monotonic() - started:.1f}s)", file=sys.stderr)
         write_documents(after, docs, issuer)  # the documents show the close-out
-    store = FindingStore(settings.get("GOVINSPECT_STORE"))
+    store = FindingStore.from_settings(settings)
     try:
         month = today.strftime("%Y-%m")
         report = build_reports(store, month, out / "report", None, settings.getint("REPORT_TREND_MONTHS"), today,

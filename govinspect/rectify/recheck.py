@@ -193,18 +193,26 @@ def conclude(store: Any, run_id: str, site_id: str, plan: dict[str, Any], finish
 
 # ---- running ------------------------------------------------------------------------------------------
 def recheck_settings(base: Any, plan_path: Path, inspectors: dict[str, Any]) -> dict[str, Any]:
-    """The overrides of a re-check run: the plan, only the planned inspectors, the re-check pipeline."""
+    """The overrides of a re-check run: the plan, only the planned inspectors, the re-check pipeline and
+    finaliser, and a run state of its own in memory (one short run in one process)."""
     pipelines = dict(base.getdict("ITEM_PIPELINES"))
     order = pipelines.pop("pipelines.store.StorePipeline", 300)
     pipelines["pipelines.recheck.RecheckPipeline"] = order
-    return {"RECHECK_PLAN": str(plan_path), "INSPECTORS": inspectors, "ITEM_PIPELINES": pipelines}
+    return {"RECHECK_PLAN": str(plan_path), "INSPECTORS": inspectors, "ITEM_PIPELINES": pipelines,
+            "RUN_FINALISER": "pipelines.recheck.RecheckFinaliser", "RUN_STATE_BACKEND": "memory"}
 
 
 def _crawl_child(settings_args: tuple, extra: dict[str, Any], sites: list[dict], run_id: str, as_of: str) -> None:
+    """The re-check run, in the child process: the steps of :func:`govinspect.api.run_crawl` (no run
+    lock: an on-demand run) with the re-check spider."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.recheck import RecheckSpider
+    from govinspect.api import crawl_settings, prepare_run
     from govinspect.config import build_settings
+    from govinspect.runstate import open_run_state
+    from govinspect.store import FindingStore
+    from govinspect.vocabulary import RunContext
 
     settings_file, overrides, base_extra = settings_args
     settings = build_settings(settings_file, overrides, {**base_extra, **extra})
@@ -213,9 +221,24 @@ def _crawl_child(settings_args: tuple, extra: dict[str, Any], sites: list[dict],
         settings.set(key, extra[key], priority="cmdline")
     registry = Registry([Site(**{**s, "archive_paths": tuple(s["archive_paths"]),
                                  "extra_hosts": tuple(s["extra_hosts"])}) for s in sites])
-    process = CrawlerProcess(settings)
-    process.crawl(RecheckSpider, registry=registry, run_id=run_id, as_of=date.fromisoformat(as_of))
-    process.start()
+    day = date.fromisoformat(as_of)
+    store = FindingStore.from_settings(settings)
+    try:
+        prepare_run(store, settings, registry, run_id, day)
+    finally:
+        store.close()
+    budget = settings.getint("MAX_PAGES_PER_SITE")
+    state = open_run_state(settings, run_id)
+    try:
+        state.begin({site.id: budget for site in registry})
+        context = RunContext(run_id=run_id, as_of=day, registry=registry, state=state, max_pages=budget,
+                             owner=True)
+        process = CrawlerProcess(crawl_settings(settings, context))
+        process.crawl(process.create_crawler(RecheckSpider))
+        process.start()
+        state.purge()
+    finally:
+        state.close()
 
 
 def run_recheck(settings_args: tuple, settings: Any, plan: dict[str, Any], sites: list[Site], run_id: str,
@@ -249,8 +272,7 @@ def check_list(settings: Any, settings_args: tuple, number: str, today: date,
     from govinspect.runner import new_run_id
     from govinspect.store import FindingStore
 
-    store_path = settings.get("GOVINSPECT_STORE")
-    store = FindingStore(store_path)
+    store = FindingStore.from_settings(settings)
     code, warnings = 0, []
     try:
         tables = Tables(store)
@@ -268,7 +290,7 @@ def check_list(settings: Any, settings_args: tuple, number: str, today: date,
             store.close()  # the crawl's process writes; reopened below
             code = run_recheck(settings_args, settings, plan, sites, "recheck-" + new_run_id(), today,
                                settings.getfloat("RECTIFY_RECHECK_TIMEOUT"))
-            store = FindingStore(store_path)
+            store = FindingStore.from_settings(settings)
             tables = Tables(store)
         refresh(store, [number])
         with tables.transaction():
