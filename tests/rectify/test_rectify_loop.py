@@ -28,8 +28,8 @@ def _documents_masked(out, number: str) -> None:
         assert ID_NUMBER not in doc and PHONE not in doc
 
 
-def test_issue_fix_check_closes_list(tmp_path):
-    store = tmp_path / "s.sqlite3"
+def test_issue_fix_check_closes_list(tmp_path, store_target):
+    store = store_target  # SQLite file, or a database on the PostgreSQL test server
     with RouteServer(pages()) as srv:
         reg = registry(tmp_path, srv)
         crawl(tmp_path, reg, store, "r1")
@@ -90,9 +90,9 @@ def test_issue_fix_check_closes_list(tmp_path):
         assert third[0]["number"] not in (a["number"], b["number"])
 
 
-def test_leaked_file_still_on_the_server_is_not_fixed_by_unlinking_it(tmp_path):
+def test_leaked_file_still_on_the_server_is_not_fixed_by_unlinking_it(tmp_path, store_target):
     """A unit that only removes the link to a leaking file has not fixed the leak; deleting the file has."""
-    store = tmp_path / "s.sqlite3"
+    store = store_target
     csv_body = f"姓名,身份证号\n张三,{ID_NUMBER}\n".encode()
     routes = {
         "/c/": Route(html('<a href="/c/notice.html">公示</a>')),
