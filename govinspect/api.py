@@ -5,7 +5,8 @@
 1. takes the run lock (:mod:`govinspect.locks`; ``lock_kind=None`` for on-demand runs);
 2. refuses a run id the store already has (:class:`RunExists`), unless ``resume``;
 3. folds runs whose process died as *interrupted* (never a live one: the locks say which);
-4. records the run, opens its run state (``RUN_STATE_BACKEND``) with the sites' budgets;
+4. records the run, opens its run state (``RUN_STATE_BACKEND``) with the sites' budgets and the
+   run's facts (:func:`open_run`; a fleet ``seed`` stops here, workers :func:`join_run`);
 5. crawls with a :class:`~govinspect.vocabulary.RunContext` handed to every component through the
    ``GOVINSPECT_RUN`` setting; the finaliser folds each site once, the store pipeline writes;
 6. returns a :class:`RunResult` (the run's state is dropped when this process owned the run).
@@ -14,10 +15,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,12 @@ from typing import Any
 from scrapy.settings import Settings
 
 from govinspect.locks import Holder, LockHeld, run_alive, run_lock
-from govinspect.registry import Registry
-from govinspect.runstate import RunState, open_run_state
+from govinspect.registry import Registry, Site
+from govinspect.runstate import open_run_state
 from govinspect.vocabulary import RUN_CONTEXT_SETTING, RunContext
 
-__all__ = ["LockHeld", "RunExists", "RunResult", "crawl_settings", "new_run_id", "prepare_run", "run_crawl"]
+__all__ = ["LockHeld", "RunExists", "RunResult", "crawl_settings", "join_run", "new_run_id", "open_run", "prepare_run",
+           "run_crawl"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +76,55 @@ def prepare_run(store: Any, settings: Settings, registry: Registry, run_id: str,
         {s.id: s for s in registry}, alive=lambda run: run["run_id"] == run_id or run_alive(settings, run))
     for old in recovered:
         logger.warning("run %s was interrupted; its findings were kept, none marked fixed", old)
+        state = open_run_state(settings, old)  # its run state (Redis keys) is of no further use
+        try:
+            state.purge()
+        finally:
+            state.close()
     if existing is None:
         args: dict[str, Any] = {"sites": len(list(registry)),
                                 "host": holder.host if holder else socket.gethostname(),
-                                "pid": holder.pid if holder else None}
+                                "pid": holder.pid if holder else os.getpid()}
         store.start_run(run_id, as_of.isoformat(), args, registry)
     return recovered
+
+
+#: run-state namespace/key of the run's facts (date, budget, registry), so a process joining a run
+#: (a fleet worker) rebuilds the same RunContext: :func:`join_run`
+RUN_FACTS = ("run", "facts")
+
+
+def open_run(registry: Registry, settings: Settings, as_of: date, run_id: str, max_pages: int | None = None,
+             holder: Holder | None = None, resume: bool = False, owner: bool = True) -> RunContext:
+    """Start a run (the caller holds its lock): the store's side (:func:`prepare_run`), then its run
+    state with the sites' budgets and the run's facts. ``seed`` does this, then queues the homepages."""
+    from govinspect.store import FindingStore
+
+    store = FindingStore.from_settings(settings)
+    try:
+        prepare_run(store, settings, registry, run_id, as_of, holder, resume)
+    finally:
+        store.close()
+    budget = max_pages or settings.getint("MAX_PAGES_PER_SITE")
+    state = open_run_state(settings, run_id)
+    state.begin({site.id: budget for site in registry})
+    if state.get(*RUN_FACTS) is None:
+        state.put(*RUN_FACTS, {"as_of": as_of.isoformat(), "max_pages": budget,
+                               "registry": [asdict(site) for site in registry]})
+    return RunContext(run_id=run_id, as_of=as_of, registry=registry, state=state, max_pages=budget, owner=owner)
+
+
+def join_run(settings: Settings, run_id: str) -> RunContext:
+    """The context of a run another process opened (:func:`open_run`), from its run state: what a
+    fleet worker hands its crawler. Raises ``LookupError`` when the run state has no such run."""
+    state = open_run_state(settings, run_id)
+    facts = state.get(*RUN_FACTS)
+    if facts is None:
+        state.close()
+        raise LookupError(f"run {run_id!r} is not in the run state ({settings.get('RUN_STATE_BACKEND')})")
+    sites = [Site(**{k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}) for row in facts["registry"]]
+    return RunContext(run_id=run_id, as_of=date.fromisoformat(facts["as_of"]), registry=Registry(sites),
+                      state=state, max_pages=facts["max_pages"], owner=False)
 
 
 def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str | None = None,
@@ -87,34 +133,24 @@ def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str |
     """Crawl and inspect every site of ``registry`` (or only ``sites``) once; blocks until the run ends.
 
     Raises :class:`LockHeld` when another run holds the ``lock_kind`` lock, :class:`RunExists` for a
-    reused ``run_id``.
+    reused ``run_id``. ``resume`` (the hook for ``worker --run-id``) joins an existing run instead.
     """
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.cluster import ClusterSpider
-    from govinspect.store import FindingStore
 
     if sites is not None:
         registry = registry.select(sites)
     run_id = run_id or new_run_id()
-    budget = max_pages or settings.getint("MAX_PAGES_PER_SITE")
     store_path = Path(settings.get("GOVINSPECT_STORE"))
     with run_lock(settings, run_id, kind=lock_kind) as holder:
-        store = FindingStore.from_settings(settings)
+        context = open_run(registry, settings, as_of, run_id, max_pages, holder, resume, owner=not resume)
         try:
-            prepare_run(store, settings, registry, run_id, as_of, holder, resume)
-        finally:
-            store.close()
-        state = open_run_state(settings, run_id)
-        try:
-            state.begin({site.id: budget for site in registry})
-            context = RunContext(run_id=run_id, as_of=as_of, registry=registry, state=state, max_pages=budget,
-                                 owner=not resume)
             stats = _crawl(CrawlerProcess, ClusterSpider, settings, context)
             if context.owner:
-                state.purge()
+                context.state.purge()
         finally:
-            state.close()
+            context.state.close()
     return RunResult(run_id, str(stats.get("finish_reason", "unknown")), store_path, stats)
 
 
@@ -143,6 +179,3 @@ def _crawl(process_cls: Any, spider_cls: Any, settings: Settings, context: RunCo
     return crawler.stats.get_stats() if crawler.stats else {}
 
 
-def open_state(settings: Settings, run_id: str) -> RunState:
-    """The run state of ``run_id`` as ``settings`` choose it (for tools and workers joining a run)."""
-    return open_run_state(settings, run_id)

@@ -174,8 +174,17 @@ def kind_lock_path(settings: Any, kind: str) -> Path:
     return lock_dir(settings) / f"{_store_tag(settings)}.{_safe(kind)}.lock"
 
 
-def run_lock_path(settings: Any, run_id: str) -> Path:
-    return lock_dir(settings) / f".{_store_tag(settings)}.runs" / f"{_safe(run_id)}.lock"
+def run_lock_path(settings: Any, run_id: str, member: str | None = None) -> Path:
+    # "+" never occurs in a _safe name: a member's file cannot be mistaken for another run's
+    name = _safe(run_id) + (f"+{_safe(member)}" if member else "")
+    return lock_dir(settings) / f".{_store_tag(settings)}.runs" / f"{name}.lock"
+
+
+def _run_key(settings: Any, run_id: str, member: str | None = None) -> str:
+    prefix = settings.get("REDIS_KEY_PREFIX")
+    if member is None:
+        return f"{prefix}:lock:run:{run_id}"
+    return f"{prefix}:lock:run-member:{hashlib.sha1(run_id.encode()).hexdigest()}:{member}"
 
 
 # ---- Redis locks (a fleet) -------------------------------------------------------------------------------
@@ -254,8 +263,12 @@ def _fleet(settings: Any) -> bool:
 
 # ---- the API -------------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def run_lock(settings: Any, run_id: str, kind: str | None = "crawl") -> Iterator[Holder]:
-    """Hold the ``kind`` lock (unless None) and the run's own lock for the block; raises :class:`LockHeld`."""
+def run_lock(settings: Any, run_id: str, kind: str | None = "crawl", member: str | None = None) -> Iterator[Holder]:
+    """Hold the ``kind`` lock (unless None) and the run's own lock for the block; raises :class:`LockHeld`.
+
+    ``member``: one of several processes doing the same run (a fleet worker's id): each holds a run
+    lock of its own, and the run is alive while any of them does (:func:`run_alive`).
+    """
     holder = Holder.me(run_id, kind or "run")
     locks: list[FileLock | RedisLock] = []
     client = _redis(settings) if _fleet(settings) else None
@@ -265,11 +278,11 @@ def run_lock(settings: Any, run_id: str, kind: str | None = "crawl") -> Iterator
             ttl, beat = settings.getfloat("RUN_LOCK_TTL"), settings.getfloat("RUN_LOCK_HEARTBEAT")
             if kind:
                 locks.append(RedisLock(client, f"{prefix}:lock:{kind}", ttl, beat))
-            locks.append(RedisLock(client, f"{prefix}:lock:run:{run_id}", ttl, beat))
+            locks.append(RedisLock(client, _run_key(settings, run_id, member), ttl, beat))
         else:
             if kind:
                 locks.append(FileLock(kind_lock_path(settings, kind)))
-            locks.append(FileLock(run_lock_path(settings, run_id)))
+            locks.append(FileLock(run_lock_path(settings, run_id, member)))
         for lock in locks:
             lock.acquire(holder)
         yield holder
@@ -294,13 +307,18 @@ def run_alive(settings: Any, run: dict[str, Any]) -> bool:
     if _fleet(settings):
         client = _redis(settings)
         try:
-            if client.exists(f"{settings.get('REDIS_KEY_PREFIX')}:lock:run:{run_id}"):
+            members = _run_key(settings, run_id, "*")
+            if client.exists(_run_key(settings, run_id)) or next(client.scan_iter(match=members, count=1000), None):
                 return True
         finally:
             client.close()
-    held = _file_held(run_lock_path(settings, run_id))
-    if held is not None:
-        return held
+    own = run_lock_path(settings, run_id)
+    files = [own, *own.parent.glob(own.stem + "+*.lock")] if own.parent.is_dir() else [own]
+    held = [_file_held(path) for path in files]
+    if any(held):
+        return True
+    if any(h is False for h in held):
+        return False
     args = run.get("args") or {}
     host, pid = args.get("host"), args.get("pid")
     if host is None or pid is None:

@@ -33,7 +33,7 @@ def mask_digits(value: str) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every ID-, card- or mobile-shaped number in free text."""
-    if not text or not any(ch.isdigit() for ch in text):
+    if not text or not _DIGIT.search(text):
         return text
     text = _ID18.sub(lambda m: mask_id(m.group(0)), text)
     text = _CARD.sub(lambda m: mask_digits(m.group(0)), text)
@@ -53,6 +53,7 @@ def mask_value(value: Any) -> Any:
 
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_DIGIT = re.compile(r"\d")  # cheap first test: most texts and URLs carry no number worth a look
 _URL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[0-9Xx]|\d{16,19})(?![0-9A-Za-z])")
 
 
@@ -77,7 +78,7 @@ def mask_url(url: str | None) -> str | None:
     Only numbers that pass the GB 11643 check character or the Luhn check with a card prefix are
     masked: URLs stay usable, and CMS article ids (long digit runs too) are left alone.
     """
-    if not url or not any(ch.isdigit() for ch in url):
+    if not url or not _DIGIT.search(url):
         return url
 
     def repl(m: re.Match) -> str:

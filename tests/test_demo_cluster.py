@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from govinspect.findings import finding_key, fingerprint
+from govinspect.findings import LinkRef, finding_key, fingerprint
 from govinspect.urls import normalize_url
 
 
@@ -59,11 +59,20 @@ def test_traps_are_capped(demo_crawl):
 
 
 def test_gbk_pages_decoded(demo_crawl):
-    texts = {r["text"] for r in demo_crawl.db.execute("SELECT text FROM link_refs")}
+    texts = {r.text for r in _link_refs(demo_crawl)}
     decoded = [e for e in demo_crawl.cluster.entries if e["expect"] == "decoded"]
     assert decoded
     for e in decoded:
         assert any(e["text"] in t for t in texts) or _title_seen(demo_crawl, e), e
+
+
+def _link_refs(demo_crawl):
+    """The run's link references, expanded from the store's one row per page."""
+    rows = demo_crawl.db.execute("SELECT site_id, page_url, refs FROM page_links").fetchall()
+    for row in rows:
+        for line in row["refs"].splitlines():
+            target, tag, text = line.split("\t", 2)
+            yield LinkRef(row["site_id"], row["page_url"], target, tag, text)
 
 
 def _title_seen(demo_crawl, entry) -> bool:
@@ -74,8 +83,8 @@ def _title_seen(demo_crawl, entry) -> bool:
 
 def test_every_link_kind_is_collected(demo_crawl):
     refs = defaultdict(set)
-    for r in demo_crawl.db.execute("SELECT target_url, tag FROM link_refs"):
-        refs[r["target_url"]].add(r["tag"])
+    for r in _link_refs(demo_crawl):
+        refs[r.target_url].add(r.tag)
     for e in demo_crawl.cluster.entries:
         if e["expect"] == "link":
             assert normalize_url(e["target_url"]) in refs, e

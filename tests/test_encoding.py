@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from crawler.encoding import detect_encoding
+from govinspect.store import FindingStore
 from tests.support.cli import FAST, govinspect, write_registry
 from tests.support.server import Route, RouteServer
 
@@ -51,7 +50,8 @@ def test_crawl_decodes_gbk_link_text_and_urls(tmp_path):
         store = tmp_path / "s.sqlite3"
         result = govinspect("crawl", "--registry", str(registry), "--store", str(store), *FAST)
     assert result.returncode == 0, result.stderr[-2000:]
-    db = sqlite3.connect(store)
-    pairs = {(u.rsplit("/", 1)[-1], t) for u, t in db.execute("SELECT target_url, text FROM link_refs")}
+    found = FindingStore(store)
+    pairs = {(r.target_url.rsplit("/", 1)[-1], r.text) for run in found.runs() for r in found.link_refs(run["run_id"])}
+    found.close()
     for title, target in (("头部声明", "gone-header.html"), ("元标记", "gone-meta.html"), ("无声明", "gone-none.html")):
         assert (target, title) in pairs, (title, sorted(pairs))

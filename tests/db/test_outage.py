@@ -148,7 +148,7 @@ def test_crawl_with_database_stopped_mid_run(cluster, tmp_path):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=tmp_path,
         )
         deadline = time.monotonic() + 60
-        while _count(url, "SELECT COUNT(*) FROM link_refs") == 0:
+        while _count(url, "SELECT COUNT(*) FROM page_links") == 0:
             assert time.monotonic() < deadline and crawl.poll() is None, "the crawl wrote no links"
             time.sleep(0.1)
         cluster.stop("immediate")

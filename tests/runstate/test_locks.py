@@ -93,3 +93,15 @@ def test_stale_lock_of_a_dead_process_is_taken_over(settings):
         assert holder.run_id == "next"
         if settings.get("RUN_STATE_BACKEND") != "redis":
             assert json.loads(kind_lock_path(settings, "crawl").read_text())["run_id"] == "next"
+
+
+def test_run_alive_while_any_member_holds_it(settings):
+    """Fleet workers of one run each hold a member lock; the run is alive while one of them lives."""
+    run = {"run_id": "fleet-1", "args": {"host": "seeding-host", "pid": 1}}
+    with run_lock(settings, "fleet-1", kind=None, member="w1"):
+        with run_lock(settings, "fleet-1", kind=None, member="w2"):
+            assert run_alive(settings, run)
+        assert run_alive(settings, run)
+        assert not run_alive(settings, {"run_id": "fleet-1.other", "args": {"host": socket.gethostname(),
+                                                                             "pid": _dead_pid()}})
+    assert not run_alive(settings, {"run_id": "fleet-1", "args": {"host": socket.gethostname(), "pid": _dead_pid()}})
