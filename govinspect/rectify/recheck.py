@@ -140,17 +140,24 @@ def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any],
             "fingerprints": [e["fingerprint"] for e in entries], "inspectors": inspectors}
 
 
-def link_texts(tables: Tables, lst: dict[str, Any]) -> dict[str, str]:
-    """For each page of the list's entries, the text of a link to it recorded by the crawl that saw it."""
-    pages = sorted({normalize_url(u) for e in lst["entries"] for u in [e["page_url"], *(e.get("referrers") or [])]
-                    if u})
+def link_texts(store: Any, tables: Tables, lst: dict[str, Any], max_runs: int = 5) -> dict[str, str]:
+    """For each page of the list's entries, the text of a link to it, from the link records of the
+    latest runs of its site that have any (``store.link_refs``; a re-check records none of its own)."""
+    wanted = {normalize_url(u) for e in lst["entries"] for u in [e["page_url"], *(e.get("referrers") or [])] if u}
     out: dict[str, str] = {}
-    for i in range(0, len(pages), 200):
-        chunk = pages[i:i + 200]
-        marks = ",".join("?" * len(chunk))
-        for row in tables.query(f"SELECT target_url, text FROM link_refs WHERE target_url IN ({marks})"
-                                " AND text IS NOT NULL AND text <> '' ORDER BY run_id", chunk):
-            out[row["target_url"]] = row["text"]
+    for site_id in sorted({e["site_id"] for e in lst["entries"]}):
+        runs = tables.query("SELECT s.run_id FROM run_sites s JOIN runs r ON r.run_id = s.run_id WHERE s.site_id=?"
+                            " ORDER BY r.started_at DESC", (site_id,))
+        used = 0
+        for row in runs:
+            found = False
+            for ref in store.link_refs(row["run_id"], site_id):
+                found = True
+                if ref.text and ref.target_url in wanted:
+                    out.setdefault(ref.target_url, ref.text)
+            used += found
+            if used >= max_runs or wanted <= set(out):
+                break
     return out
 
 
@@ -282,7 +289,7 @@ def check_list(settings: Any, settings_args: tuple, number: str, today: date,
             return lst, 0, warnings
         site_ids = {e["site_id"] for e in lst["entries"] if e["status"] != "fixed"}
         sites, warnings = sites_for(tables, site_ids, registry)
-        plan = build_plan(lst, sites, settings.getdict("INSPECTORS"), link_texts(tables, lst))
+        plan = build_plan(lst, sites, settings.getdict("INSPECTORS"), link_texts(store, tables, lst))
         warnings += [f"entry {fp}: its inspector is switched off; left open" for fp in plan["skipped"]]
         warnings += [f"entry {fp}: a targeted re-check cannot judge its rule; the next complete run decides"
                      for fp in plan["full_run"]]

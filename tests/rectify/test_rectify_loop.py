@@ -149,5 +149,6 @@ def test_recheck_sees_a_page_as_the_crawl_did(tmp_path):
             return json_lines(out.stdout)[0]
 
         assert check("2026-11-03")["entries"][0]["status"] == "open"
+        assert check("2026-11-03")["entries"][0]["status"] == "open"  # again: the crawl's link texts still used
         srv.routes["/e/lishi/old.html"] = Route(html("<p>已归档 归档时间：2020-01-01</p><p>2015年旧版网站首页</p>"))
         assert check("2026-11-04")["status"] == "closed"
