@@ -11,8 +11,14 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from govinspect.urls import extension
+from govinspect.urls import extension, url_problem
 from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
+
+# The kind of a link whose URL cannot be requested at all (``http://a:b:c/``): the spider reports it
+# as a broken link (error ``malformed-url``) and keeps it away from the inspectors and the scheduler.
+MALFORMED = "malformed"
+MALFORMED_URL = "malformed-url"
+MAX_MALFORMED_URL = 2000  # characters of a malformed URL kept as its target
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx wps et dps csv zip rar 7z ppt pptx ofd txt".split()
@@ -94,15 +100,23 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
         value = _clean(raw)
         if value is None:
             return
+        label = text if text is not None else _text(el)
         try:
             url = urljoin(base, value)
-        except ValueError:
+        except ValueError:  # the href itself cannot be parsed (``http://[::1/``)
+            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
             return
         url = url.split("#", 1)[0]
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            scheme = value.split(":", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            return
+        if url_problem(url):
+            links.append(Link(url=url[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
             return
         kind = implied if tag in ("link",) else classify(url, implied)
-        label = text if text is not None else _text(el)
         links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el))
 
     for el in tree.iter():

@@ -13,6 +13,8 @@ from scrapy.http import Response
 from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
 
+from crawler.addresses import BLOCKED_ADDRESS, BlockedAddress, BlockedAddressLookup
+
 BLOCK_STATUSES = frozenset({403, 429})
 _CHALLENGE = re.compile(
     rb"(?:__jsl_clearance|_waf_|waf\.|cdn_sec|yunsuo_session|challenge-platform|cf-browser-verification|"
@@ -43,8 +45,15 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     detail = f"{type(exc).__name__}: {exc}"[:300]
     # Scrapy re-raises Twisted's errors as its own Download* subclasses: match by class name too.
     names = " ".join(cls.__name__ for cls in type(exc).__mro__).lower()
+    if isinstance(exc, BlockedAddress | BlockedAddressLookup):
+        return BLOCKED_ADDRESS, detail  # never requested: SSRF defence (crawler/addresses.py)
     if "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
         return "too-large", detail  # the server answered; we refused to download that much
+    request = getattr(failure, "request", None)
+    if "cancelled" in names and request is not None and request.meta.get("gi_headers_received"):
+        # A body without Content-Length that grew past DOWNLOAD_MAXSIZE: Scrapy cancels the download
+        # with an empty DownloadCancelledError. The server answered: too large, not unreachable.
+        return "too-large", detail or "body larger than the download limit"
     if isinstance(exc, twisted_errors.DNSLookupError) or "dnslookup" in names:
         return "dns", detail
     if isinstance(exc, twisted_errors.ConnectionRefusedError) or "connectionrefused" in names:

@@ -162,6 +162,9 @@ def crawl_settings(settings: Settings, context: RunContext) -> Settings:
     """
     settings = settings.copy()
     settings.set(RUN_CONTEXT_SETTING, context, priority="cmdline")
+    # SSRF defence: the registry's own hosts may live on internal addresses (govinspect/addresses.py)
+    settings.set("NETWORK_SITE_HOSTS", sorted({h for site in context.registry for h in site.hosts}),
+                 priority="cmdline")
     extensions = settings.getdict("EXTENSIONS")
     finaliser = settings.get("RUN_FINALISER")
     if finaliser not in extensions:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from govinspect.cells import neutralise
 from govinspect.findings import FINDING_FIELDS
 from govinspect.masking import mask_text, mask_url, mask_value
 
@@ -53,7 +55,26 @@ def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
     """Write ``records`` to ``out`` in ``fmt``; returns how many were written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if out.exists() and not out.is_file():
+        raise ValueError(f"--out {out} is not a regular file")
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Written next to the target and renamed over it: a failed export never leaves half a file, and a
+    # pseudo-file (/proc, /sys) fails at once with one OSError instead of deep inside a writer.
+    final, out = out, out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:  # cannot be created there: fail now, before any writer holds half a file
+        out.open("wb").close()
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {final} ({exc.strerror})") from None
+    try:
+        count = _write(records, fmt, out)
+        os.replace(out, final)
+    finally:
+        if out.exists():
+            out.unlink()
+    return count
+
+
+def _write(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
     count = 0
     if fmt == "jsonl":
         with out.open("w", encoding="utf-8") as fh:
@@ -66,7 +87,7 @@ def export(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
             writer = csv.writer(fh)
             writer.writerow(FINDING_FIELDS)
             for record in records:
-                writer.writerow(_flat(_masked(record)))
+                writer.writerow([neutralise(v) for v in _flat(_masked(record))])
                 count += 1
     else:
         from govinspect.export_xlsx import write_xlsx

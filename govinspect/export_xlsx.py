@@ -16,8 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from govinspect.cells import is_formula_like
 from govinspect.findings import FINDING_FIELDS
-from govinspect.rectify.texts import is_formula_like  # govinspect.cells (issue 11) replaces it when merged
 
 WIDTHS = {
     "fingerprint": 34, "rule": 22, "severity": 9, "site_id": 13, "site_name": 20, "organizer": 18,

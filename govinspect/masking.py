@@ -13,7 +13,8 @@ from typing import Any
 
 # 18-char ID (17 digits + digit/X), 15-digit legacy ID, 16-19 digit cards (maybe grouped by 4),
 # 11-digit mobiles (maybe with spaces/dashes). Bounded by non-digits so longer numbers are left alone.
-_ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+# Bounded by digits only: ``sfz341602199201010017.xlsx`` and ``card6217…`` are masked too.
+_ID18 = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[0-9Xx])(?!\d)")
 _ID15 = re.compile(r"(?<!\d)(\d{6})(\d{5})(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{3})((?:[ -]?\d){9,12})([ -]?\d{4})(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)([ -]?\d{4}[ -]?)(\d{4})(?!\d)")
@@ -31,8 +32,13 @@ def mask_digits(value: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:] if len(digits) > 7 else digits
 
 
+_TEXT_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#@\"'<>]+@")
+
+
 def mask_text(text: str) -> str:
-    """Mask every ID-, card- or mobile-shaped number in free text."""
+    """Mask every ID-, card- or mobile-shaped number in free text (and credentials in URLs in it)."""
+    if text and "@" in text and "://" in text:
+        text = _TEXT_CREDENTIALS.sub(r"\1", text)
     if not text or not _DIGIT.search(text):
         return text
     text = _ID18.sub(lambda m: mask_id(m.group(0)), text)
@@ -54,7 +60,9 @@ def mask_value(value: Any) -> Any:
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _DIGIT = re.compile(r"\d")  # cheap first test: most texts and URLs carry no number worth a look
-_URL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[0-9Xx]|\d{16,19})(?![0-9A-Za-z])")
+# Digit runs bounded by non-digits only: numbers glued to letters (``sfz3416…``, ``card6217…``) count.
+_URL_NUMBER = re.compile(r"(?<!\d)(\d{17}[0-9Xx]|\d{16,19}|1[3-9]\d{9})(?!\d)")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
 
 
 def _id18_checksum_ok(value: str) -> bool:
@@ -72,12 +80,22 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def mask_url(url: str | None) -> str | None:
-    """Mask ID and bank-card numbers inside a URL (``/files/3416021990….xlsx``, ``?card=…``).
+def strip_credentials(url: str | None) -> str | None:
+    """``http://user:secret@host/`` → ``http://host/``: credentials are never written anywhere."""
+    if not url or "@" not in url:
+        return url
+    return _USERINFO.sub(r"\1", url)
 
-    Only numbers that pass the GB 11643 check character or the Luhn check with a card prefix are
-    masked: URLs stay usable, and CMS article ids (long digit runs too) are left alone.
+
+def mask_url(url: str | None) -> str | None:
+    """Mask ID, bank-card and mobile numbers inside a URL (``/files/sfz3416….xlsx``, ``?tel=138…``),
+    and drop credentials (``user:secret@``).
+
+    ID and card numbers are masked only when they pass the GB 11643 check character or the Luhn check
+    with a card prefix, so CMS article ids (long digit runs too) stay usable; an 11-digit run shaped
+    like a mobile number (1[3-9]…) is always masked.
     """
+    url = strip_credentials(url)
     if not url or not _DIGIT.search(url):
         return url
 
@@ -85,11 +103,14 @@ def mask_url(url: str | None) -> str | None:
         value = m.group(1)
         if len(value) == 18 and _id18_checksum_ok(value):
             return mask_id(value)
-        if value.isdigit() and value[0] in "456" and (value[0] != "6" or value.startswith("62")) and _luhn_ok(value):
+        if len(value) >= 16 and value.isdigit() and value[0] in "456" and (
+                value[0] != "6" or value.startswith("62")) and _luhn_ok(value):
+            return mask_digits(value)
+        if len(value) == 11:
             return mask_digits(value)
         return value
 
-    return _URL_NUMBER.sub(repl, url)
+    return _MOBILE.sub(lambda m: mask_digits(m.group(0)), _URL_NUMBER.sub(repl, url))
 
 
 class MaskingFilter(logging.Filter):

@@ -7,6 +7,7 @@ naming the row, and nothing is crawled.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from govinspect.urls import host_key
+from govinspect.masking import strip_credentials
+from govinspect.urls import host_key, normalize_url, url_problem
 
 LEVELS = ("portal", "county", "department", "township")
 RENDER_POLICIES = ("auto", "always", "never")
@@ -110,7 +112,15 @@ def _read_rows(path: Path) -> tuple[list[dict], list[str]]:
     """Rows as dicts plus the column names; CSV (any spreadsheet export) or YAML by extension."""
     raw = path.read_bytes()
     if path.suffix.lower() in (".yaml", ".yml"):
-        data = yaml.safe_load(raw.decode("utf-8-sig"))
+        try:
+            data = yaml.safe_load(raw.decode("utf-8-sig"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise RegistryError(str(path), [f"YAML syntax error{where}: {getattr(exc, 'problem', None) or exc}"]) \
+                from None
+        except UnicodeDecodeError:
+            raise RegistryError(str(path), ["YAML registry is not UTF-8 text"]) from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise RegistryError(str(path), ["YAML registry must be a list of mappings"])
         columns = sorted({k for r in data for k in r})
@@ -133,13 +143,19 @@ def _read_rows(path: Path) -> tuple[list[dict], list[str]]:
     columns = [c.strip() for c in (reader.fieldnames or [])]
     rows = []
     for row in reader:
-        rows.append({(k or "").strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()})
+        cleaned = {(k or "").strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+        # Spreadsheets save empty trailing rows as ",,,,,,": they are not sites
+        if not any(isinstance(v, str) and v or isinstance(v, list) and any(v) for v in cleaned.values()):
+            continue
+        rows.append(cleaned)
     return rows, columns
 
 
 def load_registry(path: str | Path) -> Registry:
     """Load and validate a registry file, or raise :class:`RegistryError` listing every problem."""
     path = Path(path)
+    if path.is_dir():
+        raise RegistryError(str(path), ["is a directory, not a registry file"])
     if not path.is_file():
         raise RegistryError(str(path), ["file not found"])
     rows, columns = _read_rows(path)
@@ -156,8 +172,11 @@ def load_registry(path: str | Path) -> Registry:
     seen: dict[str, int] = {}
     for index, row in enumerate(rows, start=1 + offset):
         where = f"row {index}"
-        values = {k: ("" if row.get(k) is None else str(row.get(k)).strip()) for k in REQUIRED}
-        row_problems = [f"{where}: empty required field {k!r}" for k, v in values.items() if not v]
+        not_text = [k for k in (*REQUIRED, "parent", "render") if isinstance(row.get(k), dict | list | tuple)]
+        values = {k: ("" if row.get(k) is None or k in not_text else str(row.get(k)).strip()) for k in REQUIRED}
+        row_problems = [f"{where}: field {k!r} must be text, not a {type(row.get(k)).__name__}" for k in not_text]
+        row_problems += [f"{where}: empty required field {k!r}" for k, v in values.items()
+                         if not v and k not in not_text]
         site_id = values["id"]
         if site_id:
             if len(site_id) != 10 or not site_id.isalnum():
@@ -169,16 +188,11 @@ def load_registry(path: str | Path) -> Registry:
         level = values["level"]
         if level and level not in LEVELS:
             row_problems.append(f"{where}: level {level!r} is not one of {', '.join(LEVELS)}")
-        url = values["url"]
+        url = strip_credentials(values["url"])  # credentials are never stored (nor sent: sites are public)
         if url:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                row_problems.append(f"{where}: url {url!r} is not an http(s) URL with a host")
-            else:
-                try:
-                    _ = parts.port
-                except ValueError:
-                    row_problems.append(f"{where}: url {url!r} has a bad port")
+            problem = url_check(url)
+            if problem:
+                row_problems.append(f"{where}: url {url[:200]!r} {problem}")
         render = str(row.get("render") or "auto").strip() or "auto"
         if render not in RENDER_POLICIES:
             row_problems.append(f"{where}: render {render!r} is not one of {', '.join(RENDER_POLICIES)}")
@@ -209,13 +223,37 @@ def load_registry(path: str | Path) -> Registry:
     return Registry(sites)
 
 
-def adhoc_site(url: str, name: str | None = None) -> Site:
-    """A site for ``govinspect inspect URL``: not in any registry, identified by its host."""
-    parts = urlsplit(url)
+MAX_URL_LENGTH = 2083  # Scrapy's URLLENGTH_LIMIT: longer URLs would be dropped silently
+
+
+def url_check(url: str) -> str | None:
+    """Why a homepage URL is unusable (for one line naming the row), or None."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"is {len(url)} characters long (at most {MAX_URL_LENGTH})"
+    problem = url_problem(url)
+    if problem is None:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"is malformed ({problem})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RegistryError(url, [f"{url!r} is not an http(s) URL with a host"])
+        return "is not an http(s) URL with a host"
+    return f"is malformed ({problem})"
+
+
+def adhoc_site(url: str, name: str | None = None) -> Site:
+    """A site for ``govinspect inspect URL``: not in any registry, identified by its host and path
+    (two URLs on one host are two sites: one's findings are not printed as the other's)."""
+    url = strip_credentials(url.strip())  # never stored; the sites inspected are public
+    problem = url_check(url)
+    if problem:
+        raise RegistryError("inspect", [f"URL {url[:200]!r} {problem}"])
     host = host_key(url)
     site_id = "adhoc-" + host.replace(":", "-")
+    path = urlsplit(url).path
+    if path not in ("", "/"):
+        site_id += "-" + hashlib.sha1(normalize_url(url).encode()).hexdigest()[:8]
     return Site(
         id=site_id, name=name or host, organizer=name or host, level="department", url=url,
         registered=False,

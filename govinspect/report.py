@@ -7,6 +7,8 @@ from typing import TextIO
 
 from govinspect.store import FindingStore
 
+AVAILABILITY_SUMMARY_DAYS = 7  # the window of site.availability-low (rules.md)
+
 
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns on a terminal."""
@@ -45,6 +47,10 @@ def print_summary(store: FindingStore, run_id: str, out: TextIO) -> None:
     status = store.counts_by_status(run_id)
     out.write("Findings by status: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items())) + "\n")
     _print_outages(store, run_id, out)
+    from govinspect.probing import print_availability  # availability per site (site.availability-low)
+
+    print_availability(store, out, AVAILABILITY_SUMMARY_DAYS, [s["site_id"] for s in sites],
+                       until=(run or {}).get("ended_at"))
 
 
 def _print_outages(store: FindingStore, run_id: str, out: TextIO) -> None:
@@ -59,3 +65,19 @@ def _print_outages(store: FindingStore, run_id: str, out: TextIO) -> None:
     out.write(f"Database unreachable {len(outages)} time(s), {seconds:.1f} s in all"
               f" (seen by {workers} process(es)); {observations} observations ({rows} rows in all) were"
               " buffered and written when it answered again, none lost\n")
+
+
+SKIPPED_STATS = {
+    "govinspect/links_skipped": "links beyond the per-page limit (PAGE_MAX_LINKS)",
+    "govinspect/link_checks_skipped": "link checks beyond the per-site limit (SITE_MAX_LINK_CHECKS)",
+    "govinspect/text_chars_skipped": "characters of page text not inspected (PAGE_MAX_TEXT_CHARS)",
+    "govinspect/blocked_address": "requests refused: internal or metadata addresses (NETWORK_ALLOW)",
+    "govinspect/too_large": "targets larger than the download limit, not inspected",
+}
+
+
+def print_skipped(stats: dict, out: TextIO) -> None:
+    """What the run left out to stay bounded and safe (from the crawl stats), one line each."""
+    lines = [f"  {stats[key]} {what}" for key, what in SKIPPED_STATS.items() if stats.get(key)]
+    if lines:
+        out.write("Skipped:\n" + "\n".join(lines) + "\n")

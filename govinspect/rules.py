@@ -44,6 +44,11 @@ _RULES = [
     Rule("freshness.column-stale", "high", "page", "栏目长期未更新"),
     Rule("freshness.column-empty", "medium", "page", "空白栏目"),
     Rule("registry.unregistered-site", "low", "target", "未登记网站"),
+    # issue 10: availability probes, soft-404 and hijacked external links, injected content
+    Rule("site.availability-low", "high", "site", "首页可用率低"),
+    Rule("link.soft-404", "high", "target", "链接指向错误页面"),
+    Rule("link.hijacked-external", "critical", "target", "外部链接被劫持"),
+    Rule("security.injected-content", "critical", "target-or-page", "疑似挂马或篡改"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -55,6 +55,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+from govinspect import monitoring
 from govinspect.db import Database, DatabaseUnavailable, connect, is_database_url, is_transient, normalize_target
 from govinspect.db.spool import Entry, Spool, database_key
 from govinspect.findings import (
@@ -172,7 +173,7 @@ class FindingStore:
     """The store over SQLite or PostgreSQL. One connection per process; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, spool_dir: str | Path = "govinspect-data/spool",
-                 wait_seconds: float = 300.0, connect_timeout: float = 5.0):
+                 wait_seconds: float = 300.0, connect_timeout: float = 5.0, readonly: bool = False):
         """``path``: a SQLite file or a ``postgresql://`` URL. The keywords (the settings
         ``STORE_SPOOL_DIR``, ``STORE_DB_WAIT_SECONDS``, ``STORE_DB_CONNECT_TIMEOUT``) matter for PostgreSQL."""
         target = normalize_target(path)
@@ -192,11 +193,15 @@ class FindingStore:
             self._spool = Spool(Path(spool_dir), database_key(self.db.target))
             self.db.on_reconnect = self._reconnected  # type: ignore[attr-defined]
         else:
-            self.db = connect(target)
+            # readonly (summary, export): a store on a read-only file system, never created or migrated
+            self.db = connect(target, readonly=True) if readonly else connect(target)
             self.path = Path(target)
         self.target = self.db.target
+        if readonly:
+            return
         self.apply_schema(SCHEMA)
         self.apply_schema(OUTAGES_SCHEMA)
+        self.apply_schema(monitoring.SCHEMA)  # probes and per-run resource hosts (govinspect/monitoring.py)
         if self._spool is not None:
             self._replay_orphans()
 
@@ -772,6 +777,22 @@ class StoreRunView:
             return 0
         return len({ref.target_url for ref in self.store.link_refs(self.run_id, site_id)
                     if ref.target_url in blocked})
+
+    # ---- state across runs (govinspect/monitoring.py) ------------------------------------------------
+    def probes(self, site_id: str, since: str, until: str) -> list[dict[str, Any]]:
+        return monitoring.probes_between(self.store, site_id, since, until)
+
+    def resource_hosts(self, site_id: str, run_id: str | None = None) -> dict[str, dict[str, str]]:
+        return monitoring.resource_hosts(self.store, run_id or self.run_id, site_id)
+
+    def previous_complete_run(self, site_id: str) -> str | None:
+        return monitoring.previous_complete_run(self.store, site_id, self.run_id)
+
+    def observed(self, site_id: str, rule: str) -> list[dict[str, Any]]:
+        return monitoring.observed(self.store, self.run_id, site_id, rule)
+
+    def referrers(self, site_id: str, target_url: str, limit: int = MAX_REFERRERS) -> list[tuple[str, str]]:
+        return monitoring.referrers(self.store, self.run_id, site_id, target_url, limit)
 
 
 def _check_from_row(row: Any) -> LinkCheck:

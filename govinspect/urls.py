@@ -19,16 +19,17 @@ def normalize_url(url: str) -> str:
     percent-encoding normalised (decoded then re-encoded as UTF-8). ``/dir/`` and
     ``/dir/index.html`` stay different.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a malformed URL (``http://[::1/``) is reported as such, under its own spelling
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     try:
         port = parts.port
-    except ValueError:
-        port = None
-    netloc = host
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
+    except ValueError:  # ``http://a:b:c/``: malformed, kept as written (not merged with ``http://a/``)
+        return url.strip()
+    netloc = host  # user and password are dropped: credentials are never written anywhere
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]"
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
@@ -44,7 +45,10 @@ def host_key(url_or_host: str) -> str:
     """``host[:port]`` of a URL (default port dropped), lower-cased: what scope checks compare."""
     if "://" not in url_or_host:
         url_or_host = "http://" + url_or_host
-    parts = urlsplit(url_or_host)
+    try:
+        parts = urlsplit(url_or_host)
+    except ValueError:
+        return ""
     host = (parts.hostname or "").lower().rstrip(".")
     try:
         port = parts.port
@@ -78,3 +82,41 @@ def extension(url: str) -> str:
     path = urlsplit(url).path
     name = path.rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def www_variant(a: str, b: str) -> bool:
+    """Whether two ``host[:port]`` keys differ at most by a leading ``www.`` (``city.gov.cn`` → ``www.city.gov.cn``).
+
+    The only host change a homepage redirect may bring into a site's scope: anything else is a host
+    the registry does not list (and could be an internal service), so it is not crawled as the site.
+    """
+    strip = lambda k: k[4:] if k.startswith("www.") else k  # noqa: E731
+    return strip(a.lower()) == strip(b.lower())
+
+
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_")
+
+
+def url_problem(url: str) -> str | None:
+    """Why a URL cannot be requested at all (``malformed-url`` findings), or None when it can."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return str(exc) or "unparsable"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"scheme {parts.scheme!r} is not http(s)"
+    host = parts.hostname or ""
+    if not host:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    if "[" in parts.netloc:
+        return None  # an IPv6 literal: urlsplit checked the brackets
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return f"host {host!r} is not a valid name"
+    if not set(ascii_host.lower()) <= _HOST_CHARS or ".." in ascii_host or len(ascii_host) > 253:
+        return f"host {host!r} is not a valid name"
+    return None

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from govinspect.runstate.base import RunState
 
 __all__ = [
-    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "Link", "LinkCheck", "LinkRef", "Observation",
-    "Page", "PageLinks", "RUN_CONTEXT_SETTING", "RenderInfo", "RunContext", "RunView",
+    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "FetchWish", "Fetched", "Link", "LinkCheck",
+    "LinkRef", "Observation", "Page", "PageLinks", "RUN_CONTEXT_SETTING", "RenderInfo", "RunContext", "RunView",
 ]
 
 # What links are, for the crawl: pages are followed (when in scope), the rest only checked.
@@ -94,6 +94,7 @@ class Page:
     link_text: str | None = None
     rendered: RenderInfo | None = None
     run: RunContext | None = None
+    latency: float | None = None  # seconds from request to answer (the crawl's homepage fetch is a probe)
 
 
 @dataclass
@@ -107,6 +108,37 @@ class Attachment:
     referer: str
     link_text: str = ""
     truncated: bool = False
+    run: RunContext | None = None
+
+
+@dataclass
+class FetchWish:
+    """A URL an inspector wants fetched once per run (GET, at most ``max_bytes``), outside the crawl:
+    an external link's landing page, a URL that cannot exist (to learn a site's error page).
+
+    The crawl fetches it through its own downloader (politeness, proxies, retries) and hands the
+    answer to ``inspect_fetched`` as a :class:`Fetched`; ``purpose`` tells the inspectors whose it is.
+    """
+
+    url: str
+    purpose: str
+    max_bytes: int
+    priority: int = -30
+
+
+@dataclass
+class Fetched:
+    """The answer to a :class:`FetchWish`: status, final URL after redirects, decoded text (HTML only)."""
+
+    url: str
+    final_url: str
+    site: Site
+    purpose: str
+    referer: str
+    status: int | None
+    headers: dict[str, str]
+    text: str
+    error: str | None = None
     run: RunContext | None = None
 
 
@@ -153,3 +185,14 @@ class RunView(Protocol):
     def check(self, url: str) -> LinkCheck | None: ...
 
     def broken_refs(self, site_id: str) -> Iterable[tuple[LinkCheck, list[LinkRef]]]: ...
+
+    # state across runs (govinspect/monitoring.py): availability probes, per-run script/iframe hosts
+    def probes(self, site_id: str, since: str, until: str) -> list[dict[str, Any]]: ...
+
+    def resource_hosts(self, site_id: str, run_id: str | None = None) -> dict[str, dict[str, str]]: ...
+
+    def previous_complete_run(self, site_id: str) -> str | None: ...
+
+    def observed(self, site_id: str, rule: str) -> list[dict[str, Any]]: ...
+
+    def referrers(self, site_id: str, target_url: str, limit: int = 20) -> list[tuple[str, str]]: ...

@@ -11,6 +11,7 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
 from govinspect import signals as gi_signals
+from govinspect.completeness import mark_incomplete
 from govinspect.findings import LinkRef, Observation, PageLinks
 from govinspect.vocabulary import (  # re-exported: inspectors take the vocabulary from here or from there
     ATTACHMENT,
@@ -18,6 +19,8 @@ from govinspect.vocabulary import (  # re-exported: inspectors take the vocabula
     RESOURCE,
     Attachment,
     ElementBox,
+    Fetched,
+    FetchWish,
     Link,
     Page,
     RenderInfo,
@@ -31,8 +34,8 @@ if TYPE_CHECKING:
     from govinspect.registry import Site
 
 __all__ = [
-    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "Inspector", "InspectorManager", "Link", "Page",
-    "RenderInfo", "RunContext", "RunView",
+    "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "FetchWish", "Fetched", "Inspector",
+    "InspectorManager", "Link", "Page", "RenderInfo", "RunContext", "RunView",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,14 @@ class Inspector:
     def inspect_attachment(self, attachment: Attachment) -> Iterable[Observation]:
         return ()
 
+    def wanted_fetches(self, page: Page) -> Iterable[FetchWish]:
+        """URLs to fetch once per run (not crawled as pages); answers come to :meth:`inspect_fetched`."""
+        return ()
+
+    def inspect_fetched(self, fetched: Fetched) -> Iterable[Observation]:
+        """The answer to a fetch some inspector wished for (check ``fetched.purpose``)."""
+        return ()
+
     def site_finished(self, site: Site, view: RunView) -> Iterable[Observation]:
         """Called once per site and run when the run is done with the site, before its findings are folded.
 
@@ -92,18 +103,28 @@ class InspectorManager:
         crawler.signals.connect(manager.conclude, signal=gi_signals.site_concluding)
         return manager
 
-    def _guard(self, inspector: Inspector, what: str, url: str, results: Iterable) -> Iterator:
-        """Run one inspector; a bug in it costs that inspector's results for one page, not the run."""
+    def _guard(self, inspector: Inspector, what: str, url: str, results: Iterable,
+               site_id: str | None = None) -> Iterator:
+        """Run one inspector; a bug in it costs that inspector's results for one page, not the run —
+        but the site is then incomplete: a finding it would have seen again must not be marked fixed."""
         try:
             yield from results or ()
-        except Exception:
+        except Exception as exc:
             logger.exception("inspector %s failed on %s %s", type(inspector).__name__, what, url)
-            if self.crawler is not None and self.crawler.stats is not None:
-                self.crawler.stats.inc_value("govinspect/inspector_errors")
+            stats = self.crawler.stats if self.crawler is not None else None
+            if stats is not None:
+                stats.inc_value("govinspect/inspector_errors")
+            mark_incomplete(self._run_state(), site_id, f"inspector {type(inspector).__name__} failed on {what} "
+                                                         f"{url}: {type(exc).__name__}")
+
+    def _run_state(self):
+        """The run's shared state (where incompleteness is marked), when running inside a run."""
+        context = RunContext.of(self.crawler.settings) if self.crawler is not None else None
+        return context.state if context is not None else None
 
     def inspect_page(self, page: Page) -> Iterator[Observation | LinkRef]:
         for inspector in self.inspectors:
-            yield from self._guard(inspector, "page", page.url, _lazy(inspector.inspect_page, page))
+            yield from self._guard(inspector, "page", page.url, _lazy(inspector.inspect_page, page), page.site.id)
 
     def wanted_attachments(self, page: Page) -> list[Link]:
         wanted = []
@@ -115,17 +136,30 @@ class InspectorManager:
                         break
                 except Exception:
                     logger.exception("inspector %s failed choosing attachments", type(inspector).__name__)
+                    mark_incomplete(self._run_state(), page.site.id,
+                                    f"inspector {type(inspector).__name__} failed choosing attachments on {page.url}")
         return wanted
 
     def inspect_attachment(self, attachment: Attachment) -> Iterator[Observation]:
         for inspector in self.inspectors:
             yield from self._guard(
-                inspector, "attachment", attachment.url, _lazy(inspector.inspect_attachment, attachment)
+                inspector, "attachment", attachment.url, _lazy(inspector.inspect_attachment, attachment),
+                attachment.site.id,
             )
+
+    def wanted_fetches(self, page: Page) -> list[FetchWish]:
+        wanted: list[FetchWish] = []
+        for inspector in self.inspectors:
+            wanted.extend(self._guard(inspector, "fetch wishes", page.url, _lazy(inspector.wanted_fetches, page)))
+        return wanted
+
+    def inspect_fetched(self, fetched: Fetched) -> Iterator[Observation]:
+        for inspector in self.inspectors:
+            yield from self._guard(inspector, "fetched", fetched.url, _lazy(inspector.inspect_fetched, fetched))
 
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
         for inspector in self.inspectors:
-            yield from self._guard(inspector, "site", site.url, _lazy(inspector.site_finished, site, view))
+            yield from self._guard(inspector, "site", site.url, _lazy(inspector.site_finished, site, view), site.id)
 
     def conclude(self, site: Site, view: RunView) -> list[Observation]:
         """``site_concluding`` receiver: the finaliser (in whatever process folds the site) asks."""

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml.html import HtmlElement
@@ -97,7 +98,7 @@ def item_date(a: HtmlElement, url: str, as_of: date) -> date | None:
     """The list date shown next to a link, else the date in its URL, else a date closing its text."""
     if a.tail and is_date_label(a.tail, as_of):
         return date_in_text(a.tail, as_of)
-    for sib in list(a.itersiblings())[:3]:
+    for sib in islice(a.itersiblings(), 3):  # not list(...)[:3]: that is quadratic on a flat page
         if isinstance(sib.tag, str) and sib.tag.lower() == "a":
             break
         label = _text(sib) if isinstance(sib.tag, str) else ""

@@ -22,6 +22,7 @@ ERROR_TEXT = {
     "redirect-loop": "重定向循环",
     "too-many-redirects": "重定向次数过多",
     "connection": "连接中断",
+    "malformed-url": "链接地址格式错误",
 }
 
 

@@ -60,6 +60,12 @@ COUNT = {"label": "Count of records", "dataType": "number", "operationType": "co
          "params": {"emptyAsNull": True}}
 
 
+def metric(operation: str, field: str, label: str) -> dict[str, Any]:
+    """A numeric metric column (max, min, average, sum) of a Lens layer."""
+    return {"label": label, "customLabel": True, "dataType": "number", "operationType": operation,
+            "sourceField": field, "isBucketed": False, "scale": "ratio", "params": {"emptyAsNull": True}}
+
+
 def lens(lens_id: str, title: str, view: str, vis_type: str, columns: dict[str, Any],
          visualization: dict[str, Any], kql: str = "") -> dict[str, Any]:
     layer = {"columnOrder": list(columns), "columns": columns, "incompleteColumns": {}}
@@ -157,6 +163,13 @@ def objects() -> list[dict[str, Any]]:
         lens("govinspect-lens-overdue-by-unit", "各单位逾期未整改 Overdue rectification by unit", RECTIFICATION_VIEW,
              "lnsXY", {"unit": terms("organization.name", 20), "cnt": COUNT}, xy("bar_horizontal", "unit"),
              OVERDUE),
+        lens("govinspect-lens-availability", "首页可用性（近7天监测） Homepage availability", FINDINGS_VIEW,
+             "lnsDatatable",
+             {"site": terms("govinspect.site.name", 50, order_by="rate"), "sev": terms("govinspect.severity", 2),
+              "rate": metric("max", "govinspect.availability.failure_rate", "失败率 failure rate"),
+              "probes": metric("max", "govinspect.availability.probes", "监测次数 probes"),
+              "perday": metric("min", "govinspect.availability.probes_per_day", "日均次数 probes/day")},
+             table("site", "sev", "rate", "probes", "perday"), f'rule.id : "site.availability-low" and {OPEN}'),
         dashboard("govinspect-overview", "政府网站检查总览 govinspect overview", [
             ("lens", "govinspect-lens-rule-over-time", 0, 0, 24, 15),
             ("lens", "govinspect-lens-severity-over-time", 24, 0, 24, 15),
@@ -165,8 +178,9 @@ def objects() -> list[dict[str, Any]]:
             ("lens", "govinspect-lens-open-vs-fixed", 36, 15, 12, 15),
             ("lens", "govinspect-lens-broken-targets", 0, 30, 24, 15),
             ("search", "govinspect-search-open-critical", 24, 30, 24, 15),
-            ("lens", "govinspect-lens-overdue-by-unit", 0, 45, 24, 15),
-            ("search", "govinspect-search-overdue-rectification", 24, 45, 24, 15),
+            ("lens", "govinspect-lens-availability", 0, 45, 48, 12),
+            ("lens", "govinspect-lens-overdue-by-unit", 0, 57, 24, 15),
+            ("search", "govinspect-search-overdue-rectification", 24, 57, 24, 15),
         ]),
     ]
 

@@ -25,6 +25,8 @@ from scrapy.exceptions import NotConfigured
 from twisted.python.failure import Failure
 
 from govinspect import signals as gi_signals
+from govinspect.completeness import incomplete_reason
+from govinspect.faults import DISK_FULL, is_disk_full
 from govinspect.findings import Observation, WorkDone
 from govinspect.store import FindingStore
 from govinspect.vocabulary import RunContext
@@ -73,7 +75,16 @@ class Finaliser:
             touched.add(site_id)
         for site_id in sorted(touched):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
-                self.finalise(site_id, "finished")
+                try:
+                    self.finalise(site_id, "finished")
+                except Exception as exc:
+                    if not is_disk_full(exc):
+                        raise
+                    logger.error("site %s could not be folded (disk full: %s)", site_id, exc)
+                    self.fold_failed = True  # leave the run "running": the next run folds it as interrupted
+                    if self.crawler.stats is not None:
+                        self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
+                    return
 
     # ---- folding -------------------------------------------------------------------------------------
     def finalise(self, site_id: str, reason: str) -> bool:
@@ -81,11 +92,13 @@ class Finaliser:
         if not self.state.claim_finalisation(site_id):
             return False
         site = self.context.registry.get(site_id)
-        progress = self.state.progress(site_id)
         view = self.store.view(self.run_id)
         for obs in self._conclusions(site, view):
             self.store.add_observation(self.run_id, obs, site.url)
+        progress = self.state.progress(site_id)  # after concluding: a failing inspector marks it incomplete
         completed, why = progress.completion(reason)
+        if progress.failures and incomplete_reason(self.state, site_id):
+            why = incomplete_reason(self.state, site_id)  # the first thing lost, named (issue 11)
         self.store.update_site_stats(self.run_id, site.id, progress.pages, progress.errors,
                                      progress.blocked + view.blocked_targets(site.id))
         counts = self.store.finalize_site(self.run_id, site, completed, why)
@@ -120,8 +133,19 @@ class Finaliser:
                                             status=status)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.context.owner:
-            for site in self.context.registry:
-                self.finalise(site.id, reason)
-            self.end_run("finished" if reason == "finished" else "incomplete")
-        self.store.close()
+        try:
+            if self.context.owner:
+                for site in self.context.registry:
+                    self.finalise(site.id, reason)
+                if not getattr(self, "fold_failed", False):
+                    self.end_run("finished" if reason == "finished" else "incomplete")
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # one line, no traceback: the run stays "running" and the next run folds it as interrupted
+            logger.error("run %s could not be finalized (disk full: %s); the next run folds it as interrupted",
+                         self.run_id, exc)
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
+        finally:
+            self.store.close()

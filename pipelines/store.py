@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from govinspect import signals as gi_signals
+from govinspect.completeness import mark_incomplete
+from govinspect.faults import DISK_FULL, is_disk_full
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks, WorkDone
 from govinspect.store import FindingStore
 from govinspect.vocabulary import RunContext
@@ -43,6 +46,7 @@ class StorePipeline:
         self._markers: list[WorkDone] = []
         self._last_flush = time.monotonic()
         self._timer: task.LoopingCall | None = None
+        self.failed: str | None = None  # set when the disk is full: the run stops, nothing more is written
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -60,7 +64,39 @@ class StorePipeline:
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(max(self.flush_seconds, 0.05), now=False)
 
+    def _disk_full(self, exc: BaseException) -> None:
+        """Stop the run once, with one clear line; what was committed so far stays in the store."""
+        if self.failed is None:
+            self.failed = str(exc)
+            logger.error("disk full writing the store %s (%s): stopping the run; findings written so far are"
+                         " kept", self.store.target, exc)
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
+            engine = self.crawler.engine
+            if engine is not None:  # closing an already closing run is a no-op: its failure is dropped
+                deferred_from_coro(engine.close_spider_async(reason=DISK_FULL)).addErrback(lambda _: None)
+
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if self.failed is not None:
+            if isinstance(item, WorkDone):  # nothing more is counted off: the run is stopping
+                raise DropItem("work marker", log_level="DEBUG")
+            return item
+        try:
+            return self._process(item)
+        except DropItem:
+            raise
+        except Exception as exc:
+            if not is_disk_full(exc):
+                # an item that could not be stored is evidence lost: its site cannot be vouched for
+                mark_incomplete(self.context.state, getattr(item, "site_id", None),
+                                f"storing a {type(item).__name__} failed: {type(exc).__name__}")
+                raise
+            self._disk_full(exc)
+            if isinstance(item, WorkDone):
+                raise DropItem("work marker", log_level="DEBUG") from None
+            return item
+
+    def _process(self, item: Any) -> Any:
         if isinstance(item, Observation):
             site = self.context.registry.get(item.site_id)
             self.store.add_observation(self.run_id, item, site.url if site else item.page_url)
@@ -102,10 +138,17 @@ class StorePipeline:
             self.crawler.signals.send_catch_log(gi_signals.work_done, markers=markers)
 
     def _tick(self) -> None:
-        if time.monotonic() - self._last_flush >= self.flush_seconds:
-            self.flush()
+        if self.failed is None and time.monotonic() - self._last_flush >= self.flush_seconds:
+            try:
+                self.flush()
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._disk_full(exc)
 
     def spider_idle(self, spider: Spider) -> None:
+        if self.failed is not None:
+            return  # disk full: the run is closing
         self.flush()
         if self._markers:  # results still in the outage buffer: the run is not done with them yet
             raise DontCloseSpider
@@ -113,5 +156,12 @@ class StorePipeline:
     def close_spider(self, spider: Spider | None = None) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        self.flush()
-        self.store.close()
+        try:
+            if self.failed is None:
+                self.flush()
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
+        finally:
+            self.store.close()

@@ -69,12 +69,18 @@ DOWNLOADER_MIDDLEWARES = {
     # process_response runs from high to low: see 429s before RetryMiddleware (550), decode last.
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.EncodingMiddleware": 590,
+    # after HttpProxyMiddleware (750): knows whether a proxy resolves the name (SSRF defence, issue 11)
+    "crawler.addresses.AddressGuardMiddleware": 760,
+    # a meta refresh off government hosts is not followed: the page is inspected (security.injected-content)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.metarefresh.OfficialMetaRefreshMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
 ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 300,
+    "pipelines.monitor.MonitorPipeline": 290,  # probes and per-run script/iframe hosts (issue 10), before the store
 }
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
@@ -99,6 +105,11 @@ INSPECTORS = {
     "inspectors.unregistered.UnregisteredSiteInspector": 820,
     "inspectors.images.ImageInspector": 500,
     "inspectors.identity_emblem.EmblemMissingInspector": 510,
+    # issue 10: availability, soft 404s, hijacked external links, injected content
+    "inspectors.availability.AvailabilityInspector": 120,
+    "inspectors.soft404.Soft404Inspector": 130,
+    "inspectors.hijacked.HijackedExternalInspector": 140,
+    "inspectors.injected.InjectedContentInspector": 230,
 }
 
 # ---- store ----------------------------------------------------------------------------------------
@@ -242,3 +253,67 @@ TRAP_YEARS_BACK = 30  # dates in query strings older than this many years (or 2+
 STORE_SPOOL_DIR = "govinspect-data/spool"  # local files of writes buffered while PostgreSQL is unreachable
 STORE_DB_WAIT_SECONDS = 300.0  # how long runs, folding and reads wait for an unreachable PostgreSQL
 STORE_DB_CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (libpq's minimum is 2)
+# ---- hostile sites and faults (issue 11): SSRF, page bounds, disk, masking -----------------------------
+# Network addresses the crawler may request (govinspect/addresses.py). Link-local and metadata
+# addresses are never requested; loopback/private/reserved ones only for hosts the registry lists or
+# inside NETWORK_ALLOW (CIDR strings, e.g. ["10.0.0.0/8"] for an intranet deployment; tests: 127.0.0.0/8).
+NETWORK_ALLOW = []
+NETWORK_ALWAYS_BLOCK = ["169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128"]
+# host[:port] of every registered site and extra host: set by the runner from the registry, not by hand.
+NETWORK_SITE_HOSTS = []
+# Resolves like Scrapy's default, refusing names that resolve to forbidden addresses (at connect time).
+TWISTED_DNS_RESOLVER = "crawler.addresses.GuardedResolver"
+# Screenshots: cover ID-, card- and mobile-shaped numbers in the page text with boxes before capture.
+RENDER_REDACT_PII = True
+# Work bounds per page and per site (a hostile page with 100k links, a 30k-link homepage): what is
+# skipped is counted in the stats and the summary, and the site counts as incomplete (nothing marked fixed).
+PAGE_MAX_LINKS = 5000  # links per page followed, checked and inspected; 0: no limit
+PAGE_MAX_TEXT_CHARS = 4_000_000  # characters of a page's text given to the inspectors; 0: no limit
+SITE_MAX_LINK_CHECKS = 20000  # HEAD/GET checks of link targets per site and run; 0: no limit
+
+# ---- availability probes, soft-404, hijacked external links, injected content (issue 10) ---------------
+# site.availability-low (inspectors/availability.py, govinspect/probing.py): `govinspect probe` and the
+# crawl's own homepage fetches are stored as probes; the rule looks at the 7 days of real time before
+# the crawl ends.
+INSPECT_AVAILABILITY_ENABLED = True
+AVAILABILITY_WINDOW_DAYS = 7
+AVAILABILITY_WARN_RATE = 0.03  # share of failed probes: warn (high) from here (开普 warns at 3 %)
+AVAILABILITY_CRITICAL_RATE = 0.05  # the national veto line (critical)
+AVAILABILITY_EXPECTED_PER_DAY = 20  # the national rule probes at least 20 times a day; fewer is stated
+AVAILABILITY_MIN_PROBES = 1  # fewer probes in the window than this: no judgement
+AVAILABILITY_BLANK_MAX_CHARS = 10  # a 200 page with less visible text (and no script/frame) is blank
+AVAILABILITY_MAINTENANCE_MAX_CHARS = 400  # maintenance phrases count on pages this short (or in the title)
+AVAILABILITY_MAINTENANCE_FILES = []  # more phrase files (one phrase a line) besides inspectors/data/
+# `govinspect probe`: one GET per homepage per round, spread over the interval; proxies honoured.
+PROBE_TIMEOUT = 15.0  # seconds: the national rule's timeout
+PROBE_INTERVAL = 4320.0  # seconds between rounds by default: 20 rounds a day
+PROBE_MAX_BYTES = 512 * 1024  # body read for the blank/maintenance check
+PROBE_CONCURRENCY = 16  # probes in flight at once (each to a different homepage)
+# probes say what they are: a server operator can tell them from the crawl in the access log
+PROBE_USER_AGENT = "Mozilla/5.0 (compatible; govinspect/0.1; availability probe)"
+PROBE_KEEP_DAYS = 400  # probes older than this are deleted when a prober starts (monthly reports need a year)
+# link.soft-404 (inspectors/soft404.py): title/heading phrases, or the site's own error page, learned
+# once per run by asking for a URL that cannot exist.
+INSPECT_SOFT404_ENABLED = True
+SOFT404_PHRASE_FILES = []  # more phrase files besides inspectors/data/error-page-phrases.txt
+SOFT404_MAX_TEXT_CHARS = 1500  # pages with more visible text (besides the site chrome) are real pages
+SOFT404_TITLE_EXTRA_CHARS = 8  # a title segment may hold this many characters beyond the phrase
+SOFT404_SIMILARITY = 0.9  # shingle similarity to the site's error page (same title too) for a match
+SOFT404_MAX_CANDIDATES = 2000  # short pages held per site until the site's error page is known
+SOFT404_MAX_BYTES = 512 * 1024  # the error-page fetch reads at most this much
+# link.hijacked-external (inspectors/hijacked.py): landing pages of external non-government links,
+# fetched once per run (GET, size-limited), classified by keyword lists.
+INSPECT_HIJACKED_ENABLED = True
+HIJACK_MAX_BYTES = 1024 * 1024  # landing pages larger than this are not classified
+HIJACK_MAX_PER_SITE = 300  # landing pages fetched per site and run
+HIJACK_KEYWORD_FILES = []  # more "category<TAB>phrase" files besides inspectors/data/hijack-keywords.txt
+HIJACK_MIN_TEXT_HITS = 2  # distinct keywords of one category in the visible text (one in the title is enough)
+HIJACK_PARKED_MAX_TEXT_CHARS = 3000  # a parked-domain phrase in the text counts on pages this short
+# security.injected-content (inspectors/injected.py): new script/iframe hosts against the previous
+# complete run, gambling/porn keyword blocks, script/meta redirects to non-government hosts.
+INSPECT_INJECTED_ENABLED = True
+INJECTED_ALLOW_HOSTS = []  # hosts (and their subdomains) never "new", besides the data file
+INJECTED_ALLOW_FILES = []  # more allow-list files besides inspectors/data/resource-allow-hosts.txt
+INJECTED_KEYWORD_FILES = []  # more keyword files besides inspectors/data/injected-keywords.txt
+INJECTED_MIN_KEYWORDS = 2  # distinct spam keywords in one text block (or one in the title/meta keywords)
+INJECTED_CONTEXT_FILES = []  # more news-context files besides inspectors/data/injected-news-context.txt

@@ -33,6 +33,13 @@ def demo_crawl(tmp_path_factory) -> DemoCrawl:
     store = tmp / "store.sqlite3"
     # The seeded hanging URL is held 3 s (the server caps its delay), beyond a 1.5 s timeout.
     with ClusterServer(tmp / "cluster", max_delay=3.0) as server:
+        # availability probes before the crawl, as `govinspect demo` makes them (seeds/probes.py)
+        from govinspect.demo.seeds.probes import DEMO_PROBE_ROUNDS
+
+        probes = govinspect("probe", "--registry", str(cluster.registry_path), "--store", str(store),
+                            "--count", str(DEMO_PROBE_ROUNDS), "--interval", "0.1", "-s", "PROBE_TIMEOUT=1.5",
+                            env=clean_env(http_proxy=server.proxy_url), timeout=120)
+        assert probes.returncode == 0, probes.stderr[-3000:]
         result = govinspect(
             "crawl", "--registry", str(cluster.registry_path), "--store", str(store),
             "--as-of", DEMO_AS_OF.isoformat(), "--run-id", "demo-1",

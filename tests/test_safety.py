@@ -82,18 +82,27 @@ def test_inspect_one_unregistered_site(tmp_path):
     assert "identity.icp-missing" in {r["rule"] for r in lines}
 
 
-def test_homepage_redirect_to_another_host_extends_the_scope(tmp_path):
-    """A registered http://a/ that redirects to http://b/ (new domain) is crawled on b."""
-    with RouteServer() as new, RouteServer() as old:
-        old.routes["/"] = Route(b"", 301, location=new.url + "/index.html")
-        new.routes.update({"/index.html": Route(html('<a href="/news.html">要闻</a>')),
-                           "/news.html": Route(html('<a href="/gone.html">失效</a>'))})
-        registry = write_registry(tmp_path / "r.csv", [
-            {"id": "3416000001", "name": "测试", "organizer": "测试", "url": old.url + "/"}])
-        store = tmp_path / "s.sqlite3"
-        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), *FAST, *LINKS_ONLY)
-        new_hits = list(new.hits)
+def test_homepage_redirect_to_another_host_is_crawled_only_when_registered(tmp_path):
+    """A registered http://a/ that redirects to http://b/ (new domain) is crawled on b when the registry
+    lists b (``extra_hosts``); otherwise the redirect never widens the scope (SSRF, issue 11) and the
+    site is not complete."""
+    results = {}
+    for listed in (True, False):
+        with RouteServer() as new, RouteServer() as old:
+            old.routes["/"] = Route(b"", 301, location=new.url + "/index.html")
+            new.routes.update({"/index.html": Route(html('<a href="/news.html">要闻</a>')),
+                               "/news.html": Route(html('<a href="/gone.html">失效</a>'))})
+            registry = write_registry(tmp_path / f"r{listed}.csv", [
+                {"id": "3416000001", "name": "测试", "organizer": "测试", "url": old.url + "/",
+                 "extra_hosts": new.url.split("//", 1)[1] if listed else ""}])
+            store = tmp_path / f"s{listed}.sqlite3"
+            result = govinspect("crawl", "--registry", str(registry), "--store", str(store), *FAST, *LINKS_ONLY)
+            results[listed] = (result, list(new.hits), sqlite3.connect(store))
+    result, new_hits, db = results[True]
     assert result.returncode == 0, result.stderr[-2000:]
     assert ("GET", "/news.html") in new_hits
-    db = sqlite3.connect(store)
     assert [r[0].rsplit("/", 1)[-1] for r in db.execute("SELECT target_url FROM findings")] == ["gone.html"]
+    result, new_hits, db = results[False]
+    assert ("GET", "/news.html") not in new_hits
+    assert db.execute("SELECT completed, reason FROM run_sites").fetchone()[0] == 0
+    assert "off the registered hosts" in db.execute("SELECT reason FROM run_sites").fetchone()[0]

@@ -66,6 +66,55 @@ _MEASURE_JS = r"""
 }
 """
 
+# Browser side: cover every ID-, card- and mobile-shaped number in the page's text with an opaque box
+# before the page is captured (the same shapes ``govinspect.masking`` masks in text), so screenshots
+# and the evidence crops made from them never show personal data in their pixels. Returns the boxes
+# (document coordinates) so they can be checked; the boxes are removed after the capture.
+_REDACT_JS = r"""
+(opts) => {
+  const patterns = [
+    /(?<!\d)\d{17}[\dXx](?!\d)/g,                     // ID (18)
+    /(?<!\d)\d{3}(?:[ -]?\d){9,12}[ -]?\d{4}(?!\d)/g,  // bank card, maybe grouped
+    /(?<!\d)\d{15}(?!\d)/g,                          // legacy ID (15)
+    /(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)/g,      // mobile
+  ];
+  const sx = window.scrollX, sy = window.scrollY, boxes = [];
+  const layer = document.createElement('div');
+  layer.setAttribute('data-gi-redactions', '1');
+  layer.style.cssText = 'position:absolute;left:0;top:0;width:0;height:0;overflow:visible;' +
+                        'z-index:2147483647;pointer-events:none';
+  const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+  const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE']);
+  let node;
+  while ((node = walker.nextNode()) && boxes.length < opts.max) {
+    const text = node.nodeValue;
+    if (!text || text.replace(/\D/g, '').length < 11) continue;
+    if (node.parentElement && skip.has(node.parentElement.tagName)) continue;
+    for (const re of patterns) {
+      re.lastIndex = 0;
+      let m;
+      while ((m = re.exec(text)) && boxes.length < opts.max) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        for (const r of range.getClientRects()) {
+          if (r.width < 1 || r.height < 1) continue;
+          const pad = 2, b = [r.left + sx - pad, r.top + sy - pad, r.width + 2 * pad, r.height + 2 * pad];
+          const d = document.createElement('div');
+          d.style.cssText = `position:absolute;left:${b[0]}px;top:${b[1]}px;width:${b[2]}px;` +
+                            `height:${b[3]}px;background:#000;`;
+          layer.appendChild(d);
+          boxes.push(b);
+        }
+      }
+    }
+  }
+  if (boxes.length) document.documentElement.appendChild(layer);
+  return boxes;
+}
+"""
+_UNREDACT_JS = "() => document.querySelectorAll('[data-gi-redactions]').forEach(e => e.remove())"
+
 
 # ---- browser side (run inside the Playwright handler) --------------------------------------------------
 async def init_page(page: Any, request: Request) -> None:
@@ -142,8 +191,14 @@ async def measure_loaded_page(page: Any, options: dict[str, Any]) -> dict[str, A
         # side by side repeat their first screenful. One capture at a time, brought to front.
         async with _shot_lock():
             await page.bring_to_front()
-            await page.screenshot(path=shot, type="jpeg", quality=70, full_page=True,
-                                  clip={"x": 0, "y": 0, "width": width, "height": height}, timeout=10_000)
+            if options.get("redact", True):
+                result["redactions"] = await page.evaluate(_REDACT_JS, {"max": options.get("redact_max", 2000)})
+            try:
+                await page.screenshot(path=shot, type="jpeg", quality=70, full_page=True,
+                                      clip={"x": 0, "y": 0, "width": width, "height": height}, timeout=10_000)
+            finally:
+                if result.get("redactions"):
+                    await page.evaluate(_UNREDACT_JS)  # the DOM handed to the inspectors stays the page's own
         result["screenshot"] = shot
     images: dict[str, bytes] = {}
     for url, resp in list(getattr(page, "_gi_images", {}).items())[: options["capture_images"]]:

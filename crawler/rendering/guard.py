@@ -9,8 +9,12 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from govinspect.urls import host_key
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
+
+    from govinspect.addresses import AddressPolicy
 
 
 logger = logging.getLogger(__name__)
@@ -19,6 +23,16 @@ logger = logging.getLogger(__name__)
 BASE_ARGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # Debian's /usr/bin/chromium wrapper adds --load-extension and Google API keys: their updates
+    # and sign-in reached update.googleapis.com and accounts.google.com (issue 11). Always off.
+    "--disable-extensions", "--disable-component-extensions-with-background-pages", "--disable-default-apps",
+    "--no-pings", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+    "--disable-breakpad", "--no-default-browser-check", "--metrics-recording-only",
+    "--safebrowsing-disable-auto-update", "--disable-search-engine-choice-screen",
+    # On-demand components (installsource "ondemand") ignore --disable-component-update, and GAIA
+    # account checks start with the browser: point their servers at a closed loopback port.
+    "--component-updater=url-source=http://127.0.0.1:9/", "--gaia-url=http://127.0.0.1:9/",
+    "--google-apis-url=http://127.0.0.1:9/", "--lso-url=http://127.0.0.1:9/",
 )
 # Every name but loopback resolves to nothing: preconnects and WebSockets cannot leave the machine.
 LOOPBACK_RESOLVER_RULES = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
@@ -28,9 +42,12 @@ class NetworkGuard:
     """Where the browser may connect. With ``loopback_only`` (tests, the demo) every request whose
     actual destination — the proxy when one applies, else the URL's host — is not loopback is aborted."""
 
-    def __init__(self, proxy: dict[str, str] | None, loopback_only: bool):
+    def __init__(self, proxy: dict[str, str] | None, loopback_only: bool, policy: AddressPolicy | None = None):
         self.proxy = proxy
         self.loopback_only = loopback_only
+        # SSRF defence in the browser (issue 11): IP-literal URLs (Chromium canonicalises 2130706433,
+        # 0177.1, [::ffff:127.0.0.1] to them) are judged by the crawl's address policy.
+        self.policy = policy
         self.bypass = [b.strip().lower() for b in (proxy or {}).get("bypass", "").split(",") if b.strip()]
         self.proxy_host = urlsplit(proxy["server"]).hostname if proxy else None
 
@@ -51,6 +68,12 @@ class NetworkGuard:
         if not self.loopback_only or url.startswith(("data:", "blob:", "about:")):
             return True
         return is_loopback(self.destination(url) or "")
+
+    def refused(self, url: str) -> str | None:
+        """Why the address policy refuses an IP-literal URL (None: allowed, or a host name)."""
+        if self.policy is None:
+            return None
+        return self.policy.url_refusal(url, host_key(url))
 
     def abort(self, request: Any) -> bool:
         """``PLAYWRIGHT_ABORT_REQUEST`` hook: True aborts the browser's request."""

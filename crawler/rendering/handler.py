@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
+from crawler.addresses import policy_from_settings
 from crawler.rendering.guard import NetworkGuard, install, launch_options, proxy_from_env
 from crawler.rendering.pool import PagePool, render
 from govinspect.vocabulary import RunContext
@@ -40,7 +41,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         proxy = proxy_from_env()
         self.config.launch_options = launch_options(settings, proxy)
         self.config.browser_type_name = "chromium"
-        self.guard = NetworkGuard(proxy, settings.getbool("RENDER_LOOPBACK_ONLY"))
+        self.guard = NetworkGuard(proxy, settings.getbool("RENDER_LOOPBACK_ONLY"), policy_from_settings(settings))
         install(self.guard)
         if self.abort_request is None:
             self.abort_request = self.guard.abort

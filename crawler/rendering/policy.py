@@ -84,6 +84,7 @@ class RenderPolicy:
         self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES")
         self.image_maxsize = settings.getint("IMAGE_MAXSIZE")
         self.screenshot_dir = screenshot_dir(settings)
+        self.redact = settings.getbool("RENDER_REDACT_PII")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderPolicy:
@@ -115,7 +116,7 @@ class RenderPolicy:
             "selector": MEASURED, "max": self.max_elements, "settle_ms": self.settle_ms,
             "capture_images": self.capture_images, "image_maxsize": self.image_maxsize,
             "shot": str(self.screenshot_dir / "pages" / (_digest(url) + ".jpg")) if self.screenshots else None,
-            "shot_max_height": self.shot_max_height,
+            "shot_max_height": self.shot_max_height, "redact": self.redact,
         }
         # "playwright" routes the request to the render handler; "gi_render" says how to measure it.
         return {"playwright": True, "gi_render": options}
@@ -150,7 +151,7 @@ class RenderPolicy:
             boxes=boxes, screenshot=result.get("screenshot"),
             extra={"images": result.get("images") or {}, "evidence_dir": str(self.screenshot_dir),
                    "document_size": (result.get("width"), result.get("height")),
-                   "render_seconds": result.get("seconds")},
+                   "render_seconds": result.get("seconds"), "redactions": result.get("redactions") or []},
         )
 
 

@@ -30,6 +30,12 @@ NON_LOOPBACK_IP_URL = re.compile(
     r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?(?!127\.|\[::1\]|\[::ffff:127\.)(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])"
     r"(?::\d+)?(?:[/?#]|$)", re.IGNORECASE)
 
+# Every IP-literal URL (any address; Chromium has canonicalised other spellings to these): judged by
+# the address policy (SSRF defence), only these requests come to Python.
+IP_URL = re.compile(
+    r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])(?::\d+)?(?:[/?#]|$)",
+    re.IGNORECASE)
+
 # In the page before any of its own scripts: count fetch/XHR in flight, so "settled" can be decided
 # in the page (no per-request events to Python).
 COUNT_INFLIGHT_JS = r"""
@@ -135,6 +141,16 @@ async def prepare_page(page: Any) -> None:
                 await ws.close()
 
         await page.route_web_socket(re.compile(".*"), on_ws)
+    if guard is not None and guard.policy is not None:
+        async def by_policy(route: Any) -> None:
+            reason = guard.refused(route.request.url)
+            if reason:
+                logger.info("browser request refused (%s): %s", reason, route.request.url)
+                await route.abort()
+            else:
+                await route.fallback()  # the loopback-only block (registered earlier) still applies
+
+        await page.route(IP_URL, by_policy)  # registered last: runs first
 
 
 async def _abort(route: Any) -> None:

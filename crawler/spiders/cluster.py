@@ -11,21 +11,23 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, Selector, Spider, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
-from crawler.links import extract_links
+from crawler.addresses import BLOCKED_ADDRESS
+from crawler.links import MALFORMED, MALFORMED_URL, extract_links
 from crawler.outcomes import classify_failure, is_blocked
 from crawler.rendering import RenderPolicy
 from crawler.traps import TrapGuard, strip_session_ids
 from govinspect import signals as gi_signals
-from govinspect.findings import LinkCheck, WorkDone
+from govinspect.completeness import mark_incomplete
+from govinspect.findings import LinkCheck, LinkRef, PageLinks, WorkDone
 from govinspect.registry import Site
-from govinspect.urls import host_key, normalize_url
-from govinspect.vocabulary import PAGE, Attachment, Link, Page, RunContext
+from govinspect.urls import host_key, normalize_url, www_variant
+from govinspect.vocabulary import PAGE, Attachment, Fetched, FetchWish, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,13 @@ class ClusterSpider(Spider):
         spider.max_depth = s.getint("MAX_PAGE_DEPTH")
         spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE")
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year, spider.state)
+        # Bounds on the work one hostile page or site can cause (issue 11): what is skipped is counted
+        # and makes the site incomplete, so nothing is marked fixed for want of looking. The link-check
+        # budget is counted per site and process.
+        spider.max_links = s.getint("PAGE_MAX_LINKS")
+        spider.max_text = s.getint("PAGE_MAX_TEXT_CHARS")
+        spider.max_checks = s.getint("SITE_MAX_LINK_CHECKS")
+        spider.checks_per_site = {}
         # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain),
         # which the run state keeps (another process may have fetched the homepage).
         spider._scope = {site.id: set(site.hosts) for site in spider.registry}
@@ -106,6 +115,19 @@ class ClusterSpider(Spider):
                   "link_text": link.text, "gi_target": target},
         )
 
+    def _fetch_request(self, site: Site, wish: FetchWish, page: Page, target: str) -> Request:
+        """A GET an inspector wished for (landing page, error page); never crawled, never a link check.
+        ``target`` is its run key ("F " + URL), claimed in the run state (which counts it pending)."""
+        return Request(
+            wish.url, callback=self.parse_fetched, errback=self.fetch_failed, priority=wish.priority,
+            dont_filter=True,
+            meta={"site_id": site.id, "kind": "fetch", "handle_httpstatus_list": ERROR_STATUSES,
+                  "download_maxsize": wish.max_bytes, "referer_page": page.url, "purpose": wish.purpose,
+                  "gi_target": target,
+                  # one try: the link check already retries the same target (dead old hosts are common)
+                  "dont_retry": True},
+        )
+
     def _tracked(self, request: Request, results: Iterable[Any]) -> Iterator[Any]:
         """Run a callback, then yield the request's :class:`WorkDone` marker after all its results.
 
@@ -131,6 +153,7 @@ class ClusterSpider(Spider):
 
     def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
         """Link checks need the status only: stop GET downloads once the headers are in."""
+        request.meta["gi_headers_received"] = True  # a later cancel is the size limit (see classify_failure)
         if request.meta.get("headers_only"):
             raise StopDownload(fail=False)
 
@@ -163,6 +186,10 @@ class ClusterSpider(Spider):
         code, detail = classify_failure(failure)
         redirects = request.meta.get("redirect_urls") or []
         url = redirects[0] if redirects else request.url
+        if code == BLOCKED_ADDRESS:
+            # Never requested (SSRF defence): not inspected, and not a broken link either.
+            return LinkCheck(target_url=normalize_url(url), ok=True, status=None, error=code,
+                             method=request.method, redirects=len(redirects))
         if code == "too-large":
             # The server answered: the target is not broken, only too big to inspect here.
             logger.warning("not inspected, larger than the download limit: %s", url)
@@ -192,9 +219,16 @@ class ClusterSpider(Spider):
         if meta.get("homepage"):
             self.state.homepage_fetched(site.id, check.ok and not check.blocked)
             host = host_key(response.url)
-            if host not in site.hosts:
+            if host not in site.hosts and any(www_variant(host, h) for h in site.hosts):
+                # http://city.gov.cn/ → http://www.city.gov.cn/: the only widening a redirect may bring
                 self.state.add_scope_host(site.id, host)
                 self._scope.setdefault(site.id, set(site.hosts)).add(host)
+        if not self.in_scope(site, response.url):
+            # Redirected off the registered hosts: judged as a link, never crawled as this site's page.
+            if meta.get("homepage"):
+                self._incomplete(site.id, f"homepage redirects off the registered hosts to {host_key(response.url)}"
+                                          " (list it in extra_hosts to crawl it)")
+            return
         if check.blocked:
             self.state.incr(site.id, "blocked")
             return
@@ -216,19 +250,25 @@ class ClusterSpider(Spider):
         rerender = self.render.wants_rerender(site, response)
         if not rerender:
             self.state.incr(site.id, "pages")
+        text = self._bounded_text(site, response.url, response.text)
         try:
-            tree = response.selector.root
+            tree = response.selector.root if text is response.text else Selector(text=text).root
             links = extract_links(tree, response.url)
         except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
             logger.warning("cannot parse %s: %s", response.url, exc)
             self.state.incr(site.id, "errors")
             return
+        if any(link.kind == MALFORMED for link in links):
+            yield from self._malformed(site, response.url, [link for link in links if link.kind == MALFORMED])
+            links = [link for link in links if link.kind != MALFORMED]
+        links = self._bounded_links(site, response.url, links)
         page = Page(
             url=response.url, site=site, status=response.status,
             headers=_headers(response),
-            text=response.text, tree=tree, links=links, depth=meta.get("depth", 0),
+            text=text, tree=tree, links=links, depth=meta.get("depth", 0),
             is_homepage=bool(meta.get("homepage")), referer=meta.get("from_page"),
             link_text=meta.get("link_text"), run=self.context, rendered=self.render.render_info(response),
+            latency=meta.get("download_latency"),
         )
         if rerender:
             # The browser renders the body already fetched (no second download of the page); the
@@ -245,12 +285,67 @@ class ClusterSpider(Spider):
         yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
 
+    def _incomplete(self, site_id: str, reason: str) -> None:
+        mark_incomplete(self.state, site_id, reason)
+
+    def _bounded_text(self, site: Site, url: str, text: str) -> str:
+        """At most ``PAGE_MAX_TEXT_CHARS`` of a page are parsed and inspected (megabytes of text)."""
+        if not self.max_text or len(text) <= self.max_text:
+            return text
+        self.crawler.stats.inc_value("govinspect/text_chars_skipped", len(text) - self.max_text)
+        logger.warning("page text beyond PAGE_MAX_TEXT_CHARS=%d not inspected on %s", self.max_text, url)
+        self._incomplete(site.id, f"text beyond {self.max_text} characters not inspected on {url}")
+        return text[: self.max_text]
+
+    def _bounded_links(self, site: Site, url: str, links: list[Link]) -> list[Link]:
+        """At most ``PAGE_MAX_LINKS`` links per page: inspection stays bounded (and the event loop
+        responsive) on a page with 100k links."""
+        if not self.max_links or len(links) <= self.max_links:
+            return links
+        skipped = len(links) - self.max_links
+        logger.warning("%d links beyond PAGE_MAX_LINKS=%d skipped on %s", skipped, self.max_links, url)
+        self.crawler.stats.inc_value("govinspect/links_skipped", skipped)
+        self._incomplete(site.id, f"{skipped} links beyond the per-page limit of {self.max_links} skipped on {url}")
+        return links[: self.max_links]
+
+    def _check_allowed(self, site: Site) -> bool:
+        """``SITE_MAX_LINK_CHECKS``: link checks per site; beyond it targets are skipped (and counted)."""
+        done = self.checks_per_site.get(site.id, 0)
+        if not self.max_checks or done < self.max_checks:
+            self.checks_per_site[site.id] = done + 1
+            return True
+        self.crawler.stats.inc_value("govinspect/link_checks_skipped")
+        if done == self.max_checks:
+            self.checks_per_site[site.id] = done + 1
+            self._incomplete(site.id, f"link-check budget of {self.max_checks} exhausted")
+        return False
+
+    def _malformed(self, site: Site, page_url: str, links: list[Link]) -> Iterator[Any]:
+        """Links whose URL cannot be requested: broken links (``malformed-url``), never requests."""
+        refs: dict[str, LinkRef] = {}
+        for link in links:
+            target = normalize_url(link.url)
+            refs.setdefault(target, LinkRef(site.id, page_url, target, link.tag, link.text))
+        yield PageLinks(site.id, page_url, list(refs.values()))
+        targets = list(refs)
+        for target, first in zip(targets, self.state.claim_targets(site.id, targets), strict=True):
+            if first:  # judged here, once per run; the marker releases every site waiting for it
+                yield LinkCheck(target_url=target, ok=False, status=None, error=MALFORMED_URL, method="GET")
+                yield WorkDone(site.id, target)
+
     def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
         """Requests for a page's links: in-scope pages crawled, attachments fetched, the rest checked.
 
         Claims go to the run state in one call (:meth:`RunState.claim_links`).
         """
         site = page.site
+        if not pages_only:  # fetch wishes of inspectors (landing pages, the site's error page), once per run
+            wishes = self.inspectors.wanted_fetches(page)
+            if wishes:
+                keys = ["F " + normalize_url(w.url) for w in wishes]
+                for wish, key, first in zip(wishes, keys, self.state.claim_targets(site.id, keys), strict=True):
+                    if first:
+                        yield self._fetch_request(site, wish, page, key)
         attachments = set() if pages_only else {id(link) for link in self.inspectors.wanted_attachments(page)}
         wanted: list[tuple[Link, str, str]] = []  # (link, url, target) of pages to claim
         rest: list[tuple[Link, str, str]] = []  # links to check (or fetch as attachments)
@@ -281,8 +376,10 @@ class ClusterSpider(Spider):
                 continue
             if target.startswith("A "):
                 yield self._attachment_request(site, link, page, target)
-            else:
+            elif self._check_allowed(site):
                 yield self._check_request(site, url, target)
+            else:  # skipped (counted): the target is released unjudged, the site is incomplete
+                yield WorkDone(site.id, target)
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         return self._tracked(failure.request, self._page_failed(failure))
@@ -331,6 +428,26 @@ class ClusterSpider(Spider):
             truncated="partial" in response.flags, run=self.context,
         )
         yield from self.inspectors.inspect_attachment(attachment)
+
+    def parse_fetched(self, response: Response) -> Iterator[Any]:
+        return self._tracked(response.request, self._parse_fetched(response.request, response, None))
+
+    def fetch_failed(self, failure: Failure) -> Iterator[Any]:
+        return self._tracked(failure.request, self._parse_fetched(failure.request, None, failure))
+
+    def _parse_fetched(self, request: Request, response: Response | None, failure: Failure | None) -> Iterator[Any]:
+        error = classify_failure(failure)[0] if failure is not None else None
+        yield from self.inspectors.inspect_fetched(self._fetched(request, response, error))
+
+    def _fetched(self, request: Request, response: Response | None, error: str | None) -> Fetched:
+        redirects = request.meta.get("redirect_urls") or []
+        text = response.text if isinstance(response, TextResponse) else ""
+        return Fetched(
+            url=redirects[0] if redirects else request.url, final_url=response.url if response else request.url,
+            site=self.registry.get(request.meta["site_id"]), purpose=request.meta.get("purpose", ""),
+            referer=request.meta.get("referer_page") or "", status=response.status if response else None,
+            headers=_headers(response) if response else {}, text=text, error=error, run=self.context,
+        )
 
 
 def _headers(response: Response) -> dict[str, str]:

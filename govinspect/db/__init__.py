@@ -73,4 +73,4 @@ def connect(target: str | Path, **options: Any) -> Database:
         return PostgresDatabase(text, **options)
     from govinspect.db.sqlite import SqliteDatabase
 
-    return SqliteDatabase(Path(text))
+    return SqliteDatabase(Path(text), readonly=bool(options.get("readonly")))

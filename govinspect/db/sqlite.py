@@ -12,10 +12,14 @@ from typing import Any
 class SqliteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, readonly: bool = False):
         self.path = path
         self.target = str(path)
+        if readonly:
+            self.conn = _connect_readonly(path)
+            self.conn.row_factory = sqlite3.Row
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -51,3 +55,22 @@ class SqliteDatabase:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a store for reading only (``summary``, ``export``). On a read-only file system a WAL database
+    cannot create its shared-memory file, so it is opened as immutable (nothing can be writing it there)."""
+    if not path.is_file():
+        raise sqlite3.OperationalError(f"no store at {path}")
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    try:
+        conn.execute("SELECT COUNT(*) FROM runs").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "no such table" in str(exc):
+            raise sqlite3.DatabaseError(f"{path} is not a govinspect store") from None
+    conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+    conn.execute("SELECT COUNT(*) FROM runs").fetchone()
+    return conn

@@ -93,13 +93,18 @@ class ClusterBuilder:
         """A server behaviour for ``host`` + ``path`` (``None``: every path of the host).
 
         Keys: status, location, delay, head_status, headers, body, content_type, charset,
-        times/window (apply only to the first N requests per window), dynamic.
+        times/window (apply only to the first N requests per window), dynamic, user_agent (apply only
+        to clients whose User-Agent contains it).
         """
         entry = self.behaviours.setdefault(host, {"paths": {}})
         if path is None:
             entry.setdefault("all", {}).update(behaviour)
         else:
             entry["paths"].setdefault(path, {}).update(behaviour)
+
+    def not_found(self, host: str, status: int, body: str) -> None:
+        """What this host answers for paths it does not have (default: 404 with a generic page)."""
+        self.behaviours.setdefault(host, {"paths": {}})["not_found"] = {"status": status, "body": body}
 
     def host_charset(self, host: str, charset: str | None) -> None:
         """Charset the server appends to ``text/html`` Content-Type for this host (None: none)."""

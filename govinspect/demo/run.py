@@ -8,6 +8,7 @@ reaches the internet through its proxy.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
@@ -29,6 +30,17 @@ DEMO_SETTINGS = {
     # the city portal renders; everything the browser may reach is on loopback
     "RENDER_LOOPBACK_ONLY": True,
 }
+
+
+def _probe(registry_path: Path, settings) -> None:
+    """A few fast availability probes of every homepage before the crawl (site.availability-low)."""
+    from govinspect.demo.seeds.probes import DEMO_PROBE_ROUNDS
+    from govinspect.probing import probe_command
+
+    print(f"probing every homepage {DEMO_PROBE_ROUNDS} times", file=sys.stderr)
+    settings = settings.copy()
+    settings.set("PROBE_TIMEOUT", min(settings.getfloat("PROBE_TIMEOUT"), 3.0), priority="cmdline")
+    probe_command(load_registry(registry_path), settings, DEMO_PROBE_ROUNDS, 0.1, out=io.StringIO())
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -56,6 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"serving the cluster through the loopback proxy {server.proxy_url}", file=sys.stderr)
         try:
             settings = build_settings(args.settings_file, args.set, extra)
+            _probe(cluster.registry_path, settings)
             result = run_crawl(load_registry(cluster.registry_path), settings, as_of, max_pages=args.max_pages)
             code = 0 if result.completed else 1
         finally:

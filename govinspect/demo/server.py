@@ -100,13 +100,19 @@ class ClusterFiles:
         base = self.host_dirs.get(host)
         return base is not None and (base / path.lstrip("/")).is_dir()
 
-    def behaviour(self, host: str, path: str) -> tuple[dict, dict]:
-        """(host settings, behaviour for this path) -- the path's own, else the host's ``all``."""
+    def behaviour(self, host: str, path: str, user_agent: str = "") -> tuple[dict, dict]:
+        """(host settings, behaviour for this path) -- the path's own, else the host's ``all``.
+
+        A behaviour with ``user_agent`` applies only to clients whose User-Agent contains it (the
+        availability probes' failures must not reach the crawl or other clients).
+        """
         hostb = self.behaviours.get(host)
         if not hostb:
             return {}, {}
         b = hostb.get("paths", {}).get(path) or hostb.get("all") or {}
-        if b.get("times") is not None and not self._counts(host, path, b):
+        if b.get("user_agent") and b["user_agent"] not in user_agent:
+            b = {k: v for k, v in b.items() if k == "charset"}
+        elif b.get("times") is not None and not self._counts(host, path, b):
             b = {k: v for k, v in b.items() if k == "charset"}
         return hostb, b
 
@@ -208,7 +214,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if path is None:
             self._send(400, b"Bad Request\n", "text/plain", head)
             return
-        hostb, b = cluster.behaviour(host, path)
+        hostb, b = cluster.behaviour(host, path, self.headers.get("User-Agent", ""))
         if b.get("delay"):
             delay = float(b["delay"])
             if cluster.max_delay is not None:
@@ -239,7 +245,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 headers["Location"] = f"http://{host}{path}/"
                 self._send(301, _status_body(301), "text/html", head, headers)
             else:
-                self._send(404, NOT_FOUND, "text/html; charset=utf-8", head, headers)
+                # a host may serve its own error page, e.g. with 200 (a soft 404: seeds/soft404.py)
+                nf = hostb.get("not_found") or {}
+                body = nf["body"].encode("utf-8") if "body" in nf else NOT_FOUND
+                self._send(int(nf.get("status", 404)), body, "text/html; charset=utf-8", head, headers)
             return
         ctype = b.get("content_type") or content_type(path)
         charset = b["charset"] if "charset" in b else hostb.get("charset")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from govinspect.cells import is_formula_like, neutralise  # noqa: F401 (is_formula_like: for the xlsx writer)
 from govinspect.masking import mask_text, mask_value
 from govinspect.rules import RULES
 
@@ -92,19 +93,11 @@ def evidence_lines(evidence: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
-
-
 def masked(value: Any) -> Any:
     return mask_text(value) if isinstance(value, str) else value
 
 
 def neutral(value: Any) -> Any:
-    """Masked, and never a formula: text a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab,
-    CR) is prefixed with an apostrophe. (Issue 11's shared cell neutraliser replaces this when it lands.)"""
-    value = masked(value)
-    return "'" + value if is_formula_like(value) else value
+    """Masked, and never a formula (``govinspect.cells``): text a spreadsheet would evaluate gets an
+    apostrophe in front (HTML cells may be pasted into a spreadsheet)."""
+    return neutralise(masked(value))

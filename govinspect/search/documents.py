@@ -17,6 +17,7 @@ from govinspect.masking import mask_text, mask_value
 from govinspect.rules import RULES, category
 
 ECS_VERSION = "8.11.0"
+AVAILABILITY_FIELDS = ("failure_rate", "probes", "failed", "probes_per_day")
 SEVERITY_SCORE = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
@@ -90,6 +91,8 @@ def _common(rec: dict[str, Any], dataset: str, kind: str) -> dict[str, Any]:
     }
     if target:
         doc["govinspect"]["target"] = {"url": target, "domain": _domain(target)}
+    if rule_id == "site.availability-low" and isinstance(evidence, dict):
+        doc["govinspect"]["availability"] = {k: evidence[k] for k in AVAILABILITY_FIELDS if k in evidence}
     status_code = _status_code(evidence)
     if status_code is not None:
         doc["http"] = {"response": {"status_code": status_code}}

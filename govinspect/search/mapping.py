@@ -17,7 +17,7 @@ from govinspect.search.adapter import SearchEngine
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 DEFAULT_ANALYZER = "standard"
 
 
@@ -100,6 +100,9 @@ def properties(analyzer: str = DEFAULT_ANALYZER) -> dict[str, Any]:
             target=_props(url=_kw(4096), domain=_kw()),
             referrers=_kw(4096),
             evidence_text=_text_kw(analyzer, 2048),
+            # site.availability-low: the probe figures, for the dashboard's availability panel
+            availability=_props(failure_rate={"type": "float"}, probes=LONG,
+                                failed=LONG, probes_per_day={"type": "float"}),
             # The raw evidence object differs per rule: kept in _source for display, not indexed.
             evidence={"type": "object", "enabled": False},
             screenshot={"type": "keyword", "index": False, "doc_values": False},

@@ -28,6 +28,11 @@ SEEDS: list[str] = [
     "ads",
     "leaks",
     "archives",
+    # issue 10: availability probes, soft 404s, hijacked external links, injected content
+    "probes",
+    "soft404",
+    "hijacked",
+    "injected",
 ]
 
 
