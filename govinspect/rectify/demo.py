@@ -57,21 +57,20 @@ def remove_links(file: Path, page_url: str, targets: set[str]) -> int:
 
 
 def choose_list(lists: list[dict[str, Any]], cluster_root: Path) -> tuple[dict[str, Any], list[dict]] | None:
-    """The smallest list whose entries are all broken links on static pages (so fixing closes it), else
-    the first list with such an entry."""
+    """The list with the largest share of broken links on static pages (all of them: fixing closes it)."""
     def fixable(e: dict) -> bool:
         return e["rule"] == "link.broken" and bool(e.get("target_url")) and all(
             page_file(cluster_root, p) for p in [e["page_url"], *e.get("referrers", [])])
 
-    whole = [lst for lst in lists if lst["entries"] and all(fixable(e) for e in lst["entries"])]
-    if whole:
-        lst = min(whole, key=lambda x: len(x["entries"]))
-        return lst, lst["entries"]
+    scored = []
     for lst in lists:
         some = [e for e in lst["entries"] if fixable(e)]
-        if some:
-            return lst, some
-    return None
+        if some:  # most of its entries fixable first (all: the re-check closes it), then the smallest
+            scored.append((-len(some) / len(lst["entries"]), len(lst["entries"]), lst["number"], lst, some))
+    if not scored:
+        return None
+    _, _, _, lst, some = min(scored, key=lambda x: x[:3])
+    return lst, some
 
 
 def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: Any, settings_args: tuple,
