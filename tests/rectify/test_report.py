@@ -68,7 +68,7 @@ def test_report_bad_month(issued, tmp_path):
 
 
 def test_availability_from_probes_when_present(issued, tmp_path):
-    """With a probes table (issue 10's monitoring schema), the report shows homepage availability."""
+    """With probes (``govinspect/monitoring.py``'s table), the report shows homepage availability."""
     import shutil
     import sqlite3
     from datetime import UTC, datetime
@@ -76,14 +76,15 @@ def test_availability_from_probes_when_present(issued, tmp_path):
     store = tmp_path / "s.sqlite3"
     shutil.copy(issued.store, store)
     db = sqlite3.connect(store)
-    db.execute("CREATE TABLE probes (site_id TEXT NOT NULL, url TEXT NOT NULL, probed_at TEXT NOT NULL,"
+    db.execute("CREATE TABLE IF NOT EXISTS probes (site_id TEXT NOT NULL, url TEXT NOT NULL, probed_at TEXT NOT NULL,"
                " ok INTEGER NOT NULL, outcome TEXT NOT NULL, status INTEGER, latency_ms INTEGER,"
                " source TEXT NOT NULL, run_id TEXT)")
     now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = [("3400000001", "http://a/", now, 1, "ok", 200, 20, "probe", None)] * 9
     rows += [("3400000001", "http://a/", now, 0, "timeout", None, None, "probe", None)]
     rows += [("3400000002", "http://b/", now, 1, "ok", 200, 20, "probe", None)] * 10
-    db.executemany("INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO probes (site_id, url, probed_at, ok, outcome, status, latency_ms, source, run_id)"
+                   " VALUES (?,?,?,?,?,?,?,?,?)", rows)
     db.commit()
     db.close()
     out = tmp_path / "report"
