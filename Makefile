@@ -4,7 +4,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup system-deps services-up services-down lint bench clean
+.PHONY: demo demo-deps test setup system-deps services-up services-down lint bench clean
 
 $(BIN)/govinspect: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,8 +14,12 @@ $(BIN)/govinspect: pyproject.toml
 
 setup: $(BIN)/govinspect
 
-demo: setup
+# the demo renders the city portal in Debian's Chromium: install it (and the CJK font) first
+demo: demo-deps setup
 	$(BIN)/govinspect demo --out demo-output
+
+demo-deps:
+	bash scripts/system-deps.sh demo
 
 system-deps:
 	bash scripts/system-deps.sh

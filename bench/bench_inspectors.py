@@ -1,4 +1,4 @@
-"""Inspector benchmark: pages/s of each issue-3 inspector, attachment MB/s, filter-engine URLs/s.
+"""Inspector benchmark: pages/s of each issue-3 and issue-10 inspector, attachment MB/s, filter-engine URLs/s.
 
 Pages are generated government-style pages (navigation, lists, article text, tables, footers; some
 carry style blocks, hidden blocks, ad scripts and rosters). Timing covers ``inspect_page`` only
@@ -18,14 +18,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from govinspect.registry import Registry, Site  # noqa: E402
 from inspectors.ads_commercial import AdCommercialInspector  # noqa: E402
 from inspectors.ads_network import AdNetworkInspector, build_engine  # noqa: E402
 from inspectors.archives import ArchiveInspector  # noqa: E402
+from inspectors.base import RunContext  # noqa: E402
 from inspectors.hidden_links import HiddenLinkInspector  # noqa: E402
+from inspectors.identity_meta import MetaTagInspector  # noqa: E402
+from inspectors.identity_site import SiteIdentityInspector  # noqa: E402
+from inspectors.interaction import InteractionInspector  # noqa: E402
 from inspectors.leaks import LeakInspector  # noqa: E402
+from inspectors.policy_repost import PolicyRepostInspector  # noqa: E402
 from tests.inspectors import files  # noqa: E402
 from tests.inspectors.helpers import (  # noqa: E402
     CARD_A,
+    CITY,
     ID_A,
     ID_B,
     ID_C,
@@ -88,6 +95,46 @@ def bench_pages(count: int) -> None:
                 pass
     elapsed = time.perf_counter() - started
     print(f"  {'all five together':<24} {count / elapsed:>9,.0f} pages/s  ({elapsed / count * 1000:.2f} ms/page)")
+
+
+ISSUE10 = [MetaTagInspector, SiteIdentityInspector, InteractionInspector, PolicyRepostInspector]
+META = ('<meta name="SiteName" content="示例市人民政府"><meta name="ColumnName" content="通知公告">'
+        '<meta name="ArticleTitle" content="示例市关于调整办公时间的通知">'
+        '<meta name="PubDate" content="2026-10-03 09:30">')
+MESSAGES = ("<table><tr><th>留言标题</th><th>留言时间</th><th>回复时间</th><th>状态</th></tr>"
+            + "".join(f'<tr><td><a href="/hdjl/{i}.html">留言{i}</a></td><td>2026-0{1 + i % 9}-01</td><td></td>'
+                      f"<td>{'未回复' if i % 3 else '已回复'}</td></tr>" for i in range(20)) + "</table>")
+
+
+def bench_issue10(count: int) -> None:
+    """The issue-10 inspectors on the same kind of pages: every page an article with meta tags, every
+    tenth a message list (the policy inspector runs as on a portal with children)."""
+    rng = random.Random(1)
+    child = Site(id="3416000002", name="示例市教育局", organizer="示例市教育局", level="department",
+                 url="http://jyj.example-city.gov.cn/", parent=CITY.id)
+    family = Registry([CITY, child])
+    pages = []
+    for n in range(count):
+        html = page_html(rng, n).replace("</title>", "</title>" + META, 1)
+        if n % 10 == 3:
+            html = html.replace('<div class="main">', '<div class="main">' + MESSAGES, 1)
+        page = make_page(html, url=f"http://www.example-city.gov.cn/col{n % 12}/202610/t20261003_{n}.html")
+        page.run = RunContext(page.run.run_id, page.run.as_of, family)  # the city is a parent here
+        pages.append(page)
+    print(f"issue-10 inspectors: {count} article pages, every tenth with a 20-message table")
+    together = [make_inspector(cls) for cls in ISSUE10]
+    for inspector in together:
+        started = time.perf_counter()
+        found = sum(1 for p in pages for _ in inspector.inspect_page(p))
+        elapsed = time.perf_counter() - started
+        print(f"  {type(inspector).__name__:<24} {count / elapsed:>9,.0f} pages/s  ({found} facts/observations)")
+    started = time.perf_counter()
+    for p in pages:
+        for inspector in together:
+            for _ in inspector.inspect_page(p):
+                pass
+    elapsed = time.perf_counter() - started
+    print(f"  {'all four together':<24} {count / elapsed:>9,.0f} pages/s  ({elapsed / count * 1000:.2f} ms/page)")
 
 
 def roster(rows: int) -> list[list]:
@@ -163,6 +210,7 @@ def main() -> None:
     ap.add_argument("--urls", type=int, default=200000)
     args = ap.parse_args()
     bench_pages(args.pages)
+    bench_issue10(args.pages)
     bench_attachments(args.rows)
     bench_engine(args.urls)
 

@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from govinspect.formats import url_format
 from govinspect.urls import extension, url_problem
 from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
 
@@ -19,10 +20,8 @@ from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
 MALFORMED = "malformed"
 MALFORMED_URL = "malformed-url"
 MAX_MALFORMED_URL = 2000  # characters of a malformed URL kept as its target
+_ABSOLUTE_HTTP = re.compile(r"(?i)https?://")
 
-ATTACHMENT_EXTENSIONS = frozenset(
-    "pdf doc docx xls xlsx wps et dps csv zip rar 7z ppt pptx ofd txt".split()
-)
 RESOURCE_EXTENSIONS = frozenset(
     "jpg jpeg png gif bmp webp svg ico css js mp3 mp4 avi wmv flv swf woff woff2 ttf eot".split()
 )
@@ -41,10 +40,14 @@ _TAG_ATTRS = (
 
 
 def classify(url: str, implied: str) -> str:
-    """Whether a link is a page to crawl, a resource or an attachment to check (or scan)."""
-    ext = extension(url)
-    if ext in ATTACHMENT_EXTENSIONS:
+    """Whether a link is a page to crawl, a resource or an attachment to check (or scan).
+
+    Attachments are named by the shared format table (``govinspect.formats``), from the path's
+    extension or a CMS download endpoint's ``filename=`` argument (``downfile.jsp?filename=1.xls``).
+    """
+    if url_format(url) is not None:
         return ATTACHMENT
+    ext = extension(url)
     if ext in RESOURCE_EXTENSIONS:
         return RESOURCE
     return implied
@@ -59,13 +62,27 @@ def _clean(raw: str | None) -> str | None:
     return value
 
 
-def _option_url(value: str) -> bool:
-    """``<option value>`` of a site-group dropdown holds a URL only sometimes (often just an id)."""
+# A bare host name as an option value (``www.xx.example-city.gov.cn``): browsers would need a scheme,
+# but site-group scripts add one (window.open('http://' + this.value)); the last label must be a TLD
+# so that ``index.html`` or ``1.5`` are not taken for hosts.
+_BARE_HOST = re.compile(
+    r"^(?:[a-z0-9\u4e00-\u9fff-]+\.)+(?:cn|com|net|org|gov|edu|info|cc|top|xyz|中国|政务|公司|网络)(?::\d+)?(?:/\S*)?$",
+    re.IGNORECASE,
+)
+
+
+def _option_url(value: str) -> str | None:
+    """The URL an ``<option value>`` of a site-group dropdown holds, or None (often just an id).
+
+    Every option of every ``select`` counts, whatever the select's script: a second dropdown (counties
+    after departments) is as much a link list as the first.
+    """
     low = value.lower()
-    return (
-        low.startswith(("http://", "https://", "//", "/", "./", "../"))
-        or bool(_PAGEISH_SUFFIX.search(value))
-    )
+    if low.startswith(("http://", "https://", "//", "/", "./", "../")) or _PAGEISH_SUFFIX.search(value):
+        return value
+    if _BARE_HOST.match(value):
+        return "http://" + value
+    return None
 
 
 def _text(el: HtmlElement) -> str:
@@ -101,6 +118,10 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
         if value is None:
             return
         label = text if text is not None else _text(el)
+        if _ABSOLUTE_HTTP.match(value) and url_problem(value.split("#", 1)[0]):
+            # ``http://`` alone: urljoin would quietly turn it into the page's own URL
+            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
+            return
         try:
             url = urljoin(base, value)
         except ValueError:  # the href itself cannot be parsed (``http://[::1/``)
@@ -117,7 +138,8 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
             links.append(Link(url=url[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
             return
         kind = implied if tag in ("link",) else classify(url, implied)
-        links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el))
+        fmt = url_format(url) if kind == ATTACHMENT else None
+        links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el, format=fmt.name if fmt else ""))
 
     for el in tree.iter():
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -127,8 +149,8 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
                 add(el.get(attr), tag, implied, el, "" if tag in ("img", "script", "link") else None)
                 break
         if tag == "option":
-            value = (el.get("value") or "").strip()
-            if value and _option_url(value):
+            value = _option_url((el.get("value") or "").strip())
+            if value:
                 add(value, "option", PAGE, el)
         onclick = el.get("onclick") if tag else None
         if onclick:

@@ -105,7 +105,17 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         """A page that redirects to a page of its site already claimed by the run is not fetched again:
-        the redirect itself goes to the callback (``gi_redirect_known``), which judges the link."""
+        the redirect itself goes to the callback (``gi_redirect_known``), which judges the link.
+
+        A 3xx without ``Location`` shows its body to a visitor (browsers do not move): not an error.
+        Scrapy leaves such an answer alone and its HttpError middleware would then fail the request (3xx
+        is not a success status); allowing that one status for this request passes it through.
+        """
+        if 300 <= response.status < 400 and b"Location" not in response.headers:
+            allowed = request.meta.get("handle_httpstatus_list") or []
+            if response.status not in allowed:
+                request.meta["handle_httpstatus_list"] = [*allowed, response.status]
+            return response
         result = super().process_response(request, response)
         if (isinstance(result, Request) and request.meta.get("kind") == "page"
                 and not request.meta.get("homepage") and request.meta.get("site_id")):

@@ -7,7 +7,7 @@ capped per path, so a single script-built listing cannot eat the whole page budg
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from govinspect.runstate import MemoryRunState, RunState
 
@@ -25,9 +25,13 @@ def strip_session_ids(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    args = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in args if k.lower() not in SESSION_PARAMS]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
+    # Drop the session arguments as text: decoding and re-encoding the rest would turn GBK bytes
+    # (?keyword=%D5%FE) or %FF into other bytes, and the crawl would request a URL nobody linked.
+    pairs = parts.query.split("&")
+    kept = [p for p in pairs if unquote(p.split("=", 1)[0]).lower() not in SESSION_PARAMS]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
 
 
 class TrapGuard:

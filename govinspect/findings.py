@@ -37,6 +37,14 @@ def finding_key(rule_id: str, site_url: str, page_url: str, target_url: str | No
         return origin(target_url)
     if kind == "page":
         return normalize_url(page_url)
+    if kind == "message":
+        # interaction.unanswered: a message without a page of its own is ``list URL#title``; the
+        # fragment names the message, so it is kept (rules.md), after the base URL is normalised.
+        base, sep, fragment = page_url.partition("#")
+        return normalize_url(base) + (sep + fragment.strip() if fragment.strip() else "")
+    if kind == "page-kind-tag":
+        # identity.meta-missing sets ``Observation.key`` (``article:PubDate``); the page is a fallback.
+        return normalize_url(page_url)
     if kind == "target":
         return normalize_url(target_url or page_url)
     # target-or-page: leaks in an attachment are keyed by it, leaks in page text by the page.

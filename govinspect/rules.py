@@ -1,7 +1,9 @@
 """Rule ids of ``shared/spec/rules.md`` with their default severity and key kind.
 
 The key kind says what identifies one finding inside a site: ``site`` (one per site), ``page``,
-``target`` (the offending resource) or ``target-or-page`` (leaks: attachment URL, else page).
+``target`` (the offending resource) or ``target-or-page`` (leaks: attachment URL, else page);
+``message`` (the message's own page, or the list page plus ``#`` plus the message title, fragment kept)
+and ``page-kind-tag`` (``article:PubDate``: the inspector sets ``Observation.key``).
 Severities here are defaults; ``RULE_SEVERITY`` in settings overrides them.
 """
 
@@ -49,6 +51,14 @@ _RULES = [
     Rule("link.soft-404", "high", "target", "链接指向错误页面"),
     Rule("link.hijacked-external", "critical", "target", "外部链接被劫持"),
     Rule("security.injected-content", "critical", "target-or-page", "疑似挂马或篡改"),
+    # issue 10: interaction, coordination, page meta tags, domain, superior link, annual report
+    Rule("interaction.unanswered", "critical", "message", "留言超期未回复"),
+    Rule("interaction.reply-fields-missing", "medium", "site", "留言办理信息公开不全"),
+    Rule("policy.repost-late", "medium", "target", "重要政策未及时转载"),
+    Rule("identity.meta-missing", "low", "page-kind-tag", "网页元数据标签缺失"),
+    Rule("identity.domain-nonstandard", "medium", "site", "域名不规范"),
+    Rule("identity.superior-link-missing", "low", "site", "未链接上级门户网站"),
+    Rule("identity.annual-report-missing", "medium", "site", "未公开政府网站工作年度报表"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

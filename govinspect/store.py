@@ -36,12 +36,19 @@ becomes an identity column, TEXT compares byte-wise as in SQLite). Then, through
 * ``store.append(sql, rows, run_id)``: append-only or idempotent writes that must never be lost
   nor hold up the crawl: buffered and replayed when the server is unreachable;
 * ``store.dialect`` (``"sqlite"`` or ``"postgresql"``) for the rare statement that must differ.
+
+Pitfalls between the two: no ``cursor.lastrowid`` (use ``INSERT ... RETURNING id``); only positional
+``?`` parameters, bound with the column's type (PostgreSQL will not compare TEXT with an integer);
+``LIKE`` is case-sensitive on PostgreSQL; no ``datetime()``/``strftime()``/``ifnull()``/
+``group_concat()`` (store ISO text from Python, use ``COALESCE``); booleans are stored as 0/1.
+
+A process that takes part in a run it did not start (a fleet worker) calls ``store.join_run(run_id)``:
+while any such process lives, :meth:`FindingStore.recover_interrupted` elsewhere leaves the run alone.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import json
 import logging
@@ -55,9 +62,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+from govinspect import facts as page_facts
 from govinspect import monitoring
 from govinspect.db import Database, DatabaseUnavailable, connect, is_database_url, is_transient, normalize_target
+from govinspect.db.runlock import FileRunLocks, PgRunLocks
 from govinspect.db.spool import Entry, Spool, database_key
+from govinspect.facts import Fact
 from govinspect.findings import (
     FINDING_FIELDS,
     LinkCheck,
@@ -132,12 +142,6 @@ def _json(value: Any) -> str:
 _T = TypeVar("_T")
 
 
-def _run_lock_key(run_id: str) -> int:
-    """The PostgreSQL advisory-lock key of a run (a signed 64-bit number from its id)."""
-    return int.from_bytes(hashlib.sha256(b"govinspect-run:" + run_id.encode("utf-8")).digest()[:8], "big",
-                          signed=True)
-
-
 def _retrying(method: Callable[..., _T]) -> Callable[..., _T]:
     """A write that must happen (runs, folding): buffered writes go first; an unreachable server is
     waited for and a deadlock retried, the whole transaction run again."""
@@ -184,7 +188,6 @@ class FindingStore:
         self._outage_observations = 0
         self._outage_rows = 0
         self.buffered_rows = 0
-        self._held_runs: set[str] = set()
         self._users = 0
         self._closed = False
         if is_database_url(target):
@@ -192,16 +195,19 @@ class FindingStore:
             self.path: Path | str = self.db.target
             self._spool = Spool(Path(spool_dir), database_key(self.db.target))
             self.db.on_reconnect = self._reconnected  # type: ignore[attr-defined]
+            self._runs: PgRunLocks | FileRunLocks = PgRunLocks(self.db)
         else:
             # readonly (summary, export): a store on a read-only file system, never created or migrated
             self.db = connect(target, readonly=True) if readonly else connect(target)
             self.path = Path(target)
+            self._runs = FileRunLocks(Path(f"{target}.runs"))
         self.target = self.db.target
         if readonly:
             return
         self.apply_schema(SCHEMA)
         self.apply_schema(OUTAGES_SCHEMA)
         self.apply_schema(monitoring.SCHEMA)  # probes and per-run resource hosts (govinspect/monitoring.py)
+        self.apply_schema(page_facts.SCHEMA)
         if self._spool is not None:
             self._replay_orphans()
 
@@ -264,6 +270,7 @@ class FindingStore:
                         self.target, self._spool.rows, self._spool.path)
             if self._spool is not None:
                 self._spool.close()
+            self._runs.close()
             self.db.close()
 
     # ---- SQL for other modules' tables (see the module docstring) ----------------------------
@@ -352,7 +359,7 @@ class FindingStore:
         with self._lock:
             with self.db.transaction(wait=wait):
                 # Read inside: reconnecting may already have replayed them (:meth:`_reconnected`).
-                entries = list(self._spool.entries)
+                entries = self._spool.entries
                 for entry in entries:
                     self.db.executemany(entry.sql, entry.rows)
             if not entries:
@@ -365,8 +372,7 @@ class FindingStore:
         """The server answers again: replay the buffer before anything else reads or writes, and
         take back the runs this process holds (session locks end with the lost connection)."""
         try:
-            for run_id in sorted(self._held_runs):
-                self.db.execute("SELECT pg_advisory_lock_shared(?)", (_run_lock_key(run_id),))
+            self._runs.rehold()
             self._replay(wait=0.0)
             self._record_outages()
         except DatabaseUnavailable:
@@ -450,27 +456,17 @@ class FindingStore:
         """This process takes part in ``run_id`` (started here or, for a fleet worker, elsewhere):
         while it lives, no other process recovers the run as interrupted.
 
-        PostgreSQL: a shared session advisory lock per run, released when the process ends however
-        it ends. SQLite (one machine, one crawl at a time): nothing to hold.
+        A shared lock per run, released when the process ends however it ends
+        (:mod:`govinspect.db.runlock`: PostgreSQL advisory locks, or ``flock`` beside a SQLite file).
         """
         self._run_hint = run_id
-        if self.dialect == "postgresql" and run_id not in self._held_runs:
-            with self._lock:
-                self.db.execute("SELECT pg_advisory_lock_shared(?)", (_run_lock_key(run_id),))
-                self._held_runs.add(run_id)
+        with self._lock:
+            self._runs.hold(run_id)
 
     def run_is_live(self, run_id: str) -> bool:
-        """Whether some process still takes part in ``run_id`` (always False with SQLite)."""
-        if run_id in self._held_runs:
-            return True
-        if self.dialect != "postgresql":
-            return False
-        key = _run_lock_key(run_id)
+        """Whether some process (this one included) still takes part in ``run_id``."""
         with self._lock:
-            free = bool(self.db.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0])
-            if free:
-                self.db.execute("SELECT pg_advisory_unlock(?)", (key,))
-        return not free
+            return self._runs.is_live(run_id)
 
     @_retrying
     def end_run(self, run_id: str, status: str) -> None:
@@ -478,9 +474,8 @@ class FindingStore:
             self.db.execute(
                 "UPDATE runs SET ended_at=?, status=? WHERE run_id=?", (now_iso(), status, run_id)
             )
-        if run_id in self._held_runs:
-            self._held_runs.discard(run_id)
-            self.db.execute("SELECT pg_advisory_unlock_shared(?)", (_run_lock_key(run_id),))
+        with self._lock:
+            self._runs.release(run_id)
 
     @_retrying
     def update_site_stats(self, run_id: str, site_id: str, pages: int, errors: int, blocked: int) -> None:
@@ -564,6 +559,15 @@ class FindingStore:
             " checked_at=excluded.checked_at WHERE link_checks.ok=0",
             rows, run_id,
         )
+
+    def add_facts(self, run_id: str, facts: Iterable[Fact]) -> None:
+        """Page facts of cross-page rules (``govinspect/facts.py``), masked like everything written."""
+        unique: dict[tuple[str, str, str, str], Fact] = {}
+        for f in facts:
+            unique.setdefault((f.site_id, f.kind, mask_url(f.key), mask_url(f.page_url)), f)
+        # Sorted by key: two workers inserting overlapping batches in one order cannot deadlock.
+        self.append(page_facts.INSERT, [(run_id, *k, _json(mask_value(unique[k].data))) for k in sorted(unique)],
+                    run_id)
 
     # ---- run view (for inspectors concluding at the end of a site) -------------------------------
     def view(self, run_id: str) -> StoreRunView:
@@ -770,6 +774,11 @@ class StoreRunView:
                 refs.setdefault(ref.target_url, {}).setdefault(ref.page_url, ref)
         for target in sorted(refs):
             yield _check_from_row(failed[target]), [refs[target][page] for page in sorted(refs[target])]
+
+    def facts(self, site_id: str, kind: str) -> list[Fact]:
+        """The page facts of one kind that this run stored for a site."""
+        rows = self.store.query(page_facts.SELECT, (self.run_id, site_id, kind))
+        return [Fact(site_id, kind, r["fact_key"], r["page_url"], json.loads(r["data"])) for r in rows]
 
     def blocked_targets(self, site_id: str) -> int:
         blocked = self._targets("blocked=1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters left as they are when re-quoting a path: RFC 3986 unreserved plus sub-delims, ':' '@' '/'.
@@ -16,8 +16,10 @@ def normalize_url(url: str) -> str:
     """Normalise a URL so the same resource compares equal.
 
     Scheme and host lower-cased, default port dropped, fragment dropped, query arguments sorted,
-    percent-encoding normalised (decoded then re-encoded as UTF-8). ``/dir/`` and
-    ``/dir/index.html`` stay different.
+    percent-encoding normalised byte for byte: escapes of unreserved characters decoded, the rest
+    upper-cased, raw non-ASCII characters encoded as UTF-8. Escaped bytes are never decoded as text:
+    Chinese sites put GBK bytes in queries (``?keyword=%D5%FE%B8%AE``), and ``%FF`` must stay ``%FF``,
+    not become ``%EF%BF%BD`` (another URL). ``/dir/`` and ``/dir/index.html`` stay different.
     """
     try:
         parts = urlsplit(url.strip())
@@ -34,10 +36,16 @@ def normalize_url(url: str) -> str:
         netloc = f"[{host}]"
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         netloc = f"{netloc}:{port}"
-    path = quote(unquote(parts.path), safe=_PATH_SAFE) or "/"
-    query_items = sorted(parse_qsl(parts.query, keep_blank_values=True))
-    query = urlencode(query_items, quote_via=quote, safe=_QUERY_SAFE)
+    path = quote(unquote_to_bytes(_escape_raw(parts.path)), safe=_PATH_SAFE) or "/"
+    # latin-1 maps each escaped byte to one character and back: bytes survive whatever their charset
+    query_items = sorted(parse_qsl(_escape_raw(parts.query), keep_blank_values=True, encoding="latin-1"))
+    query = urlencode(query_items, quote_via=quote, safe=_QUERY_SAFE, encoding="latin-1")
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _escape_raw(text: str) -> str:
+    """Raw non-ASCII characters as UTF-8 escapes (what a browser sends); existing escapes untouched."""
+    return text if text.isascii() else quote(text, safe="".join(map(chr, range(33, 127))))
 
 
 @lru_cache(maxsize=16384)

@@ -38,6 +38,9 @@ class Link:
     text: str = ""
     kind: str = PAGE
     element: HtmlElement | None = field(default=None, repr=False)
+    #: the file format the crawl recognised (``govinspect.formats`` name: from the URL's extension or
+    #: ``filename=`` argument, or from a link check's headers); "" when unknown
+    format: str = ""
 
 
 @dataclass
@@ -95,6 +98,9 @@ class Page:
     rendered: RenderInfo | None = None
     run: RunContext | None = None
     latency: float | None = None  # seconds from request to answer (the crawl's homepage fetch is a probe)
+    #: documents the page pulls in that a visitor sees as part of it (homepages): same-site iframe
+    #: documents and what same-site scripts ``document.write``, as HTML, by URL
+    companions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +115,8 @@ class Attachment:
     link_text: str = ""
     truncated: bool = False
     run: RunContext | None = None
+    #: the ``Content-Disposition`` header as received (latin-1 text of its bytes; may carry GBK bytes)
+    disposition: str = ""
 
 
 @dataclass
@@ -196,3 +204,7 @@ class RunView(Protocol):
     def observed(self, site_id: str, rule: str) -> list[dict[str, Any]]: ...
 
     def referrers(self, site_id: str, target_url: str, limit: int = 20) -> list[tuple[str, str]]: ...
+
+    def facts(self, site_id: str, kind: str) -> list[Any]:
+        """Page facts (``govinspect.facts.Fact``) of one kind stored in this run for a site."""
+        ...

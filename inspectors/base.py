@@ -157,6 +157,27 @@ class InspectorManager:
         for inspector in self.inspectors:
             yield from self._guard(inspector, "fetched", fetched.url, _lazy(inspector.inspect_fetched, fetched))
 
+    async def inspect_attachment_async(self, attachment: Attachment) -> list[Observation]:
+        """:meth:`inspect_attachment` for inspectors that can work off the crawl's thread
+        (``inspect_attachment_async``, e.g. scanning in a process pool); the others run inline."""
+        out: list[Observation] = []
+        for inspector in self.inspectors:
+            run = getattr(inspector, "inspect_attachment_async", None)
+            if run is None:
+                out.extend(self._guard(inspector, "attachment", attachment.url,
+                                       _lazy(inspector.inspect_attachment, attachment), attachment.site.id))
+                continue
+            try:
+                out.extend(await run(attachment))
+            except Exception as exc:
+                logger.exception("inspector %s failed on attachment %s", type(inspector).__name__, attachment.url)
+                if self.crawler is not None and self.crawler.stats is not None:
+                    self.crawler.stats.inc_value("govinspect/inspector_errors")
+                mark_incomplete(self._run_state(), attachment.site.id,
+                                f"inspector {type(inspector).__name__} failed on attachment {attachment.url}: "
+                                f"{type(exc).__name__}")
+        return out
+
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
         for inspector in self.inspectors:
             yield from self._guard(inspector, "site", site.url, _lazy(inspector.site_finished, site, view), site.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from govinspect.findings import Observation
 from govinspect.urls import normalize_url
 from inspectors.base import Inspector, Page
-from inspectors.dates import date_in_text, date_in_url, is_date_label, nfkc
+from inspectors.dates import date_in_text, date_in_url, dates_in_text, is_date_label, nfkc
 from inspectors.identity import visible_text
 
 # Column kinds, most specific first; the settings hold their thresholds (rules.md freshness.column-stale).
@@ -95,7 +95,23 @@ def _text(el: HtmlElement) -> str:
 
 
 def item_date(a: HtmlElement, url: str, as_of: date) -> date | None:
-    """The list date shown next to a link, else the date in its URL, else a date closing its text."""
+    """The list date shown next to a link, else the date in its URL, else a date closing its text.
+
+    A year-less label (``10-11``) whose month and day agree with the URL's date takes the URL's year.
+    """
+    shown = _shown_date(a, as_of)
+    in_url = date_in_url(url, as_of)
+    if shown is not None:
+        if in_url is not None and (in_url.month, in_url.day) == (shown.month, shown.day):
+            return in_url
+        return shown
+    if in_url:
+        return in_url
+    m = _TRAILING_DATE.search(_text(a))
+    return date_in_text(m.group(0), as_of) if m and is_date_label(m.group(0), as_of) else None
+
+
+def _shown_date(a: HtmlElement, as_of: date) -> date | None:
     if a.tail and is_date_label(a.tail, as_of):
         return date_in_text(a.tail, as_of)
     for sib in islice(a.itersiblings(), 3):  # not list(...)[:3]: that is quadratic on a flat page
@@ -110,11 +126,25 @@ def item_date(a: HtmlElement, url: str, as_of: date) -> date | None:
         found = date_in_text(rest, as_of)
         if found:
             return found
-    found = date_in_url(url, as_of)
-    if found:
-        return found
-    m = _TRAILING_DATE.search(_text(a))
-    return date_in_text(m.group(0), as_of) if m and is_date_label(m.group(0), as_of) else None
+    return None
+
+
+def year_reference(page: Page, as_of: date) -> date:
+    """The date year-less list dates are read against: the inspection date, unless the page says otherwise.
+
+    A homepage frozen in 2019 shows ``10-11`` next to items whose full dates (in text or article URLs)
+    are all of 2019; reading ``10-11`` as this year would call it fresh. When the page shows at least
+    two full dates and the newest is more than half a year old, year-less dates are read as the latest
+    date not after half a year past that newest full date.
+    """
+    full = dates_in_text(visible_text(page.tree), as_of, short=False)
+    full += [d for d in (date_in_url(link.url, as_of) for link in page.links) if d is not None]
+    if len(full) < 2:
+        return as_of
+    newest = max(full)
+    if as_of - newest <= YEAR_CONTEXT:
+        return as_of
+    return newest + YEAR_CONTEXT
 
 
 def _list_container(a: HtmlElement) -> HtmlElement | None:
@@ -129,8 +159,19 @@ def _list_container(a: HtmlElement) -> HtmlElement | None:
 
 
 def list_items(page: Page, as_of: date) -> list[Item]:
-    """Content links of a page: in a list (li/tr/dd) or carrying a date, outside the page chrome."""
+    """Content links of a page: in a list (li/tr/dd) or carrying a date, outside the page chrome.
+
+    Computed once per page: the freshness, meta-tag and policy-repost inspectors all read them.
+    """
+    cached = page.__dict__.get("_list_items")
+    if cached is None or cached[0] != as_of:
+        cached = page.__dict__["_list_items"] = (as_of, _list_items(page, as_of))
+    return cached[1]
+
+
+def _list_items(page: Page, as_of: date) -> list[Item]:
     own = {normalize_url(page.url), normalize_url(page.site.url)}
+    as_of = year_reference(page, as_of)
     items: list[Item] = []
     seen: set[str] = set()
     for link in page.links:
@@ -146,6 +187,21 @@ def list_items(page: Page, as_of: date) -> list[Item]:
         seen.add(target)
         items.append(Item(link.url, link.text, when))
     return items
+
+
+YEAR_CONTEXT = timedelta(days=183)
+_HOME_FILE = re.compile(r"^(?:index|default|main|home|portal)\.\w+$", re.IGNORECASE)
+
+
+def looks_like_homepage(url: str) -> bool:
+    """A site root, folder or index file; an article (``/art/2026/11/3/art_1_2.html``) is not a homepage."""
+    path = urlsplit(url).path
+    if path in ("", "/") or path.endswith("/"):
+        return True
+    name = path.rsplit("/", 1)[-1]
+    if _HOME_FILE.match(name):
+        return True
+    return "." not in name and not _ARTICLE_URL.search(path)
 
 
 def kind_of(name: str) -> str | None:
@@ -175,7 +231,14 @@ def _breadcrumb(tree: HtmlElement) -> str:
 
 
 def identify_column(page: Page) -> Column | None:
-    """The column a page is the list page of, or None (homepage, article, other page)."""
+    """The column a page is the list page of, or None (homepage, article, other page); computed once
+    per page (the meta-tag and policy-repost inspectors ask too)."""
+    if "_column" not in page.__dict__:
+        page.__dict__["_column"] = _identify_column(page)
+    return page.__dict__["_column"]
+
+
+def _identify_column(page: Page) -> Column | None:
     if page.is_homepage:
         return None
     metas = _metas(page.tree)
@@ -230,7 +293,9 @@ class FreshnessInspector(Inspector):
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         as_of = self._as_of(page)
         if page.is_homepage:
-            yield from self._homepage(page, as_of)
+            # `inspect` on an article URL (an unregistered one-off site): no homepage to judge
+            if page.site.registered or looks_like_homepage(page.url):
+                yield from self._homepage(page, as_of)
             return
         column = identify_column(page)
         if column is None or is_later_list_page(page):

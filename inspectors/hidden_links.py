@@ -7,14 +7,21 @@ translator lxml uses, already a Scrapy dependency and well maintained), so any s
 works, not only class and id selectors. Only rules that set a hiding property are evaluated.
 
 Menus and tabs that a visitor opens (``:hover`` rules that reveal them, elements scripts refer to by
-id, on* handlers, menu/tab class names) are not hidden links.
+id, on* handlers, menu/tab class names) are not hidden links. Neither are official services (the
+conac badge in a hidden 适老版 block, the hidden copy of the 找错/jiucuo link, filing services) nor CMS
+vendors' credits (``<a href="http://www.hanweb.com" style="display:none">Produced By 大汉网络``): they
+are listed in data files (``inspectors/data/hidden-link-allow.txt``, ``HIDDEN_LINK_ALLOW_FILES``).
+A rendered image link of zero size whose image failed to load is a broken image, not hiding. The
+spam keywords of the link text set the severity: critical with them, medium without.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
@@ -40,6 +47,48 @@ _TRANSLATE = re.compile(r"translate(?:x|y|3d)?\(\s*(-?\d*\.?\d+)(px|%|em)?", re.
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _TRANSLATOR = GenericTranslator()
 _UNITS = {"px": 1.0, "pt": 4 / 3, "em": 16.0, "rem": 16.0}
+DEFAULT_ALLOW_FILE = Path(__file__).parent / "data" / "hidden-link-allow.txt"
+
+
+class AllowList:
+    """Hosts and host/path prefixes of links that may be hidden (official services, vendor credits)."""
+
+    def __init__(self, entries: Iterable[str]):
+        self.hosts: set[str] = set()
+        self.prefixes: list[tuple[str, str]] = []  # (host or "*", path prefix)
+        for raw in entries:
+            entry = raw.split("#", 1)[0].strip().lower()
+            if not entry:
+                continue
+            entry = entry.split("://", 1)[-1]
+            host, slash, path = entry.partition("/")
+            if slash:
+                self.prefixes.append((host, "/" + path))
+            else:
+                self.hosts.add(host)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path]) -> AllowList:
+        lines: list[str] = []
+        for path in paths:
+            lines += Path(path).read_text(encoding="utf-8").splitlines()
+        return cls(lines)
+
+    def allows(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+        except ValueError:
+            return False
+        labels = host.split(".")
+        if any(".".join(labels[i:]) in self.hosts for i in range(len(labels) - 1)):
+            return True
+        path = parts.path.lower()
+        for want_host, prefix in self.prefixes:
+            host_ok = want_host == "*" or host == want_host or host.endswith("." + want_host)
+            if host_ok and path.startswith(prefix):
+                return True
+        return False
 
 
 def parse_declarations(text: str) -> dict[str, str]:
@@ -203,11 +252,13 @@ class HiddenLinkInspector(Inspector):
         super().__init__(crawler)
         self.tiny = self.settings.getfloat("HIDDEN_LINK_TINY_PX", 1)
         self.offscreen = self.settings.getfloat("HIDDEN_LINK_OFFSCREEN_PX", 999)
+        files = [DEFAULT_ALLOW_FILE] if self.settings.getbool("HIDDEN_LINK_DEFAULT_ALLOW") else []
+        self.allow = AllowList.from_files(files + self.settings.getlist("HIDDEN_LINK_ALLOW_FILES"))
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         candidates = [link for link in page.links
                       if link.tag in ("a", "area") and link.element is not None
-                      and is_foreign(link_host(link.url), page)]
+                      and is_foreign(link_host(link.url), page) and not self.allow.allows(link.url)]
         if not candidates:
             return
         index = StyleIndex(page.tree)
@@ -230,12 +281,14 @@ class HiddenLinkInspector(Inspector):
                 continue
             seen.add(link.url)
             reason, container = found
-            words = sorted(set(SPAM_WORDS.findall(link.text)))
+            words = sorted(set(SPAM_WORDS.findall(f"{link.text} {link.url}")))
             yield Observation(
                 rule="ad.hidden-link", site_id=page.site.id, page_url=page.url, target_url=link.url,
                 message=f"网页中有访客看不见的外部链接（暗链，{reason}），疑似被篡改，请立即删除并排查网站安全：{link.url}",
                 evidence={"technique": reason, "link_text": link.text[:80], "container": _describe(container),
                           "spam_keywords": words},
+                # spam words make it a tampering alarm; a hidden link without them may be template leftovers
+                severity="critical" if words else "medium",
             )
 
     def _static(self, index: StyleIndex, el: HtmlElement) -> tuple[str, HtmlElement] | None:
@@ -274,14 +327,32 @@ class HiddenLinkInspector(Inspector):
             if box is None:
                 continue
             reason = getattr(box, "hidden_reason", None)
-            if not box.visible:
+            if not box.visible and not (reason == "zero-size" and _failed_image_link(el, boxes)):
                 return f"rendered:{reason or 'invisible'}", el
             if box.width <= self.tiny or box.height <= self.tiny:
+                if _failed_image_link(el, boxes):
+                    return False  # its image did not load: a broken image, not a link hidden on purpose
                 return f"rendered:{box.width:.0f}x{box.height:.0f}px", el
             if box.x + box.width <= 0 or box.y + box.height <= 0:
                 return "rendered:off-screen", el
             return False
         return None
+
+
+def _failed_image_link(el: HtmlElement, boxes: dict) -> bool:
+    """An image-only link whose images the browser could not decode (natural size 0)."""
+    if " ".join(el.itertext()).strip():
+        return False
+    imgs = list(el.iter("img"))
+    if not imgs:
+        return False
+    for img in imgs:
+        box = boxes.get(img.get("data-gi-id") or "")
+        if box is None or box.natural_width or box.natural_height:
+            return False
+        if (img.get("style") or "").replace(" ", "").lower().find("display:none") >= 0:
+            return False
+    return True
 
 
 def _interactive(node: HtmlElement, index: StyleIndex, scripts: str) -> bool:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -20,7 +21,9 @@ from inspectors.dates import nfkc
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 ICP_RE = re.compile(
-    rf"(?P<prov>[{_PROVINCES}])\s*ICP\s*备\s*(?P<num>\d{{6,10}})\s*号(?:\s*-\s*(?P<site>\d{{1,3}}))?", re.IGNORECASE
+    # the closing 号 is often left out (蒙ICP备 05006530): still an ICP number
+    rf"(?P<prov>[{_PROVINCES}])\s*ICP\s*备\s*(?P<num>\d{{6,10}})(?!\d)\s*号?(?:\s*-\s*(?P<site>\d{{1,3}}))?",
+    re.IGNORECASE
 )
 PSB_RE = re.compile(
     rf"(?:(?P<prov>[{_PROVINCES}])\s*公网安备|公安机关备案号|公安备案号)\s*[:：]?\s*(?P<code>\d{{14}})(?!\d)"
@@ -92,25 +95,31 @@ def _host(url: str) -> str:
         return ""
 
 
-def conac_badge(page: Page) -> bool:
-    """An image link to the conac verification service that is not hidden.
+def companion_trees(page: Page) -> list[HtmlElement]:
+    """Parsed companions of the page (same-site iframe documents, document.write output)."""
+    trees = []
+    for html in page.companions.values():
+        if html and html.strip():
+            try:
+                trees.append(lxml.html.fromstring(html))
+            except (etree.ParserError, ValueError):
+                continue
+    return trees
+
+
+def conac_badge(page: Page, companions: list[HtmlElement] | None = None) -> bool:
+    """An image link to the conac verification service that is not hidden (in the page or a companion).
 
     Unrendered pages may carry only the standard embed script (``dcs.conac.cn/js/...``), which writes
     the badge when a browser runs it: that counts, since the static HTML cannot show more.
     """
     boxes = page.rendered.boxes if page.rendered else {}
+    for tree in companions or ():
+        if any(_badge_link(a, {}) for a in tree.iter("a", "area")):
+            return True
     for a in page.tree.iter("a", "area"):
-        href_host = _host(a.get("href") or "")
-        imgs = list(a.iter("img"))
-        if not imgs:
-            continue
-        on_conac = href_host in CONAC_HOSTS or any(_host(i.get("src") or "") in CONAC_HOSTS for i in imgs)
-        if not on_conac or _hidden_with_ancestors(a):
-            continue
-        box = boxes.get(a.get("data-gi-id") or "") or boxes.get(imgs[0].get("data-gi-id") or "")
-        if box is not None and not box.visible:
-            continue
-        return True
+        if _badge_link(a, boxes):
+            return True
     if page.rendered is None:
         for script in page.tree.iter("script"):
             if _CONAC_SCRIPT.search(script.get("src") or "") or _CONAC_SCRIPT.search(
@@ -118,6 +127,18 @@ def conac_badge(page: Page) -> bool:
             ):
                 return True
     return False
+
+
+def _badge_link(a: HtmlElement, boxes: dict) -> bool:
+    href_host = _host(a.get("href") or "")
+    imgs = list(a.iter("img"))
+    if not imgs:
+        return False
+    on_conac = href_host in CONAC_HOSTS or any(_host(i.get("src") or "") in CONAC_HOSTS for i in imgs)
+    if not on_conac or _hidden_with_ancestors(a):
+        return False
+    box = boxes.get(a.get("data-gi-id") or "") or boxes.get(imgs[0].get("data-gi-id") or "")
+    return box is None or box.visible
 
 
 def header_text(root: HtmlElement) -> str:
@@ -155,12 +176,13 @@ class IdentityInspector(Inspector):
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         if not page.is_homepage:
             return
-        text = visible_text(page.tree)
+        companions = companion_trees(page)  # footers in same-site iframes or document.write scripts
+        text = " ".join([visible_text(page.tree), *(visible_text(t) for t in companions)])
         yield from self._icp(page, text)
         if not PSB_RE.search(text):
             yield self._obs(page, "identity.psb-missing",
                             "首页未显示公安机关备案号，请在网站底部标明公安备案号（如“皖公网安备 34160202000123号”）。")
-        if not conac_badge(page):
+        if not conac_badge(page, companions):
             yield self._obs(page, "identity.conac-missing",
                             "首页未显示党政机关网站标识，请在网站底部放置链接到党政机关网站标识验证服务（bszs.conac.cn）的标识图片。")
         yield from self._site_code(page, text)

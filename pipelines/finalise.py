@@ -75,6 +75,8 @@ class Finaliser:
             touched.add(site_id)
         for site_id in sorted(touched):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
+                if self.waits_for_parent(site_id):
+                    continue
                 try:
                     self.finalise(site_id, "finished")
                 except Exception as exc:
@@ -85,6 +87,14 @@ class Finaliser:
                     if self.crawler.stats is not None:
                         self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
                     return
+
+    def waits_for_parent(self, site_id: str) -> bool:
+        """A child site (registry ``parent``) is folded once its parent in the run is done too: its
+        conclusions compare it with the parent's pages (policy.repost-late reads the parent's facts)."""
+        site = self.context.registry.get(site_id)
+        parent = self.context.registry.get(site.parent) if site is not None and site.parent else None
+        return parent is not None and not self.state.is_done(parent.id) and (
+            parent.id not in self.state.finalised_sites())
 
     # ---- folding -------------------------------------------------------------------------------------
     def finalise(self, site_id: str, reason: str) -> bool:
@@ -109,6 +119,10 @@ class Finaliser:
         self.crawler.signals.send_catch_log(
             gi_signals.site_finalized, site=site, run_id=self.run_id, store=self.store, counts=counts
         )
+        # children done before this site, held back by waits_for_parent, are folded now
+        for child in self.context.registry:
+            if child.parent == site.id and self.state.is_done(child.id):
+                self.finalise(child.id, reason)
         if not self.context.owner and len(self.state.finalised_sites()) >= len(self.state.site_ids()):
             self.end_run("finished")
         return True
@@ -135,7 +149,7 @@ class Finaliser:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
             if self.context.owner:
-                for site in self.context.registry:
+                for site in parents_first(self.context.registry):
                     self.finalise(site.id, reason)
                 if not getattr(self, "fold_failed", False):
                     self.end_run("finished" if reason == "finished" else "incomplete")
@@ -149,3 +163,14 @@ class Finaliser:
                 self.crawler.stats.set_value("govinspect/store_error", f"{DISK_FULL}: {exc}")
         finally:
             self.store.close()
+
+
+def parents_first(registry: Iterable) -> list:
+    """Sites ordered so that each comes after its parent (by depth in the parent chain)."""
+    by_id = {s.id: s for s in registry}
+
+    def depth(site, seen: frozenset = frozenset()) -> int:
+        parent = by_id.get(site.parent) if site.parent else None
+        return 0 if parent is None or parent.id in seen else 1 + depth(parent, seen | {site.id})
+
+    return sorted(by_id.values(), key=depth)

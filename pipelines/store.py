@@ -20,6 +20,7 @@ from twisted.internet import task
 
 from govinspect import signals as gi_signals
 from govinspect.completeness import mark_incomplete
+from govinspect.facts import Fact, PageFacts
 from govinspect.faults import DISK_FULL, is_disk_full
 from govinspect.findings import LinkCheck, LinkRef, Observation, PageLinks, WorkDone
 from govinspect.store import FindingStore
@@ -43,6 +44,7 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self._refs: list[LinkRef] = []
         self._checks: list[LinkCheck] = []
+        self._facts: list[Fact] = []
         self._markers: list[WorkDone] = []
         self._last_flush = time.monotonic()
         self._timer: task.LoopingCall | None = None
@@ -60,6 +62,9 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
+        # This process takes part in the run: while it lives, the store never takes the run for
+        # interrupted (a lock that ends with the process: govinspect/db/runlock.py).
+        self.store.join_run(self.run_id)
         # markers must not wait for the next item: flush on a timer too
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(max(self.flush_seconds, 0.05), now=False)
@@ -108,6 +113,10 @@ class StorePipeline:
             self._refs.append(item)
         elif isinstance(item, LinkCheck):
             self._checks.append(item)
+        elif isinstance(item, PageFacts):
+            self._facts.extend(item.facts)
+        elif isinstance(item, Fact):
+            self._facts.append(item)
         elif isinstance(item, WorkDone):
             self._markers.append(item)
             self._flush_if_due()
@@ -117,7 +126,7 @@ class StorePipeline:
         return item
 
     def _flush_if_due(self) -> None:
-        if len(self._refs) + len(self._checks) >= self.batch_size or (
+        if len(self._refs) + len(self._checks) + len(self._facts) >= self.batch_size or (
             time.monotonic() - self._last_flush > self.flush_seconds
         ):
             self.flush()
@@ -130,6 +139,9 @@ class StorePipeline:
         if self._checks:
             self.store.add_checks(self.run_id, self._checks)
             self._checks = []
+        if self._facts:
+            self.store.add_facts(self.run_id, self._facts)
+            self._facts = []
         self._last_flush = time.monotonic()
         # Work counts as done only once its rows are in the database, not in the outage buffer:
         # the finaliser may fold the site on another machine as soon as it hears of it.

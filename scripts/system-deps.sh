@@ -2,16 +2,20 @@
 # Install the Debian packages govinspect's tests need (Redis, PostgreSQL, Chromium, a CJK font,
 # unzip/curl for the search engines) when they are missing. Needs root (CI runs as root); a no-op
 # when all are present.
+# `system-deps.sh demo` installs only what `make demo` uses: Chromium (the rendered portal, evidence
+# screenshots, image checks in the browser) and the CJK font that makes Chinese readable in them.
 set -euo pipefail
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-# PostgreSQL server binaries live in /usr/lib/postgresql/<version>/bin (not on PATH).
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
-command -v unzip >/dev/null 2>&1 || need+=(unzip)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v mvn >/dev/null 2>&1 || need+=(maven)
+if [ "${1:-all}" != demo ]; then
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  # PostgreSQL server binaries live in /usr/lib/postgresql/<version>/bin (not on PATH).
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  command -v unzip >/dev/null 2>&1 || need+=(unzip)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v mvn >/dev/null 2>&1 || need+=(maven)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

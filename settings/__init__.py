@@ -103,6 +103,10 @@ INSPECTORS = {
     "inspectors.identity.IdentityInspector": 800,
     "inspectors.freshness.FreshnessInspector": 810,
     "inspectors.unregistered.UnregisteredSiteInspector": 820,
+    "inspectors.identity_meta.MetaTagInspector": 830,  # identity.meta-missing
+    "inspectors.identity_site.SiteIdentityInspector": 840,  # identity.domain-nonstandard/superior-link/annual-report
+    "inspectors.interaction.InteractionInspector": 850,  # interaction.unanswered, interaction.reply-fields-missing
+    "inspectors.policy_repost.PolicyRepostInspector": 860,  # policy.repost-late
     "inspectors.images.ImageInspector": 500,
     "inspectors.identity_emblem.EmblemMissingInspector": 510,
     # issue 10: availability, soft 404s, hijacked external links, injected content
@@ -150,7 +154,9 @@ HIDDEN_LINK_TINY_PX = 1  # boxes (and marquees) this small or smaller are invisi
 INSPECT_LEAKS_ENABLED = True
 LEAK_SCAN_PAGES = True
 LEAK_SCAN_ATTACHMENTS = True
-LEAK_ATTACHMENT_EXTENSIONS = ["xlsx", "xlsm", "xls", "et", "docx", "doc", "wps", "pdf", "csv", "txt"]
+# formats scanned (names of govinspect/formats.py: xlsx covers xlsm, xls covers et, doc covers wps);
+# empty: every format that has a reader (inspectors/sensitive/formats/)
+LEAK_ATTACHMENT_FORMATS = ["xlsx", "xls", "docx", "doc", "pdf", "csv", "txt"]
 LEAK_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # "fast": sheets flattened by byte passes (~5x openpyxl); "openpyxl": read-only openpyxl.
 LEAK_XLSX_READER = "fast"
@@ -317,3 +323,39 @@ INJECTED_ALLOW_FILES = []  # more allow-list files besides inspectors/data/resou
 INJECTED_KEYWORD_FILES = []  # more keyword files besides inspectors/data/injected-keywords.txt
 INJECTED_MIN_KEYWORDS = 2  # distinct spam keywords in one text block (or one in the title/meta keywords)
 INJECTED_CONTEXT_FILES = []  # more news-context files besides inspectors/data/injected-news-context.txt
+
+# ---- real-world markup (issue 12): hidden links that are not 暗链, homepage companions ---------------
+# ad.hidden-link: read inspectors/data/hidden-link-allow.txt (conac, 找错/jiucuo, filing services, CMS
+# vendor credits); links it lists may be hidden. Extra files (same format) in HIDDEN_LINK_ALLOW_FILES.
+HIDDEN_LINK_DEFAULT_ALLOW = True
+HIDDEN_LINK_ALLOW_FILES = []
+# Homepages: same-site iframe documents and (unrendered) same-site scripts fetched before the homepage
+# is inspected, so footers delivered there (iframe, document.write) are seen; 0 switches it off.
+HOMEPAGE_COMPANIONS_MAX = 6
+# leak.*: attachments are scanned in this many worker processes, off the crawl's thread (0: on it)
+LEAK_SCAN_PROCESSES = 1
+
+# ---- national indicators: interaction, coordination, page meta, domain, superior link, annual report ----
+# (issue 10; inspectors/interaction.py, policy_repost.py, identity_meta.py, identity_site.py)
+INSPECT_INTERACTION_ENABLED = True  # interaction.unanswered, interaction.reply-fields-missing
+INTERACTION_UNANSWERED_DAYS = 90  # a message submitted longer ago than this with no reply (national veto: 3 months)
+INTERACTION_PLATFORM_LEVELS = ["portal", "county"]  # levels whose platforms must list 受理/答复日期, 答复部门, 答复内容
+INTERACTION_WORDS_FILE = ""  # TOML of column labels and status words; "": inspectors/data/interaction.toml
+INTERACTION_MAX_EXAMPLES = 5  # incomplete messages named in a reply-fields-missing finding's evidence
+INSPECT_POLICY_REPOST_ENABLED = True  # policy.repost-late
+POLICY_REPOST_HOURS = 12  # a child site reposts the parent portal's key-policy items within this many hours
+POLICY_REPOST_WINDOW_DAYS = 30  # only portal items published within this many days before the inspection
+POLICY_REPOST_COLUMNS = ["重要政策", "政策文件", "通知公告"]  # the parent's key-policy columns (name contains)
+POLICY_REPOST_TIMEZONE = "Asia/Shanghai"  # the time zone of the pages' publication times
+INSPECT_META_TAGS_ENABLED = True  # identity.meta-missing
+# Required <meta name=...> tags per page kind (指引 网页设计规范)
+IDENTITY_META_REQUIRED = {
+    "homepage": ["SiteName", "SiteDomain", "SiteIDCode"],
+    "column": ["ColumnName", "ColumnType"],
+    "article": ["ArticleTitle", "PubDate", "ContentSource"],
+}
+INSPECT_SITE_IDENTITY_ENABLED = True  # identity.domain-nonstandard, superior-link-missing, annual-report-missing
+IDENTITY_GOV_SUFFIXES = [".gov.cn", ".政务"]  # a government site's host ends in one of these
+IDENTITY_SUBDOMAIN_LEVELS = ["department", "township"]  # levels whose host must be under the parent's domain
+IDENTITY_ANNUAL_REPORT_FROM = "02-01"  # MM-DD from which the previous year's annual report must be linked
+IDENTITY_ANNUAL_REPORT_WORDS = ["工作年度报表", "年度工作报表", "年度报表", "工作报表"]  # link texts naming it

@@ -32,7 +32,8 @@ def crawl(tmp_path_factory):
         other.routes.update({
             "/fine.html": Route(html("外部页面")),
             "/gone.html": Route(html("gone"), 410),
-            "/forbidden": Route(b"denied", 403),
+            # a WAF's 403 (网站卫士 header): blocked, whatever else the host serves
+            "/forbidden": Route(b"denied", 403, headers={"Content-Type": "text/plain", "Server": "wzws"}),
             "/busy": Route(b"slow down", 429, headers={"Retry-After": "1", "Content-Type": "text/plain"}),
         })
         with RouteServer() as site:

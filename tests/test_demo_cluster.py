@@ -22,7 +22,8 @@ def test_every_seeded_finding_is_found_under_its_key(demo_crawl):
     expected: dict[str, set[str]] = defaultdict(set)
     for e in demo_crawl.cluster.entries:
         if e["expect"] == "finding" and e["rule"]:
-            key = finding_key(e["rule"], urls[e["site_id"]], e["page_url"] or urls[e["site_id"]], e["target_url"])
+            key = e.get("key") or finding_key(
+                e["rule"], urls[e["site_id"]], e["page_url"] or urls[e["site_id"]], e["target_url"])
             expected[e["rule"]].add(fingerprint(e["site_id"], e["rule"], key))
     found: dict[str, set[str]] = defaultdict(set)
     for row in demo_crawl.db.execute("SELECT rule, fingerprint FROM findings"):

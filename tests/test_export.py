@@ -40,6 +40,7 @@ def store(request, tmp_path_factory):
              "url": down.url + "/"},
         ])
         result = govinspect("crawl", "--registry", str(registry), "--store", str(path), "--run-id", "run-1",
+                            "-s", f"STORE_SPOOL_DIR={tmp / 'spool'}",
                             *FAST, "-s", "RETRY_TIMES=0")
     assert result.returncode == 0, result.stderr[-2000:]
     return tmp, path

@@ -34,6 +34,7 @@ def test_open_fixed_reopened_across_three_runs_and_halfway_run(tmp_path, store_t
 
         def run(run_id: str, *extra: str):
             result = govinspect("crawl", "--registry", str(registry), "--store", str(store), "--run-id", run_id,
+                                "-s", f"STORE_SPOOL_DIR={tmp_path / 'spool'}",
                                 *FAST, *LINKS_ONLY, *extra)
             return result
 
@@ -69,7 +70,8 @@ def test_page_budget_exhausted_is_incomplete(tmp_path, store_target):
     with RouteServer({"/": Route(HOME)}) as srv:
         registry = write_registry(tmp_path / "r.csv", [
             {"id": "3416000001", "name": "测试", "organizer": "测试办", "url": srv.url + "/"}])
-        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), "--max-pages", "2", *FAST, *LINKS_ONLY)
+        result = govinspect("crawl", "--registry", str(registry), "--store", str(store), "--max-pages", "2", *FAST, *LINKS_ONLY,
+                            "-s", f"STORE_SPOOL_DIR={tmp_path / 'spool'}")
     assert result.returncode == 0
     s = FindingStore(store)
     site = s.run_sites(s.runs()[0]["run_id"])[0]

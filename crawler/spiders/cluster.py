@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
+from itertools import chain
 from typing import Any
 
 from scrapy import Request, Selector, Spider, signals
@@ -18,8 +20,11 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from crawler.addresses import BLOCKED_ADDRESS
+from crawler.attachments import announced_file, attachment_from, endpoint_link, is_html, served_file
+from crawler.companions import companion_html, companion_urls
 from crawler.links import MALFORMED, MALFORMED_URL, extract_links
-from crawler.outcomes import classify_failure, is_blocked
+from crawler.markup import page_tree
+from crawler.outcomes import BlockJudge, classify_failure
 from crawler.rendering import RenderPolicy
 from crawler.traps import TrapGuard, strip_session_ids
 from govinspect import signals as gi_signals
@@ -27,12 +32,11 @@ from govinspect.completeness import mark_incomplete
 from govinspect.findings import LinkCheck, LinkRef, PageLinks, WorkDone
 from govinspect.registry import Site
 from govinspect.urls import host_key, normalize_url, www_variant
-from govinspect.vocabulary import PAGE, Attachment, Fetched, FetchWish, Link, Page, RunContext
+from govinspect.vocabulary import PAGE, Fetched, FetchWish, Link, Page, RunContext
 
 logger = logging.getLogger(__name__)
 
 ERROR_STATUSES = list(range(400, 600))
-HTML_TYPES = (b"text/html", b"application/xhtml")
 
 
 class ClusterSpider(Spider):
@@ -56,6 +60,8 @@ class ClusterSpider(Spider):
         spider.state = context.state
         spider.max_depth = s.getint("MAX_PAGE_DEPTH")
         spider.attachment_maxsize = s.getint("ATTACHMENT_MAXSIZE")
+        spider.companions_max = s.getint("HOMEPAGE_COMPANIONS_MAX")
+        spider.blocks = BlockJudge()  # which way each 403 goes (process-local: a verdict, not run state)
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year, spider.state)
         # Bounds on the work one hostile page or site can cause (issue 11): what is skipped is counted
         # and makes the site incomplete, so nothing is marked fixed for want of looking. The link-check
@@ -98,13 +104,14 @@ class ClusterSpider(Spider):
         )
         return self.render.prepare(request, site, homepage, force=render, static=static, frames=frames)
 
-    def _check_request(self, site: Site, url: str, target: str, method: str = "HEAD") -> Request:
+    def _check_request(self, site: Site, url: str, target: str, method: str = "HEAD", referer: str | None = None,
+                       link_text: str | None = None) -> Request:
         """A link check; the caller claimed ``target`` in the run state (which counts it pending)."""
         return Request(
             url, method=method, callback=self.check_done, errback=self.check_failed, priority=-50,
             dont_filter=method == "GET",
             meta={"site_id": site.id, "kind": "check", "handle_httpstatus_list": ERROR_STATUSES,
-                  "headers_only": True, "gi_target": target},
+                  "headers_only": True, "gi_target": target, "from_page": referer, "link_text": link_text},
         )
 
     def _attachment_request(self, site: Site, link: Link, page: Page, target: str) -> Request:
@@ -171,15 +178,21 @@ class ClusterSpider(Spider):
     def _record(self, response: Response) -> LinkCheck:
         """The verdict on a fetched URL, stored under the URL asked for and the one answered."""
         request = response.request
-        blocked = is_blocked(response)
+        blocked, why = self.blocks.judge(response, host_key(response.url))
+        if why and response.status == 403:
+            logger.info("%s: %s", response.url, why)
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("govinspect/403_" + ("blocked" if blocked else "broken"))
         redirects = request.meta.get("redirect_urls") or []
-        return LinkCheck(
+        check = LinkCheck(
             # the URL asked for (a browser follows redirects itself: then response.url is the last hop)
             target_url=normalize_url(redirects[0] if redirects else request.url),
             ok=response.status < 400 and not blocked, status=response.status,
-            error="blocked" if blocked else None, blocked=blocked, method=request.method,
-            redirects=len(redirects),
+            error=why if why and (blocked or response.status == 403) else None, blocked=blocked,
+            method=request.method, redirects=len(redirects),
         )
+        self.blocks.hold(host_key(response.url), check)
+        return check
 
     def _failure_check(self, failure: Failure) -> LinkCheck:
         request = failure.request
@@ -203,13 +216,18 @@ class ClusterSpider(Spider):
 
     def _checks_for(self, response: Response, check: LinkCheck) -> Iterator[LinkCheck]:
         yield check
+        yield from self.blocks.revisions()  # provisional 403 verdicts the host's later answers overturned
         final = normalize_url(response.url)
         if final != check.target_url:
             yield LinkCheck(final, check.ok, check.status, check.error, check.blocked, check.method)
 
     # ---- callbacks -------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
-        return self._tracked(response.request, self._parse_page(response))
+        results: Iterable[Any] = self._parse_page(response)
+        home = response.meta.get("gi_companion_of")
+        if home is not None:  # a homepage's frame: the homepage is inspected after it (companions)
+            results = chain(results, self._frame_companion(response, home))
+        return self._tracked(response.request, results)
 
     def _parse_page(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -242,9 +260,12 @@ class ClusterSpider(Spider):
             # the redirect's target is a page of the site: claim it, so a link to it is not fetched again
             if self.state.claim_page(site.id, normalize_url(response.url)) is None and not meta.get("homepage"):
                 return  # claimed meanwhile by a link: that request inspects it
-        if not isinstance(response, TextResponse) or not any(
-            t in response.headers.get(b"Content-Type", b"text/html").lower() for t in HTML_TYPES
-        ):
+        if served_file(response) is not None:
+            # a CMS download endpoint (attachment.do?id=…) answers with a file, not a page
+            yield from self.inspectors.inspect_attachment(attachment_from(
+                response, site, self.context, meta.get("from_page"), meta.get("link_text")))
+            return
+        if not isinstance(response, TextResponse) or not is_html(response):
             return
         # render=auto (homepage, script-built pages): follow the static links now, inspect the render later
         rerender = self.render.wants_rerender(site, response)
@@ -252,7 +273,8 @@ class ClusterSpider(Spider):
             self.state.incr(site.id, "pages")
         text = self._bounded_text(site, response.url, response.text)
         try:
-            tree = response.selector.root if text is response.text else Selector(text=text).root
+            # browsers' reading of early </html> (SSI headers); a page cut at PAGE_MAX_TEXT_CHARS as cut
+            tree = page_tree(response) if text is response.text else Selector(text=text).root
             links = extract_links(tree, response.url)
         except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
             logger.warning("cannot parse %s: %s", response.url, exc)
@@ -278,11 +300,19 @@ class ClusterSpider(Spider):
             yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,
                                      referer=page.referer, link_text=page.link_text, render=True, static=response,
                                      frames=frames)
+            if page.is_homepage:  # its frames are claimed as companions of the rendered copy (fetched once)
+                page = replace(page, links=[link for link in links if link.tag not in ("iframe", "frame")])
             yield from self._follow(page, pages_only=True)
             return
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govinspect/pages")
-        yield from self.inspectors.inspect_page(page)
+        companions = companion_urls(page, lambda url: self.in_scope(site, url), page.rendered is not None,
+                                    self.companions_max)
+        request = self._companion_request(page, companions) if companions else None
+        if request is not None:  # footer in a same-site iframe or document.write script: inspect once in
+            yield request
+        else:
+            yield from self.inspectors.inspect_page(page)
         yield from self._follow(page)
 
     def _incomplete(self, site_id: str, reason: str) -> None:
@@ -333,6 +363,55 @@ class ClusterSpider(Spider):
                 yield LinkCheck(target_url=target, ok=False, status=None, error=MALFORMED_URL, method="GET")
                 yield WorkDone(site.id, target)
 
+    # ---- homepage companions (crawler/companions.py) ------------------------------------------------
+    def _companion_request(self, page: Page, urls: list[str]) -> Request | None:
+        """The next companion's request, one at a time; the last one's callback inspects the page.
+
+        A frame document is a page of the site: it is claimed and fetched as that page (carrying the
+        homepage along), so it is fetched once; a frame already claimed is crawled anyway and skipped
+        here. Scripts are fetched for what they write (one pending unit each).
+        """
+        site = page.site
+        frames = {link.url for link in page.links if link.tag in ("iframe", "frame")}
+        for n, url in enumerate(urls):
+            rest = urls[n + 1:]
+            if url in frames:
+                url = strip_session_ids(url)
+                if self.state.claim_page(site.id, normalize_url(url)):
+                    request = self._page_request(site, url, page.depth + 1, referer=page.url)
+                    request.meta["gi_companion_of"] = page
+                    request.meta["gi_companion_rest"] = rest
+                    return request
+                continue
+            self.state.add_pending(site.id)
+            return Request(url, callback=self._companion_done, errback=self._companion_failed, priority=60,
+                           dont_filter=True, meta={"site_id": site.id, "kind": "companion", "page": page,
+                                                   "rest": rest, "handle_httpstatus_list": ERROR_STATUSES})
+        return None
+
+    def _companion_done(self, response: Response) -> Iterator[Any]:
+        page = response.meta["page"]
+        if response.status < 400:
+            page.companions[response.url] = companion_html(response)
+        return self._tracked(response.request, self._next_companion(page, response.meta["rest"]))
+
+    def _companion_failed(self, failure: Failure) -> Iterator[Any]:
+        meta = failure.request.meta
+        return self._tracked(failure.request, self._next_companion(meta["page"], meta["rest"]))
+
+    def _frame_companion(self, response: Response, home: Page) -> Iterator[Any]:
+        """A homepage's frame, crawled as its own page, hands its document to the homepage."""
+        if response.status < 400 and isinstance(response, TextResponse):
+            home.companions[response.url] = response.text
+        yield from self._next_companion(home, response.meta.get("gi_companion_rest") or [])
+
+    def _next_companion(self, page: Page, rest: list[str]) -> Iterator[Any]:
+        request = self._companion_request(page, rest) if rest else None
+        if request is not None:
+            yield request
+        else:
+            yield from self.inspectors.inspect_page(page)
+
     def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
         """Requests for a page's links: in-scope pages crawled, attachments fetched, the rest checked.
 
@@ -377,12 +456,16 @@ class ClusterSpider(Spider):
             if target.startswith("A "):
                 yield self._attachment_request(site, link, page, target)
             elif self._check_allowed(site):
-                yield self._check_request(site, url, target)
+                yield self._check_request(site, url, target, referer=page.url, link_text=link.text)
             else:  # skipped (counted): the target is released unjudged, the site is incomplete
                 yield WorkDone(site.id, target)
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
-        return self._tracked(failure.request, self._page_failed(failure))
+        results: Iterable[Any] = self._page_failed(failure)
+        home = failure.request.meta.get("gi_companion_of")
+        if home is not None:
+            results = chain(results, self._next_companion(home, failure.request.meta.get("gi_companion_rest") or []))
+        return self._tracked(failure.request, results)
 
     def _page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         request = failure.request
@@ -401,33 +484,54 @@ class ClusterSpider(Spider):
             # Many servers refuse HEAD (or a WAF treats it as odd): ask again with GET before judging.
             site = self.registry.get(response.meta["site_id"])
             response.meta["gi_handed_over"] = True  # the GET's results count the target off
-            yield self._check_request(site, response.url, response.meta["gi_target"], method="GET")
+            yield self._check_request(site, response.url, response.meta["gi_target"], method="GET",
+                                      referer=response.meta.get("from_page"), link_text=response.meta.get("link_text"))
             return
         check = self._record(response)
         if check.blocked and response.meta.get("site_id") is not None:
             self.state.incr(response.meta["site_id"], "blocked")
         yield from self._checks_for(response, check)
+        if check.ok:
+            yield from self._announced_attachment(response)
+
+    def _announced_attachment(self, response: Response) -> Iterator[Request]:
+        """A checked link whose headers announce a file (download endpoint): fetch it if inspectors want it."""
+        fmt = announced_file(response)
+        if fmt is None:
+            return
+        site = self.registry.get(response.meta["site_id"])
+        link, page = endpoint_link(response.url, fmt, response.meta.get("link_text"), site, self.context,
+                                   response.meta.get("from_page"))
+        if not self.inspectors.wanted_attachments(page):
+            return
+        target = "A " + normalize_url(response.url)
+        if self.state.claim_targets(site.id, [target])[0]:  # once per run; the site waits for it
+            yield self._attachment_request(site, link, page, target)
 
     def check_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         return self._tracked(failure.request, [self._failure_check(failure)])
 
-    def parse_attachment(self, response: Response) -> Iterator[Any]:
-        return self._tracked(response.request, self._parse_attachment(response))
-
-    def _parse_attachment(self, response: Response) -> Iterator[Any]:
-        check = self._record(response)
-        yield from self._checks_for(response, check)
-        if not check.ok or check.blocked:
-            return
-        site = self.registry.get(response.meta["site_id"])
-        attachment = Attachment(
-            url=response.url, site=site, body=response.body,
-            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
-            referer=response.meta.get("referer_page") or site.url,
-            link_text=response.meta.get("link_text") or "",
-            truncated="partial" in response.flags, run=self.context,
-        )
-        yield from self.inspectors.inspect_attachment(attachment)
+    async def parse_attachment(self, response: Response) -> AsyncIterator[Any]:
+        """Inspectors may scan off the crawl's thread (``LEAK_SCAN_PROCESSES``): their results are
+        awaited, then the request's :class:`WorkDone` marker follows them, as :meth:`_tracked` does."""
+        request = response.request
+        site_id = request.meta.get("site_id")
+        try:
+            check = self._record(response)
+            for item in self._checks_for(response, check):
+                yield item
+            if check.ok and not check.blocked:
+                site = self.registry.get(site_id)
+                attachment = attachment_from(response, site, self.context, response.meta.get("referer_page"),
+                                             response.meta.get("link_text"))
+                for item in await self.inspectors.inspect_attachment_async(attachment):
+                    yield item
+        except Exception:
+            logger.exception("processing %s failed; the run does not count its site as completed", request.url)
+            if site_id is not None:
+                self.state.incr(site_id, "failures")
+        if site_id is not None and not request.meta.get("gi_handed_over"):
+            yield WorkDone(site_id, request.meta.get("gi_target"))
 
     def parse_fetched(self, response: Response) -> Iterator[Any]:
         return self._tracked(response.request, self._parse_fetched(response.request, response, None))

@@ -168,7 +168,8 @@ class PostgresDatabase:
                 return self.conn
             now = time.monotonic()
             if now < self._next_attempt:
-                if self._next_attempt > deadline:
+                if self._next_attempt > deadline:  # no attempt due within the wait: wait it out, give up
+                    time.sleep(max(0.0, deadline - now))
                     raise DatabaseUnavailable(f"database {self.target} unreachable: {self._last_error}")
                 time.sleep(self._next_attempt - now)
             try:
@@ -310,12 +311,11 @@ class PostgresDatabase:
             self._finish(tx, None)
 
     def _finish(self, tx: psycopg.Transaction, exc: BaseException | None) -> None:
-        if self._tx and self._tx[-1] is tx:
-            self._tx.pop()
-        elif not self.available:  # the connection died inside: nothing to commit or roll back
+        if not (self._tx and self._tx[-1] is tx):  # its connection died inside: nothing to end
             if exc is None:
                 raise DatabaseUnavailable(f"database {self.target} unreachable: {self._last_error}")
             return
+        self._tx.pop()
         try:
             tx.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
         except psycopg.Error as err:

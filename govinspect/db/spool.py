@@ -37,11 +37,20 @@ class Entry:
     run_id: str | None = None
 
 
+# Rows kept in memory besides the file; a longer outage is replayed from the file alone, so memory
+# stays bounded however long the database is away.
+MEMORY_ROWS = 200_000
+
+
 @dataclass
 class Spool:
     directory: Path
     key: str
-    entries: list[Entry] = field(default_factory=list)
+    memory_rows: int = MEMORY_ROWS
+    _entries: list[Entry] = field(default_factory=list)
+    _in_memory: bool = True
+    _count: int = 0
+    _rows: int = 0
     _file: IO[str] | None = None
 
     @property
@@ -49,14 +58,22 @@ class Spool:
         return self.directory / f"{self.key}-{socket.gethostname()}-{os.getpid()}.jsonl"
 
     def __len__(self) -> int:
-        return len(self.entries)
+        """Buffered writes (entries)."""
+        return self._count
 
     @property
     def rows(self) -> int:
-        return sum(len(e.rows) for e in self.entries)
+        return self._rows
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Everything buffered, oldest first (from memory, or read back from the file)."""
+        if self._in_memory:
+            return list(self._entries)
+        with self.path.open(encoding="utf-8") as fh:
+            return list(read_entries(fh))
 
     def append(self, entry: Entry) -> None:
-        self.entries.append(entry)
         if self._file is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
@@ -64,10 +81,18 @@ class Spool:
         self._file.write(json.dumps({"sql": entry.sql, "rows": entry.rows, "run_id": entry.run_id},
                                     ensure_ascii=False) + "\n")
         self._file.flush()
+        self._count += 1
+        self._rows += len(entry.rows)
+        if self._in_memory:
+            self._entries.append(entry)
+            if self._rows > self.memory_rows:
+                logger.warning("over %d buffered rows: the rest of the buffer is kept in %s only",
+                               self.memory_rows, self.path)
+                self._entries, self._in_memory = [], False
 
     def clear(self) -> None:
         """Everything was replayed: forget it (the file is emptied, and removed at close)."""
-        self.entries = []
+        self._entries, self._in_memory, self._count, self._rows = [], True, 0, 0
         if self._file is not None:
             self._file.truncate(0)
             self._file.seek(0)
@@ -76,7 +101,7 @@ class Spool:
     def close(self) -> None:
         if self._file is None:
             return
-        if not self.entries:
+        if not self._count:
             self.path.unlink(missing_ok=True)
         self._file.close()
         self._file = None

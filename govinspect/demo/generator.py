@@ -91,7 +91,9 @@ def build_cluster(
     out_dir = Path(out_dir)
     specs = plan_sites(sites)
     b = ClusterBuilder(
-        specs, seed=seed, as_of=as_of, pages_per_site=pages_per_site, options={"hang_seconds": hang_seconds}
+        specs, seed=seed, as_of=as_of, pages_per_site=pages_per_site,
+        # sized clusters (benchmarks, small tests) keep exactly ``sites`` sites: seeds add none
+        options={"hang_seconds": hang_seconds, "fixed_site_count": sites is not None},
     )
     modules = seeds.load(seed_names)
     for mod in modules:
@@ -196,8 +198,9 @@ def _emit(b: ClusterBuilder, footers: dict[str, str], spec: PageSpec) -> None:
         body += "".join(extra)
     if spec.chrome:
         label = ((site.charset_label if spec.encoding is None else None) or encoding) if declare else None
+        metas = {k: v for k, v in spec.metas.items() if k not in site.omit_metas}
         doc = html.document(
-            site, title=spec.title, body=body, metas=spec.metas, charset_label=label, chrome_footer=footers[site.host]
+            site, title=spec.title, body=body, metas=metas, charset_label=label, chrome_footer=footers[site.host]
         )
     else:
         doc = body

@@ -74,6 +74,7 @@ class SiteSpec:
     icp: str = ""
     psb: str = ""
     columns: list[Column] = field(default_factory=list)
+    omit_metas: set[str] = field(default_factory=set)  # <meta> names left out of every page (identity.meta-missing)
 
     @property
     def url(self) -> str:

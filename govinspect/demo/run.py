@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from govinspect.registry import load_registry
 
@@ -41,6 +42,20 @@ def _probe(registry_path: Path, settings) -> None:
     settings = settings.copy()
     settings.set("PROBE_TIMEOUT", min(settings.getfloat("PROBE_TIMEOUT"), 3.0), priority="cmdline")
     probe_command(load_registry(registry_path), settings, DEMO_PROBE_ROUNDS, 0.1, out=io.StringIO())
+def proxy_env(proxy_url: str, env) -> dict[str, str]:
+    """The demo's proxy variables: the cluster through the loopback proxy, a configured search engine
+    (``GOVINSPECT_ES_URL``) reached directly (the demo proxy serves the cluster only)."""
+    out = {"http_proxy": proxy_url, "HTTP_PROXY": proxy_url}
+    direct = []
+    for name in ("GOVINSPECT_ES_URL", "ELASTICSEARCH_URL"):
+        url = env.get(name)
+        if url:
+            host = urlsplit(url if "://" in url else "http://" + url).hostname
+            if host and host not in direct:
+                direct.append(host)
+    if direct:
+        out["no_proxy"] = out["NO_PROXY"] = ",".join(direct)
+    return out
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -62,9 +77,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     extra = {**DEMO_SETTINGS, "GOVINSPECT_STORE": str(store_path)}
     saved = {k: os.environ.get(k) for k in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY")}
     with ClusterServer(out / "cluster") as server:
-        os.environ["http_proxy"] = os.environ["HTTP_PROXY"] = server.proxy_url
-        os.environ.pop("no_proxy", None)
-        os.environ.pop("NO_PROXY", None)
+        for key in ("no_proxy", "NO_PROXY"):
+            os.environ.pop(key, None)
+        os.environ.update(proxy_env(server.proxy_url, os.environ))
         print(f"serving the cluster through the loopback proxy {server.proxy_url}", file=sys.stderr)
         try:
             settings = build_settings(args.settings_file, args.set, extra)

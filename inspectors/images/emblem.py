@@ -13,7 +13,7 @@ from pathlib import Path
 
 import imagehash
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from inspectors.images.decode import Decoded, ImageRejected, decode
 
@@ -45,14 +45,46 @@ class EmblemFacts:
         return self.coloured < 0.05
 
 
-def _flatten(img: Decoded) -> Image.Image:
+_SENTINEL = (1, 254, 3)
+_BACKDROP_DIFF = 36  # sum of channel differences still counted as the header colour (JPEG noise)
+
+
+def backdrop(img: Decoded) -> np.ndarray:
+    """Pixels of a uniform coloured backdrop around the picture (an emblem cut out on a red header).
+
+    Government headers put the emblem on their own colour; hashing or colour-counting that colour
+    makes the emblem unrecognisable (or "off-colour"). When most of the border is one colour, the area
+    connected to the border in that colour is flood-filled and treated as background, like white.
+    """
     rgb = img.rgb.copy()
     rgb[~img.opaque] = 255
+    h, w = rgb.shape[:2]
+    none = np.zeros((h, w), dtype=bool)
+    if h < 8 or w < 8:
+        return none
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(int)
+    median = np.median(border, axis=0)
+    close = np.abs(border - median).sum(axis=1) < _BACKDROP_DIFF
+    if close.mean() < 0.6 or (median > 235).all():
+        return none
+    canvas = Image.fromarray(rgb)
+    seeds = [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1), (w // 2, 0), (0, h // 2), (w - 1, h // 2)]
+    for x, y in seeds:
+        if np.abs(rgb[y, x].astype(int) - median).sum() < _BACKDROP_DIFF:
+            ImageDraw.floodfill(canvas, (x, y), _SENTINEL, thresh=_BACKDROP_DIFF)
+    return (np.asarray(canvas) == _SENTINEL).all(axis=2)
+
+
+def _flatten(img: Decoded, behind: np.ndarray | None = None) -> Image.Image:
+    rgb = img.rgb.copy()
+    rgb[~img.opaque] = 255
+    if behind is not None:
+        rgb[behind] = 255
     return Image.fromarray(rgb)
 
 
-def _hashes(img: Decoded) -> tuple[imagehash.ImageHash, imagehash.ImageHash]:
-    flat = _flatten(img)
+def _hashes(img: Decoded, behind: np.ndarray | None = None) -> tuple[imagehash.ImageHash, imagehash.ImageHash]:
+    flat = _flatten(img, behind)
     return imagehash.phash(flat), imagehash.dhash(flat)
 
 
@@ -80,13 +112,14 @@ def load_references(folder: str | Path | None, max_pixels: int = 40_000_000) -> 
 
 def analyse_emblem(img: Decoded, refs: list[Reference]) -> EmblemFacts:
     best: tuple[int, Reference] | None = None
+    behind = backdrop(img)
     if refs:
-        h = _hashes(img)
+        h = _hashes(img, behind)
         best = min(((_distance(h, r.hashes), r) for r in refs), key=lambda t: t[0])
     lab = img.lab
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
-    background = ~img.opaque | ((lab[..., 0] > 92) & (chroma < 10))
+    background = ~img.opaque | ((lab[..., 0] > 92) & (chroma < 10)) | behind
     fg = ~background
     total = max(1, int(fg.sum()))
     coloured = fg & (chroma > 15)

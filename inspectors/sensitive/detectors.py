@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from operator import mul
 
+import numpy as np
+
 from govinspect.masking import mask_digits, mask_id
 from inspectors.sensitive.text import Chunk
 
@@ -84,6 +86,39 @@ def id15_valid(value: str, as_of: date | None = None) -> bool:
     return _real_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]), as_of)
 
 
+_WEIGHTS = np.array(ID_WEIGHTS, dtype=np.int64)
+_CHECK_CODES = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)
+_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_DIGIT_POWERS = {n: 10 ** np.arange(n - 1, -1, -1, dtype=np.int64) for n in (2, 4)}
+
+
+def _number(block: np.ndarray) -> np.ndarray:
+    return (block.astype(np.int64) - 48) @ _DIGIT_POWERS[block.shape[1]]
+
+
+def _valid_dates(y: np.ndarray, m: np.ndarray, d: np.ndarray, as_of: date | None) -> np.ndarray:
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    month_days = _DAYS[np.clip(m, 0, 12)] - ((m == 2) & ~leap)
+    ok = (m >= 1) & (m <= 12) & (d >= 1) & (d <= month_days) & (y >= 1880)
+    if as_of is not None:
+        ok &= y * 10000 + m * 100 + d <= as_of.year * 10000 + as_of.month * 100 + as_of.day
+    return ok
+
+
+def id18_valid_many(values: list[str], as_of: date | None = None) -> np.ndarray:
+    """:func:`id18_valid` for many candidates at once (numpy): rosters carry thousands of IDs."""
+    arr = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(len(values), 18)
+    total = (arr[:, :17].astype(np.int64) - 48) @ _WEIGHTS
+    last = np.where(arr[:, 17] == ord("x"), ord("X"), arr[:, 17])
+    ok = _CHECK_CODES[total % 11] == last
+    return ok & _valid_dates(_number(arr[:, 6:10]), _number(arr[:, 10:12]), _number(arr[:, 12:14]), as_of)
+
+
+def id15_valid_many(values: list[str], as_of: date | None = None) -> np.ndarray:
+    arr = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(len(values), 15)
+    return _valid_dates(1900 + _number(arr[:, 6:8]), _number(arr[:, 8:10]), _number(arr[:, 10:12]), as_of)
+
+
 def _real_date(y: int, m: int, d: int, as_of: date | None) -> bool:
     try:
         born = date(y, m, d)
@@ -143,6 +178,25 @@ class Scanner:
             if len(rh.samples) < self.max_samples:
                 rh.samples.append(Hit(mask(raw), chunk.locate(offset)))
 
+    def _add_many(self, rule: str, raws: list[str], mask: Callable[[str], str], chunk: Chunk,
+                  offsets: list[int]) -> None:
+        """:meth:`_add` for many hits: counting and distinct values in C, samples for the first few."""
+        if not raws:
+            return
+        rh = self.hits.setdefault(rule, RuleHits())
+        rh.count += len(raws)
+        if len(rh.samples) >= self.max_samples:
+            rh.values.update(map(hash, raws))
+            return
+        for raw, offset in zip(raws, offsets, strict=True):
+            key = hash(raw)
+            if key not in rh.values:
+                rh.values.add(key)
+                rh.samples.append(Hit(mask(raw), chunk.locate(offset)))
+                if len(rh.samples) >= self.max_samples:
+                    break
+        rh.values.update(map(hash, raws))
+
     def _luhn(self, digits: str) -> bool:
         """Luhn with memory: rosters repeat one account number (a 代发 card) on many rows."""
         valid = self._luhn_seen.get(digits)
@@ -161,34 +215,49 @@ class Scanner:
         if not self._id_context and ID_CONTEXT.search(text):
             self._id_context = True
         # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
+        # Candidates are collected in one pass per pattern and validated in bulk (numpy): per-hit
+        # Python work is what bounded attachment scanning on rosters of thousands of rows.
+        lines = _LineIndex(text)
         taken: set[int] = set()
         id_lines: set[int] = set()
-        for m in ID18.finditer(text):
-            if id18_valid(m.group(), self.as_of):
-                taken.add(m.start())
-                id_lines.add(_line_start(text, m.start()))
-                self._add(LEAK_ID, m.group(), mask_id, chunk, m.start())
-        for m in ID15.finditer(text):
-            if id15_valid(m.group(), self.as_of):
-                taken.add(m.start())
-                id_lines.add(_line_start(text, m.start()))
-                self._id15.append((m.group(), chunk, m.start()))
+        found = [(m.start(), m.group()) for m in ID18.finditer(text)]
+        if found:
+            ok = id18_valid_many([v for _, v in found], self.as_of)
+            valid = [f for f, good in zip(found, ok.tolist(), strict=True) if good]
+            starts = [p for p, _ in valid]
+            taken.update(starts)
+            id_lines.update(lines.starts(starts))
+            self._add_many(LEAK_ID, [v for _, v in valid], mask_id, chunk, starts)
+        found = [(m.start(), m.group()) for m in ID15.finditer(text)]
+        if found:
+            ok = id15_valid_many([v for _, v in found], self.as_of)
+            valid = [f for f, good in zip(found, ok.tolist(), strict=True) if good]
+            starts = [p for p, _ in valid]
+            taken.update(starts)
+            id_lines.update(lines.starts(starts))
+            self._id15.extend((v, chunk, p) for p, v in valid)
+        cards, card_at = [], []
         for m in CARD.finditer(text):
             digits = _digits(m.group())
             if 16 <= len(digits) <= 19 and m.start() not in taken and self._luhn(digits):
                 taken.add(m.start())
-                self._add(LEAK_CARD, digits, mask_digits, chunk, m.start())
+                cards.append(digits)
+                card_at.append(m.start())
+        self._add_many(LEAK_CARD, cards, mask_digits, chunk, card_at)
+        mobiles = [(m.start(), m.end(), m.group()) for m in MOBILE.finditer(text) if m.start() not in taken]
+        if not mobiles:
+            return
         roster_lines: dict[int, bool] = {}
-        for m in MOBILE.finditer(text):
-            if m.start() in taken:
-                continue
-            start = _line_start(text, m.start())
-            if start not in roster_lines:
-                line = text[start:_line_end(text, m.end())]
-                roster_lines[start] = start in id_lines or bool(NAME.search(line))
-            if roster_lines[start]:
-                digits = _digits(m.group())[-11:]
-                self._phones.append((digits, chunk, m.start()))
+        line_starts = lines.starts([s for s, _, _ in mobiles])
+        phones = []
+        for (start, end, value), line in zip(mobiles, line_starts, strict=True):
+            roster = roster_lines.get(line)
+            if roster is None:
+                roster = roster_lines[line] = line in id_lines or bool(
+                    NAME.search(text, line, lines.end(end)))
+            if roster:
+                phones.append((value if len(value) == 11 else _digits(value)[-11:], chunk, start))
+        self._phones.extend(phones)
 
     def _markings(self, chunk: Chunk) -> None:
         for rx in (SECRET, INTERNAL):
@@ -204,10 +273,44 @@ class Scanner:
             out[LEAK_ID] = self.hits[LEAK_ID]
         distinct = {raw for raw, _, _ in self._phones}
         if len(distinct) >= self.phone_min:
+            by_chunk: dict[int, tuple[Chunk, list[str], list[int]]] = {}
             for raw, chunk, offset in self._phones:
-                self._add(LEAK_PHONE, raw, mask_digits, chunk, offset)
+                entry = by_chunk.setdefault(id(chunk), (chunk, [], []))
+                entry[1].append(raw)
+                entry[2].append(offset)
+            for chunk, raws, offsets in by_chunk.values():
+                self._add_many(LEAK_PHONE, raws, mask_digits, chunk, offsets)
             out[LEAK_PHONE] = self.hits[LEAK_PHONE]
         return out
+
+
+class _LineIndex:
+    """Line starts of a text, found once (numpy) so many matches are placed on lines in C."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._breaks: np.ndarray | None = None
+
+    @property
+    def breaks(self) -> np.ndarray:
+        if self._breaks is None:
+            codes = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+            self._breaks = np.flatnonzero(codes == 10)
+        return self._breaks
+
+    def starts(self, positions: list[int]) -> list[int]:
+        """The start of the line holding each position."""
+        if not positions:
+            return []
+        if not len(self.breaks):
+            return [0] * len(positions)
+        i = np.searchsorted(self.breaks, np.asarray(positions), side="left")
+        prev = np.where(i > 0, self.breaks[np.maximum(i - 1, 0)] + 1, 0)
+        return prev.tolist()
+
+    def end(self, pos: int) -> int:
+        end = self.text.find("\n", pos)
+        return len(self.text) if end < 0 else end
 
 
 def _line_start(text: str, pos: int) -> int:

@@ -151,6 +151,9 @@ def test_crawl_with_database_stopped_mid_run(cluster, tmp_path):
         while _count(url, "SELECT COUNT(*) FROM page_links") == 0:
             assert time.monotonic() < deadline and crawl.poll() is None, "the crawl wrote no links"
             time.sleep(0.1)
+        watcher = FindingStore(url, spool_dir=tmp_path / "watcher")
+        assert watcher.run_is_live("r1") and watcher.interrupted_runs() == []  # the crawl holds its run
+        watcher.close()
         cluster.stop("immediate")
         time.sleep(3)
         assert crawl.poll() is None, "the crawl ended while the database was down: outage not mid-run"
@@ -164,4 +167,32 @@ def test_crawl_with_database_stopped_mid_run(cluster, tmp_path):
     assert broken == {f"gone{i}.html" for i in range(pages)}
     assert store.run_sites("r1")[0]["completed"] == 1, (store.run_sites("r1"), out)
     assert store.outages("r1")[0]["buffered_rows"] > 0
+    assert not store.run_is_live("r1")  # its process is gone
+    store.close()
+
+
+def test_fold_waits_for_the_server_and_a_cut_transaction_commits_nothing(cluster, tmp_path):
+    import threading
+
+    from govinspect.db import DatabaseUnavailable
+
+    url = cluster.database()
+    store = FindingStore(url, spool_dir=tmp_path / "spool", wait_seconds=60, connect_timeout=2)
+    store.start_run("r1", "2026-11-27", {}, [SITE])
+    store.add_observation("r1", _obs(1), SITE.url)
+    store.apply_schema("CREATE TABLE IF NOT EXISTS notes (k TEXT PRIMARY KEY, v TEXT)")
+    # The server dies inside a transaction: the caller is told, and nothing of it was committed.
+    with pytest.raises(DatabaseUnavailable), store.transaction() as db:
+        db.execute("INSERT INTO notes VALUES (?, ?)", ("a", "1"))
+        cluster.kill()
+        db.execute("INSERT INTO notes VALUES (?, ?)", ("b", "2"))
+    # Folding waits for the server (restarted two seconds later) instead of failing the run.
+    restart = threading.Timer(2.0, cluster.start)
+    restart.start()
+    started = time.monotonic()
+    counts = store.finalize_site("r1", SITE, True, "done")
+    waited = time.monotonic() - started
+    restart.join()
+    assert counts["new"] == 1 and waited > 1.5
+    assert store.query("SELECT COUNT(*) AS n FROM notes") == [{"n": 0}]
     store.close()

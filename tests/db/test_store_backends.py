@@ -164,8 +164,10 @@ def test_many_processes_write_and_fold_once(store_target, tmp_path):
     store.close()
 
 
-def test_a_live_run_elsewhere_is_not_recovered(pg_url, tmp_path):
-    """A run still going on another machine is not 'interrupted'; once its process is gone, it is."""
+def test_a_live_run_elsewhere_is_not_recovered(store_target, tmp_path):
+    """A run still going in another process (on another machine, with PostgreSQL) is not
+    'interrupted'; once its process is gone, it is."""
+    pg_url = store_target
     import signal
     import subprocess
     import sys

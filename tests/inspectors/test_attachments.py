@@ -224,3 +224,21 @@ def test_page_text_leaks_and_switch():
 
     with pytest.raises(NotConfigured):
         make_inspector(LeakInspector, INSPECT_LEAKS_ENABLED=False)
+
+
+def test_scan_in_a_worker_process_gives_the_same_observations():
+    import asyncio
+    import os
+
+    from inspectors.sensitive import scanjob
+
+    inspector = make_inspector(LeakInspector, LEAK_SCAN_PROCESSES=1)
+    try:
+        body = files.xlsx()
+        pooled = asyncio.run(inspector.inspect_attachment_async(make_attachment(body, "a.xlsx")))
+        inline = list(make_inspector(LeakInspector).inspect_attachment(make_attachment(body, "a.xlsx")))
+        assert [(o.rule, o.evidence) for o in pooled] == [(o.rule, o.evidence) for o in inline] and pooled
+        job = inspector._job(make_attachment(body, "b.xlsx"))
+        assert inspector._executor().submit(scanjob.run, job).result().pid != os.getpid()
+    finally:
+        inspector.close()

@@ -33,6 +33,10 @@ SEEDS: list[str] = [
     "soft404",
     "hijacked",
     "injected",
+    "endpoints",
+    "interaction",
+    "coordination",
+    "site_marks",  # last: it records the meta tags other seeds' pages lack
 ]
 
 

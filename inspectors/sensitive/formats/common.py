@@ -1,0 +1,179 @@
+"""What every attachment reader shares: limits, deadlines, failures, zip safety, table chunks, text decoding."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from lxml import etree
+
+from inspectors.sensitive.text import Chunk
+
+XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, recover=False)
+
+class UnreadableFile(Exception):
+    """Broken, truncated, encrypted or unsupported: logged once, never a crash."""
+
+
+class UnsafeFile(UnreadableFile):
+    """Refused before opening: zip bomb, too many members, too big."""
+
+
+class TimeUp(Exception):
+    """The per-file time budget ran out; what was read so far still counts."""
+
+
+@dataclass
+class Limits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_seconds: float = 30.0
+    max_cells: int = 2_000_000
+    pdf_max_pages: int = 300
+    zip_max_uncompressed: int = 200 * 1024 * 1024
+    zip_max_ratio: float = 100.0
+    zip_max_members: int = 10_000
+
+    @classmethod
+    def from_settings(cls, s) -> Limits:
+        return cls(
+            s.getint("LEAK_ATTACHMENT_MAX_BYTES", cls.max_bytes),
+            s.getfloat("LEAK_ATTACHMENT_MAX_SECONDS", cls.max_seconds),
+            s.getint("LEAK_ATTACHMENT_MAX_CELLS", cls.max_cells),
+            s.getint("LEAK_PDF_MAX_PAGES", cls.pdf_max_pages),
+            s.getint("LEAK_ZIP_MAX_UNCOMPRESSED", cls.zip_max_uncompressed),
+            s.getfloat("LEAK_ZIP_MAX_RATIO", cls.zip_max_ratio),
+            s.getint("LEAK_ZIP_MAX_MEMBERS", cls.zip_max_members),
+        )
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise TimeUp()
+
+
+def open_zip(body: bytes, limits: Limits) -> zipfile.ZipFile:
+    """Open a zip only after its directory says it is safe: size, ratio, member count, encryption.
+
+    ``zipfile`` never inflates a member past its declared size, so checking the declared sizes
+    bounds the memory any reader (ours, openpyxl, python-docx) can use.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(body))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"broken or truncated zip container: {exc}") from None
+    if len(infos) > limits.zip_max_members:
+        raise UnsafeFile(f"zip with {len(infos)} members (limit {limits.zip_max_members})")
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > limits.zip_max_uncompressed:
+        raise UnsafeFile(f"zip bomb suspected: {total} bytes uncompressed (limit {limits.zip_max_uncompressed})")
+    if total > 1 << 20 and total / packed > limits.zip_max_ratio:
+        ratio = total / packed
+        raise UnsafeFile(f"zip bomb suspected: compression ratio {ratio:.0f} (limit {limits.zip_max_ratio:.0f})")
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise UnreadableFile("encrypted zip members")
+    return zf
+
+
+def read_member(zf: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise UnreadableFile(f"cannot read {name}: {exc}") from None
+
+
+TAG = re.compile(rb"<[^>]*>")
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _entity(m: re.Match) -> str:
+    name = m.group(1)
+    if name[0] != "#":
+        return _NAMED[name]
+    try:
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+    except (ValueError, OverflowError):
+        return ""
+
+
+def _unescape(text: str) -> str:
+    return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def xml_text(data: bytes) -> str:
+    """Tag-free XML character data as text; libxml2 decodes the entities (writers such as openpyxl
+    escape every CJK character as ``&#NNNNN;``, too many for a Python callback each)."""
+    if b"&" not in data:
+        return data.decode("utf-8", "replace")
+    try:
+        return etree.fromstring(b"<x>" + data + b"</x>", XML).text or ""
+    except etree.XMLSyntaxError:
+        return _unescape(data.decode("utf-8", "replace"))
+
+
+def cell_text(value) -> str:
+    """Cell values as a person reads them: 3.416e17 floats that hold integers become digits."""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e20:
+            return str(int(value))
+        return repr(value)
+    return str(value).replace("\n", " ").replace("\t", " ")
+
+
+def table_chunk(where: str, rows, deadline: Deadline, max_cells: int, fmt: str) -> Chunk:
+    """One chunk for a table: a line per row, tab between cells, a location mark per cell."""
+    parts: list[str] = []
+    marks: list[int] = []
+    labels: list[str] = []
+    pos = cells = 0
+    for n, (row, values) in enumerate(rows):
+        if n % 2000 == 0:
+            deadline.check()
+        for col, value in values:
+            text = cell_text(value)
+            if not text:
+                continue
+            marks.append(pos)
+            labels.append((col, row))
+            parts.append(text + "\t")
+            pos += len(text) + 1
+            cells += 1
+        parts.append("\n")
+        pos += 1
+        if cells > max_cells:
+            raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
+    return Chunk(where, "".join(parts), marks, labels, label_fmt=fmt)
+
+
+def decode_text(body: bytes) -> str:
+    """UTF-8 (BOM or not), UTF-16 with BOM, GB18030 (GBK superset), then charset-normalizer."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", "replace")
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body.decode("utf-16", "replace")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:262144]).best()
+    return body.decode(best.encoding if best else "gb18030", "replace")
+
+
+def line_marks(text: str) -> tuple[list[int], list[str]]:
+    marks = [0] + [m.end() for m in re.finditer("\n", text)]
+    return marks, [f"第{n}行" for n in range(1, len(marks) + 1)]
+
+
