@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     from govinspect.search.cli import add_cli_arguments
 
     add_cli_arguments(sub, common=_common)
+
+    from govinspect.rectify.cli import add_cli_arguments as add_rectify_arguments
+
+    add_rectify_arguments(sub, common=_common)
+
+    from govinspect.monthly.cli import add_cli_arguments as add_report_arguments
+
+    add_report_arguments(sub, common=_common)
     return parser
 
 
@@ -286,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_worker(args, argv)
         if args.verb == "runs":
             return cmd_runs(args)
+        if args.verb in ("rectify", "report"):
+            return args.rectify_cmd(args, _settings(args))
         if args.verb == "probe":
             return cmd_probe(args)
         if args.verb in ("es", "kibana"):

@@ -1,7 +1,7 @@
 """Exporting findings: JSON Lines (the ``findings.md`` record), CSV and XLSX.
 
-CSV and XLSX carry the same fields with ``evidence`` and ``referrers`` as JSON text, and a header
-row in Chinese second line-free form so a unit's editor can read the sheet. Everything exported is
+CSV and XLSX carry the same fields with ``evidence`` and ``referrers`` as JSON text; the xlsx sheet
+(``export_xlsx``) has one Chinese header row so a unit's editor can read and print it. Everything exported is
 masked again on the way out (defence in depth).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from govinspect.cells import neutralise, xlsx_cell
+from govinspect.cells import neutralise
 from govinspect.findings import FINDING_FIELDS
 from govinspect.masking import mask_text, mask_url, mask_value
 
@@ -90,15 +90,8 @@ def _write(records: Iterable[dict[str, Any]], fmt: str, out: Path) -> int:
                 writer.writerow([neutralise(v) for v in _flat(_masked(record))])
                 count += 1
     else:
-        from openpyxl import Workbook
+        from govinspect.export_xlsx import write_xlsx
 
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("findings")
-        ws.append(list(FINDING_FIELDS))
-        ws.append([HEADERS_ZH[f] for f in FINDING_FIELDS])
-        for record in records:
-            ws.append([xlsx_cell(ws, v) for v in _flat(_masked(record))])
-            count += 1
-        wb.save(out)
+        count = write_xlsx((_flat(_masked(r)) for r in records), out, HEADERS_ZH)
     return count
 

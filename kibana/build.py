@@ -16,7 +16,11 @@ OUT = Path(__file__).with_name("govinspect.ndjson")
 CORE = "8.8.0"
 FINDINGS_VIEW = "govinspect-findings"
 OBSERVATIONS_VIEW = "govinspect-observations"
+RECTIFICATION_VIEW = "govinspect-rectification"
 OPEN = 'govinspect.finding.status : ("open" or "reopened")'
+# open entries of open lists whose deadline has passed (KQL date math: stays true as days pass)
+OVERDUE = ('govinspect.rectification.list_status : "open" and govinspect.rectification.entry_status : "open"'
+           " and govinspect.rectification.deadline < now/d")
 
 
 def _j(value: Any) -> str:
@@ -30,14 +34,14 @@ def data_view(view_id: str, title: str, name: str) -> dict[str, Any]:
 
 
 def saved_search(search_id: str, title: str, kql: str, columns: list[str],
-                 sort: list[list[str]]) -> dict[str, Any]:
+                 sort: list[list[str]], view: str = FINDINGS_VIEW) -> dict[str, Any]:
     source = {"query": {"query": kql, "language": "kuery"}, "filter": [],
               "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index"}
     return {"type": "search", "id": search_id,
             "attributes": {"title": title, "description": "", "columns": columns, "sort": sort,
                            "kibanaSavedObjectMeta": {"searchSourceJSON": _j(source)}},
             "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern",
-                            "id": FINDINGS_VIEW}],
+                            "id": view}],
             "coreMigrationVersion": CORE, "migrationVersion": {"search": "7.9.3"}}
 
 
@@ -122,6 +126,8 @@ def objects() -> list[dict[str, Any]]:
         data_view(FINDINGS_VIEW, "govinspect-findings*", "govinspect 检查发现 findings (state)"),
         data_view(OBSERVATIONS_VIEW, "govinspect-observations-*",
                   "govinspect 每次检查 observations (per run)"),
+        data_view(RECTIFICATION_VIEW, "govinspect-rectification*",
+                  "govinspect 整改清单 rectification entries"),
         saved_search("govinspect-search-open-critical", "未整改严重问题 Open critical findings",
                      f'{OPEN} and govinspect.severity : "critical"', COLUMNS, [["@timestamp", "desc"]]),
         saved_search("govinspect-search-leaks", "信息泄露 Leaks", 'rule.category : "leak"',
@@ -150,6 +156,13 @@ def objects() -> list[dict[str, Any]]:
         lens("govinspect-lens-broken-targets", "不可用链接排行 Top broken targets", FINDINGS_VIEW,
              "lnsDatatable", {"target": terms("govinspect.target.url", 20), "cnt": COUNT},
              table("target", "cnt"), f'rule.id : "link.broken" and {OPEN}'),
+        saved_search("govinspect-search-overdue-rectification", "逾期未整改 Overdue rectification", OVERDUE,
+                     ["govinspect.rectification.number", "organization.name", "govinspect.site.name", "rule.name",
+                      "govinspect.rectification.deadline", "url.full", "message"],
+                     [["govinspect.rectification.deadline", "asc"]], view=RECTIFICATION_VIEW),
+        lens("govinspect-lens-overdue-by-unit", "各单位逾期未整改 Overdue rectification by unit", RECTIFICATION_VIEW,
+             "lnsXY", {"unit": terms("organization.name", 20), "cnt": COUNT}, xy("bar_horizontal", "unit"),
+             OVERDUE),
         lens("govinspect-lens-availability", "首页可用性（近7天监测） Homepage availability", FINDINGS_VIEW,
              "lnsDatatable",
              {"site": terms("govinspect.site.name", 50, order_by="rate"), "sev": terms("govinspect.severity", 2),
@@ -166,6 +179,8 @@ def objects() -> list[dict[str, Any]]:
             ("lens", "govinspect-lens-broken-targets", 0, 30, 24, 15),
             ("search", "govinspect-search-open-critical", 24, 30, 24, 15),
             ("lens", "govinspect-lens-availability", 0, 45, 48, 12),
+            ("lens", "govinspect-lens-overdue-by-unit", 0, 57, 24, 15),
+            ("search", "govinspect-search-overdue-rectification", 24, 57, 24, 15),
         ]),
     ]
 

@@ -222,6 +222,19 @@ FRESHNESS_NOTICE_DAYS = 183  # 通知公告/政策文件 columns
 FRESHNESS_PERSONNEL_DAYS = 365  # 人事/规划计划 columns
 INSPECT_UNREGISTERED_ENABLED = True  # registry.unregistered-site
 
+# ---- rectification lists, re-checks and monthly reports (govinspect/rectify, govinspect/monthly) -------
+# Registration number of a list: {year} and {seq} (per-year sequence, never reused), e.g. "ZG-{year}-{seq:04d}".
+RECTIFY_NUMBER_FORMAT = "整改〔{year}〕第{seq:04d}号"
+RECTIFY_MIN_SEVERITY = "high"  # findings at or above this severity go onto lists (critical, high, medium, low)
+RECTIFY_WORKING_DAYS = 3  # deadline: this many working days (Chinese calendar) after the issue date
+# Holidays for years chinese-calendar does not know yet (format: govinspect/rectify/holidays.yaml);
+# empty: the bundled file, which holds no such year (deadlines then count weekdays, with a warning).
+RECTIFY_HOLIDAY_FILE = ""
+RECTIFY_ISSUER = ""  # the office named on lists and reports, e.g. "某市人民政府办公室"
+RECTIFY_RECHECK_TIMEOUT = 1800  # seconds a re-check crawl may take before it is stopped
+RECHECK_PLAN = ""  # set by `rectify check` for its crawl: JSON file of the pages, targets and findings
+REPORT_TREND_MONTHS = 6  # months shown in the monthly report's trend
+
 # ---- run state, finalisation, run lock (govinspect/runstate, pipelines/finalise.py, govinspect/locks.py) ----
 # Where a run's shared state lives: "memory" (one process does the run) or "redis" (a fleet; REDIS_URL).
 RUN_STATE_BACKEND = "memory"
@@ -239,6 +252,7 @@ RUN_LOCK_TTL = 60.0  # seconds a fleet (Redis) lock lives without a heartbeat
 RUN_LOCK_HEARTBEAT = 10.0  # seconds between heartbeats renewing a fleet lock
 TRAP_MAX_REPEATED_SEGMENTS = 3  # a path repeating one segment this often is a trap (/a/b/a/b/a/…)
 TRAP_YEARS_BACK = 30  # dates in query strings older than this many years (or 2+ years ahead) are traps
+
 # ---- store database: PostgreSQL for a fleet (govinspect/store.py, govinspect/db/) -------------------
 # GOVINSPECT_STORE (above) is a SQLite file path, or a postgresql://user:password@host:port/dbname URL
 # for workers on several machines sharing one database server.

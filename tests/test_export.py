@@ -99,11 +99,16 @@ def test_csv_reads_back(store):
 
 
 def test_xlsx_reads_back(store):
-    sheet = openpyxl.load_workbook(_export(store, "xlsx"), read_only=True).active
+    book = openpyxl.load_workbook(_export(store, "xlsx"))
+    sheet = book.active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == list(FINDING_FIELDS)
-    assert rows[1][FINDING_FIELDS.index("message")] == "问题描述"  # the Chinese header row
-    data = [dict(zip(FINDING_FIELDS, r, strict=True)) for r in rows[2:]]
+    # one header row, in Chinese; the 字段 sheet maps each column to its findings.md name
+    assert rows[0][FINDING_FIELDS.index("message")] == "问题描述"
+    assert [r[1] for r in book["字段"].iter_rows(min_row=2, values_only=True)] == list(FINDING_FIELDS)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["I"].width == 50 and sheet.column_dimensions["C"].width < 13
+    assert sheet.page_setup.orientation == "landscape"
+    data = [dict(zip(FINDING_FIELDS, r, strict=True)) for r in rows[1:]]
     assert len(data) == _jsonl_count(store)
     assert {"link.broken", "site.unreachable"} <= {d["rule"] for d in data}
     assert all(isinstance(d["occurrences"], int) and d["occurrences"] >= 1 for d in data)

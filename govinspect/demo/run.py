@@ -99,5 +99,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         count = export(store.findings(), fmt, path)
         print(f"wrote {count} findings to {path}", file=sys.stderr)
     store.close()
+    from govinspect.rectify.demo import run_from_demo  # lists, a fix and its re-check, the monthly report
+
+    code = max(code, run_from_demo(args, out, cluster, extra))
     print(f"demo finished in {time.monotonic() - started:.0f}s", file=sys.stderr)
     return code

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 
+from govinspect.export import HEADERS_ZH
 from govinspect.search.adapter import SearchEngine
 from govinspect.search.config import SearchConfig
 from govinspect.search.mapping import IndexNames
@@ -38,7 +39,7 @@ def test_issue10_findings_in_every_export(demo_crawl, tmp_path: Path) -> None:
         else:
             sheet = openpyxl.load_workbook(out, read_only=True).active
             rows = list(sheet.iter_rows(values_only=True))
-            col = rows[0].index("rule")
+            col = rows[0].index(HEADERS_ZH["rule"])  # one header row, in Chinese
             rules[fmt] = {r[col] for r in rows[1:]}
     for fmt, found in rules.items():
         assert RULES <= found, (fmt, RULES - found)

@@ -18,6 +18,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from govinspect.rectify.lists import IssueOptions, issue_lists
+from govinspect.rectify.search import index_lists
 from govinspect.search.adapter import SearchEngine
 from govinspect.search.config import SearchConfig
 from govinspect.search.kibana import KibanaImportError, import_saved_objects
@@ -71,14 +74,14 @@ def test_ndjson_structure_is_importable() -> None:
             assert set(ref) == {"name", "type", "id"}
             assert (ref["type"], ref["id"]) in known, f"{o['id']} references missing {ref}"
     views = {o["attributes"]["title"]: o for o in objs if o["type"] == "index-pattern"}
-    assert set(views) == {"govinspect-findings*", "govinspect-observations-*"}
+    assert set(views) == {"govinspect-findings*", "govinspect-observations-*", "govinspect-rectification*"}
     assert all(v["attributes"]["timeFieldName"] == "@timestamp" for v in views.values())
 
 
 def test_saved_searches_and_dashboard_shape() -> None:
     objs = by_id()
     titles = {o["attributes"]["title"] for (t, _), o in objs.items() if t == "search"}
-    assert len(titles) == 4  # open critical, leaks, broken links, by unit
+    assert len(titles) == 5  # open critical, leaks, broken links, by unit, overdue rectification
     for (kind, _), o in objs.items():
         if kind == "search":
             source = json.loads(o["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
@@ -104,17 +107,22 @@ def test_saved_searches_and_dashboard_shape() -> None:
         assert ref["type"] == p["type"] and (ref["type"], ref["id"]) in objs
     lens_titles = " ".join(objs[("lens", refs[f"{p['panelIndex']}:{p['panelRefName']}"]["id"])]["attributes"]["title"]
                            for p in panels if p["type"] == "lens")
-    for needle in ("over time by rule", "by unit", "by severity", "Open vs fixed", "broken targets"):
+    for needle in ("over time by rule", "by unit", "by severity", "Open vs fixed", "broken targets",
+                   "Overdue rectification by unit"):
         assert needle in lens_titles
 
 
 @pytest.fixture
-def indexed(engine: SearchEngine, config: SearchConfig, store: FindingStore) -> IndexNames:
+def indexed(engine: SearchEngine, config: SearchConfig, store: FindingStore) -> Iterator[IndexNames]:
     """A run with every kind of finding the objects show, indexed into the real engine."""
     do_run(store, "r1", [broken(SITE_A, "a.html", "x.pdf"), leak(SITE_A, "b.html"), stale(SITE_A),
                          stale(SITE_B)], sites=(SITE_A, SITE_B))
     run_sync(store, config, engine=engine, refresh=True)
-    return IndexNames(config.index_prefix)
+    # rectification lists issued a month ago (overdue now) and their entries index
+    issue_lists(store, IssueOptions(as_of=date(2026, 11, 2)))
+    index_lists(None, store, date(2026, 12, 1), engine=engine, refresh=True)
+    yield IndexNames(config.index_prefix)
+    engine.delete_template(f"{config.index_prefix}-rectification")
 
 
 def test_every_referenced_field_exists_and_aggregates(engine: SearchEngine, indexed: IndexNames) -> None:
@@ -176,6 +184,15 @@ def test_saved_search_queries_find_what_they_promise(engine: SearchEngine, index
         "freshness.homepage-stale", "freshness.homepage-stale", "leak.id-number"]
     assert rules({"term": {"rule.category": "leak"}}) == ["leak.id-number"]
     assert rules({"bool": {"filter": [open_, {"term": {"rule.id": "link.broken"}}]}}) == ["link.broken"]
+    # overdue rectification: open entries of open lists past their deadline (the KQL's DSL twin)
+    overdue = {"bool": {"filter": [{"term": {"govinspect.rectification.list_status": "open"}},
+                                   {"term": {"govinspect.rectification.entry_status": "open"}},
+                                   {"range": {"govinspect.rectification.deadline": {"lt": "now/d"}}}]}}
+    reply = engine.search(f"{indexed.prefix}-rectification", {"size": 50, "query": overdue})
+    hits = [h["_source"] for h in reply["hits"]["hits"]]
+    assert sorted(h["rule"]["id"] for h in hits) == ["freshness.homepage-stale", "freshness.homepage-stale",
+                                                      "leak.id-number", "link.broken"]
+    assert all(h["govinspect"]["rectification"]["overdue"] for h in hits)
 
 
 # ---- the importer against a loopback server that enforces Kibana's route rules ----------------------
@@ -253,7 +270,7 @@ def test_importer_space_basic_auth_and_prefix(kibana: str, monkeypatch: pytest.M
     assert req["path"] == "/s/inspect/api/saved_objects/_import"
     assert req["headers"]["Authorization"] == "Basic YW5hbHlzdDpwdw=="  # analyst:pw
     titles = {o["attributes"]["title"] for o in req["objects"] if o["type"] == "index-pattern"}
-    assert titles == {"gov-prod-findings*", "gov-prod-observations-*"}
+    assert titles == {"gov-prod-findings*", "gov-prod-observations-*", "gov-prod-rectification*"}
 
 
 def test_importer_reports_object_errors(kibana: str) -> None:
