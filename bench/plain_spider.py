@@ -39,17 +39,24 @@ class PlainSpider(Spider):
                 yield Request(link.url, meta={"scope": scope})
 
 
+# The baselines' politeness and limits: the same as the govinspect runs they are compared with.
+BASELINE_SETTINGS = {
+    "REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "LOG_LEVEL": "WARNING",
+    "ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "DOWNLOAD_TIMEOUT": 5,
+    "RETRY_TIMES": 0, "COOKIES_ENABLED": False,
+}
+
+
+def homepages_of(registry: str) -> list[str]:
+    with open(registry, encoding="utf-8") as fh:
+        return [row["url"] for row in csv.DictReader(fh)]
+
+
 def main() -> None:
     registry, out = sys.argv[1], sys.argv[2]
-    with open(registry, encoding="utf-8") as fh:
-        homepages = [row["url"] for row in csv.DictReader(fh)]
-    settings = {
-        "REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "LOG_LEVEL": "WARNING",
-        "ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-        "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "DOWNLOAD_TIMEOUT": 5,
-        "RETRY_TIMES": 0, "COOKIES_ENABLED": False,
-    }
-    process = CrawlerProcess(settings)
+    homepages = homepages_of(registry)
+    process = CrawlerProcess(BASELINE_SETTINGS)
     crawler = process.create_crawler(PlainSpider)
     process.crawl(crawler, homepages=homepages)
     process.start()

@@ -9,11 +9,11 @@ checked once by HEAD. Same politeness settings as the govinspect runs it is comp
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from urllib.parse import urljoin, urlsplit
 
+from plain_spider import BASELINE_SETTINGS, homepages_of  # same folder: run as a script
 from scrapy import Request, Spider
 from scrapy.crawler import CrawlerProcess
 
@@ -75,15 +75,8 @@ class SameDownloadsSpider(Spider):
 
 def main() -> None:
     registry, out = sys.argv[1], sys.argv[2]
-    with open(registry, encoding="utf-8") as fh:
-        homepages = [row["url"] for row in csv.DictReader(fh)]
-    settings = {
-        "REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "LOG_LEVEL": "WARNING",
-        "ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-        "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "DOWNLOAD_TIMEOUT": 5,
-        "RETRY_TIMES": 0, "COOKIES_ENABLED": False, "HTTPERROR_ALLOW_ALL": True,
-    }
-    process = CrawlerProcess(settings)
+    homepages = homepages_of(registry)
+    process = CrawlerProcess({**BASELINE_SETTINGS, "HTTPERROR_ALLOW_ALL": True})
     crawler = process.create_crawler(SameDownloadsSpider)
     process.crawl(crawler, homepages=homepages)
     process.start()
