@@ -132,8 +132,8 @@ def image_throughput(count: int) -> dict:
     """Decode and check ``count`` distinct images through the image store, as the crawl does."""
     import numpy as np
     from PIL import Image
-    from scrapy.settings import Settings
 
+    from govinspect.config import project_settings
     from inspectors.images.cache import ImageStore
     from inspectors.images.drawing import draw_emblem, draw_flag, encode
 
@@ -154,7 +154,7 @@ def image_throughput(count: int) -> dict:
         im.putpixel((0, 0), stamp + ((255,) if im.mode == "RGBA" else ()))
         bodies.append(encode(im, "JPEG", quality=80) if kind == 2 else encode(im))
     assert len({hash(b) for b in bodies}) == count
-    store = ImageStore(Settings())
+    store = ImageStore(project_settings())
     started, cpu = time.perf_counter(), time.process_time()
     for i, body in enumerate(bodies):
         store.analyse(f"http://bench.example/{i}", body)

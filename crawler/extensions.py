@@ -69,7 +69,8 @@ class Progress:
         interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
-        tty = crawler.settings.getbool("PROGRESS_TTY", sys.stderr.isatty())
+        declared = crawler.settings.get("PROGRESS_TTY")  # None: whether stderr is a terminal
+        tty = sys.stderr.isatty() if declared is None else crawler.settings.getbool("PROGRESS_TTY")
         ext = cls(crawler, 1.0 if tty else interval, tty)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

@@ -69,9 +69,9 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         s = crawler.settings
         return cls(
-            s.getint("RETRY_AFTER_MAX_TIMES", 2),
-            s.getfloat("RETRY_AFTER_MAX_DELAY", 60.0),
-            s.getfloat("RETRY_AFTER_DEFAULT_DELAY", 5.0),
+            s.getint("RETRY_AFTER_MAX_TIMES"),
+            s.getfloat("RETRY_AFTER_MAX_DELAY"),
+            s.getfloat("RETRY_AFTER_DEFAULT_DELAY"),
         )
 
     def _delay(self, response: Response) -> float:

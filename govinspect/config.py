@@ -25,6 +25,8 @@ ENV_SETTINGS = {
     "GOVINSPECT_OBEY_ROBOTS": "ROBOTSTXT_OBEY",
     "GOVINSPECT_LOG_LEVEL": "LOG_LEVEL",
     "GOVINSPECT_ES_URL": "ELASTICSEARCH_URL",
+    "GOVINSPECT_ES_CA_FILE": "ELASTICSEARCH_CA_FILE", "GOVINSPECT_ES_SECRETS_FILE": "ELASTICSEARCH_SECRETS_FILE",
+    "GOVINSPECT_ES_INDEX_PREFIX": "ELASTICSEARCH_INDEX_PREFIX", "GOVINSPECT_ES_TIMEOUT": "ELASTICSEARCH_TIMEOUT",
     "GOVINSPECT_REDIS_URL": "REDIS_URL",
 }
 ENV_HELP = {
@@ -74,6 +76,16 @@ def build_settings(settings_file: str | None = None, overrides: list[str] | None
         if not sep:
             raise ValueError(f"-s takes NAME=VALUE, not {item!r}")
         settings.set(name.strip(), _parse_value(value), priority="cmdline")
+    return settings
+
+
+def project_settings(values: dict[str, Any] | None = None) -> Settings:
+    """The project's declared settings (``settings/``) with ``values`` on top, for code that builds
+    components outside a run (tests, tools): components read settings without inline defaults, so a
+    bare ``Settings()`` or a dict would give them None/0/False instead of the declared values."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    settings.setdict(values or {}, priority="cmdline")
     return settings
 
 

@@ -63,7 +63,7 @@ class AdCommercialInspector(Inspector):
 
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.max_block = self.settings.getint("AD_COMMERCIAL_MAX_BLOCK_CHARS", 200)
+        self.max_block = self.settings.getint("AD_COMMERCIAL_MAX_BLOCK_CHARS")
 
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         external = [(link, link_host(link.url)) for link in page.links

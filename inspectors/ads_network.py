@@ -78,10 +78,10 @@ def engine_for(settings) -> tuple[adblock.Engine, adblock.Engine]:
 
     Every URL is matched by the fast engine; the debug one only names the rule of the rare match.
     """
-    paths = [str(DEFAULT_LIST)] if settings.getbool("AD_FILTER_DEFAULT_LIST", True) else []
-    paths += [str(p) for p in settings.getlist("AD_FILTER_LISTS", [])]
-    urls = tuple(settings.getlist("AD_FILTER_URLS", []))
-    allow = tuple(settings.getlist("AD_FILTER_ALLOW_HOSTS", []))
+    paths = [str(DEFAULT_LIST)] if settings.getbool("AD_FILTER_DEFAULT_LIST") else []
+    paths += [str(p) for p in settings.getlist("AD_FILTER_LISTS")]
+    urls = tuple(settings.getlist("AD_FILTER_URLS"))
+    allow = tuple(settings.getlist("AD_FILTER_ALLOW_HOSTS"))
     stamps = tuple((p, Path(p).stat().st_mtime if Path(p).exists() else 0) for p in paths)
     key = (stamps, urls, allow)
     with _LOCK:
@@ -94,10 +94,10 @@ def engine_for(settings) -> tuple[adblock.Engine, adblock.Engine]:
                 texts.append(Path(p).read_text(encoding="utf-8", errors="replace"))
             except OSError as exc:
                 logger.warning("filter list %s unreadable: %s", p, exc)
-        cache = Path(settings.get("AD_FILTER_CACHE_DIR", "govinspect-data/filter-lists"))
+        cache = Path(settings.get("AD_FILTER_CACHE_DIR"))
         for url in urls:
-            text = fetch_list(url, cache, settings.getfloat("AD_FILTER_REFRESH_HOURS", 24),
-                              settings.getfloat("AD_FILTER_DOWNLOAD_TIMEOUT", 30))
+            text = fetch_list(url, cache, settings.getfloat("AD_FILTER_REFRESH_HOURS"),
+                              settings.getfloat("AD_FILTER_DOWNLOAD_TIMEOUT"))
             if text:
                 texts.append(text)
         texts.append(allow_rules(list(allow)))

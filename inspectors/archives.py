@@ -38,8 +38,8 @@ class ArchiveInspector(Inspector):
 
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.words = tuple(self.settings.getlist("ARCHIVE_LINK_WORDS", ["网站归档", "历史网站", "旧版网站", "归档"]))
-        self.max_chars = self.settings.getint("ARCHIVE_LINK_MAX_CHARS", 12)
+        self.words = tuple(self.settings.getlist("ARCHIVE_LINK_WORDS"))
+        self.max_chars = self.settings.getint("ARCHIVE_LINK_MAX_CHARS")
 
     def names_archive(self, text: str | None) -> bool:
         text = "".join((text or "").split())

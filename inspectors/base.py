@@ -50,7 +50,7 @@ class Inspector:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.settings = crawler.settings
-        if self.enabled_setting and not self.settings.getbool(self.enabled_setting, True):
+        if self.enabled_setting and not self.settings.getbool(self.enabled_setting):
             raise NotConfigured(f"{self.enabled_setting} is off")
 
     @classmethod

@@ -30,9 +30,9 @@ KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("news", ("要闻", "动态", "新闻")),
 )
 KIND_SETTINGS = {
-    "news": ("FRESHNESS_NEWS_DAYS", 14),
-    "notice": ("FRESHNESS_NOTICE_DAYS", 183),
-    "personnel": ("FRESHNESS_PERSONNEL_DAYS", 365),
+    "news": "FRESHNESS_NEWS_DAYS",
+    "notice": "FRESHNESS_NOTICE_DAYS",
+    "personnel": "FRESHNESS_PERSONNEL_DAYS",
 }
 # Navigation texts, breadcrumbs and titles longer than this are article titles, not column names.
 COLUMN_NAME_MAX_CHARS = 12
@@ -284,8 +284,8 @@ class FreshnessInspector(Inspector):
 
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.homepage_days = self.settings.getint("FRESHNESS_HOMEPAGE_DAYS", 14)
-        self.thresholds = {k: self.settings.getint(name, default) for k, (name, default) in KIND_SETTINGS.items()}
+        self.homepage_days = self.settings.getint("FRESHNESS_HOMEPAGE_DAYS")
+        self.thresholds = {k: self.settings.getint(name) for k, name in KIND_SETTINGS.items()}
 
     def _as_of(self, page: Page) -> date:
         return page.run.as_of if page.run is not None else date.today()

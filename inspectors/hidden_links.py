@@ -250,8 +250,8 @@ class HiddenLinkInspector(Inspector):
 
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.tiny = self.settings.getfloat("HIDDEN_LINK_TINY_PX", 1)
-        self.offscreen = self.settings.getfloat("HIDDEN_LINK_OFFSCREEN_PX", 999)
+        self.tiny = self.settings.getfloat("HIDDEN_LINK_TINY_PX")
+        self.offscreen = self.settings.getfloat("HIDDEN_LINK_OFFSCREEN_PX")
         files = [DEFAULT_ALLOW_FILE] if self.settings.getbool("HIDDEN_LINK_DEFAULT_ALLOW") else []
         self.allow = AllowList.from_files(files + self.settings.getlist("HIDDEN_LINK_ALLOW_FILES"))
 

@@ -69,15 +69,15 @@ class LeakInspector(Inspector):
     def __init__(self, crawler):
         super().__init__(crawler)
         s = self.settings
-        self.scan_pages = s.getbool("LEAK_SCAN_PAGES", True)
-        self.scan_attachments = s.getbool("LEAK_SCAN_ATTACHMENTS", True)
+        self.scan_pages = s.getbool("LEAK_SCAN_PAGES")
+        self.scan_attachments = s.getbool("LEAK_SCAN_ATTACHMENTS")
         # format names of govinspect.formats; empty: every format that has a reader
         self.formats = set(s.getlist("LEAK_ATTACHMENT_FORMATS")) or set(READERS)
         self.limits = Limits.from_settings(s)
-        self.phone_min = s.getint("LEAK_PHONE_MIN_DISTINCT", 3)
-        self.id15_context = s.getbool("LEAK_ID15_REQUIRE_CONTEXT", True)
-        self.max_samples = s.getint("LEAK_MAX_EVIDENCE_HITS", 5)
-        self.xlsx_reader = s.get("LEAK_XLSX_READER", "fast")
+        self.phone_min = s.getint("LEAK_PHONE_MIN_DISTINCT")
+        self.id15_context = s.getbool("LEAK_ID15_REQUIRE_CONTEXT")
+        self.max_samples = s.getint("LEAK_MAX_EVIDENCE_HITS")
+        self.xlsx_reader = s.get("LEAK_XLSX_READER")
         # Per-run caches (an optimisation only: a worker without them scans again, same result).
         self._run_id: str | None = None
         self._urls: set[str] = set()

@@ -52,8 +52,8 @@ class SearchIndexExtension:
             # the default: say so quietly (Scrapy logs a NotConfigured message as a WARNING)
             logger.info("no ELASTICSEARCH_URL / GOVINSPECT_ES_URL: findings stay in the store only")
             raise NotConfigured
-        ext = cls(config, crawler.settings.getint("ELASTICSEARCH_RETRIES", 3),
-                  crawler.settings.getfloat("ELASTICSEARCH_BACKOFF", 0.5))
+        ext = cls(config, crawler.settings.getint("ELASTICSEARCH_RETRIES"),
+                  crawler.settings.getfloat("ELASTICSEARCH_BACKOFF"))
         crawler.signals.connect(ext.site_finalized, signal=gi_signals.site_finalized)
         crawler.signals.connect(ext.run_finished, signal=gi_signals.run_finished)
         return ext

@@ -375,3 +375,18 @@ FLEET_HOST_CONCURRENCY = None
 FLEET_HOST_DELAY = None
 FLEET_RUN_ID = ""  # set by `govinspect worker` for the run it works
 FLEET_WORKER_ID = ""  # set by `govinspect worker`: host:pid:random
+
+# ---- settings sweep: settings once read with inline defaults or undeclared (tests/test_settings_rules.py) ----
+RETRY_AFTER_DEFAULT_DELAY = 5.0  # seconds a 429 waits when its Retry-After is an HTTP date or unreadable (≤ MAX_DELAY)
+PROGRESS_TTY = None  # the live progress line (crawler/extensions.py): True/False; None: when stderr is a terminal
+INSPECT_LINKS_ENABLED = True  # link.broken (inspectors/links.py)
+INSPECT_REACHABILITY_ENABLED = True  # site.unreachable (inspectors/reachability.py)
+# Search engine (govinspect/search/config.py, pipelines/search_index.py). Each may also come from its
+# GOVINSPECT_ES_* environment variable (govinspect/config.py); credentials only ever come from there.
+ELASTICSEARCH_URL = ""  # Elasticsearch/OpenSearch URL; "": no indexing (env GOVINSPECT_ES_URL)
+ELASTICSEARCH_CA_FILE = ""  # CA bundle for https; "": the system's (env GOVINSPECT_ES_CA_FILE)
+ELASTICSEARCH_SECRETS_FILE = ""  # key=value file: api_key, username, password; mode 600 (GOVINSPECT_ES_SECRETS_FILE)
+ELASTICSEARCH_INDEX_PREFIX = "govinspect"  # index names start with this (env GOVINSPECT_ES_INDEX_PREFIX)
+ELASTICSEARCH_TIMEOUT = 30.0  # seconds per request to the engine (env GOVINSPECT_ES_TIMEOUT)
+ELASTICSEARCH_RETRIES = 3  # indexing retries of a failed bulk request while crawling
+ELASTICSEARCH_BACKOFF = 0.5  # seconds before the first retry (doubling)

@@ -166,7 +166,7 @@ def static_document(response: Response) -> dict[str, Any]:
 
 def screenshot_dir(settings: BaseSettings) -> Path:
     """Screenshots live next to the store: ``<store folder>/screenshots``."""
-    store = settings.get("GOVINSPECT_STORE") or "govinspect-data/findings.sqlite3"
+    store = settings.get("GOVINSPECT_STORE")
     return Path(store).expanduser().resolve().parent / "screenshots"
 
 

@@ -30,6 +30,7 @@ DEMO_SETTINGS = {
     "LOG_LEVEL": "WARNING",
     # the city portal renders; everything the browser may reach is on loopback
     "RENDER_LOOPBACK_ONLY": True,
+    "RECTIFY_ISSUER": "示例市人民政府办公室",  # the office named on the demo's lists and report
 }
 
 

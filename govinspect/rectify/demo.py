@@ -88,7 +88,7 @@ def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: A
     from govinspect.store import FindingStore
 
     today = today or date.today()
-    issuer = settings.get("RECTIFY_ISSUER") or "示例市人民政府办公室"
+    issuer = settings.get("RECTIFY_ISSUER")  # the demo names its city office (DEMO_SETTINGS)
     store = FindingStore.from_settings(settings)
     try:
         remember_sites(Tables(store), load_registry(registry_path))

@@ -34,13 +34,13 @@ class ConfigError(ValueError):
 class SearchConfig:
     """Where and how to reach Elasticsearch/OpenSearch. Secret fields are hidden from ``repr``."""
 
+    index_prefix: str  # ELASTICSEARCH_INDEX_PREFIX
+    timeout: float  # ELASTICSEARCH_TIMEOUT
     url: str = ""
     api_key: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     ca_file: str | None = None
-    index_prefix: str = "govinspect"
-    timeout: float = 30.0
 
     @property
     def enabled(self) -> bool:
@@ -58,16 +58,17 @@ class SearchConfig:
     ) -> SearchConfig:
         """Build from Scrapy settings (or a dict), then environment; keyword overrides win."""
         env = os.environ if env is None else env
+        settings = _project(settings, env)
 
         def get(name: str) -> str | None:
-            value = settings.get(name) if settings is not None else None
+            value = settings.get(name)
             return str(value) if value not in (None, "") else (env.get(SETTING_ENV[name]) or None)
 
         values: dict[str, Any] = {
             "url": get("ELASTICSEARCH_URL") or "",
             "ca_file": get("ELASTICSEARCH_CA_FILE"),
-            "index_prefix": get("ELASTICSEARCH_INDEX_PREFIX") or "govinspect",
-            "timeout": float(get("ELASTICSEARCH_TIMEOUT") or 30.0),
+            "index_prefix": get("ELASTICSEARCH_INDEX_PREFIX"),
+            "timeout": float(get("ELASTICSEARCH_TIMEOUT")),
         }
         secrets_file = get("ELASTICSEARCH_SECRETS_FILE")
         secrets = read_secrets_file(secrets_file) if secrets_file else {}
@@ -91,6 +92,24 @@ class SearchConfig:
             )
         if self.ca_file and not Path(self.ca_file).is_file():
             raise ConfigError(f"CA file {self.ca_file} does not exist")
+
+
+def _project(settings: Mapping[str, Any] | Any | None, env: Mapping[str, str]) -> Any:
+    """Scrapy settings as given; anything else (``None``, a dict from a test or a tool) on top of the
+    project's declared settings, with the ``GOVINSPECT_ES_*`` variables of ``env`` between them (as
+    :func:`govinspect.config.build_settings` puts them), so no default is needed here."""
+    from scrapy.settings import BaseSettings
+
+    if isinstance(settings, BaseSettings) and settings.get("ELASTICSEARCH_TIMEOUT") is not None:
+        return settings  # the project's: they declare the ELASTICSEARCH_* settings
+    from govinspect.config import project_settings
+
+    base = project_settings()
+    for name, var in SETTING_ENV.items():
+        if env.get(var):
+            base.set(name, env[var], priority="project")
+    base.setdict(dict(settings or {}), priority="cmdline")
+    return base
 
 
 def read_secrets_file(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -40,9 +40,9 @@ class Analysis:
 
 class ImageStore:
     def __init__(self, settings: BaseSettings):
-        self.max_bytes = settings.getint("IMAGE_MAXSIZE", 5 * 1024 * 1024)
-        self.max_pixels = settings.getint("IMAGE_MAX_PIXELS", 40_000_000)
-        self.hash_distance = settings.getint("IMAGE_EMBLEM_HASH_DISTANCE", 12)
+        self.max_bytes = settings.getint("IMAGE_MAXSIZE")
+        self.max_pixels = settings.getint("IMAGE_MAX_PIXELS")
+        self.hash_distance = settings.getint("IMAGE_EMBLEM_HASH_DISTANCE")
         self.references = load_references(settings.get("IMAGE_EMBLEM_REFERENCE_DIR") or None, self.max_pixels)
         self.by_url: dict[str, str] = {}
         self.by_sha: dict[str, Analysis] = {}

@@ -30,13 +30,13 @@ class ImageInspector(Inspector):
         super().__init__(crawler)
         s = self.settings
         self.store = ImageStore.for_crawler(crawler)
-        self.max_per_site = s.getint("IMAGE_MAX_PER_SITE", 400)
-        self.min_side = s.getfloat("IMAGE_MIN_SIDE", 16)
-        self.flag_tolerance = s.getfloat("IMAGE_FLAG_ASPECT_TOLERANCE", 0.05)
-        self.max_delta_e = s.getfloat("IMAGE_FLAG_MAX_DELTA_E", 15.0)
-        self.emblem_tolerance = s.getfloat("IMAGE_EMBLEM_ASPECT_TOLERANCE", 0.05)
-        self.emblem_off = s.getfloat("IMAGE_EMBLEM_MAX_OFF_COLOUR", 0.15)
-        self.map_min_side = s.getfloat("IMAGE_MAP_MIN_SIDE", 120)
+        self.max_per_site = s.getint("IMAGE_MAX_PER_SITE")
+        self.min_side = s.getfloat("IMAGE_MIN_SIDE")
+        self.flag_tolerance = s.getfloat("IMAGE_FLAG_ASPECT_TOLERANCE")
+        self.max_delta_e = s.getfloat("IMAGE_FLAG_MAX_DELTA_E")
+        self.emblem_tolerance = s.getfloat("IMAGE_EMBLEM_ASPECT_TOLERANCE")
+        self.emblem_off = s.getfloat("IMAGE_EMBLEM_MAX_OFF_COLOUR")
+        self.map_min_side = s.getfloat("IMAGE_MAP_MIN_SIDE")
 
     # ---- crawl hooks -----------------------------------------------------------------------------
     def inspect_page(self, page: Page) -> Iterator[Observation]:

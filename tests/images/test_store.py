@@ -6,8 +6,8 @@ import io
 
 import pytest
 from PIL import Image
-from scrapy.settings import Settings
 
+from govinspect.config import project_settings
 from inspectors.images.cache import ImageStore
 from inspectors.images.decode import ImageRejected, decode
 from inspectors.images.drawing import draw_flag, encode
@@ -27,7 +27,7 @@ def test_garbage_is_refused():
 
 
 def test_same_bytes_at_two_urls_are_analysed_once():
-    store = ImageStore(Settings({"IMAGE_MAX_PIXELS": 40_000_000}))
+    store = ImageStore(project_settings({"IMAGE_MAX_PIXELS": 40_000_000}))
     body = encode(draw_flag())
     a = store.analyse("http://a.example/flag.png", body)
     b = store.analyse("http://b.example/copy.png", body)
@@ -37,7 +37,7 @@ def test_same_bytes_at_two_urls_are_analysed_once():
 
 
 def test_oversized_and_broken_images_are_recorded_not_raised():
-    store = ImageStore(Settings({"IMAGE_MAXSIZE": 1000}))
+    store = ImageStore(project_settings({"IMAGE_MAXSIZE": 1000}))
     assert "larger" in store.analyse("http://x/big.png", b"x" * 2000).error
     assert "decode" in store.analyse("http://x/bad.png", b"x" * 10).error
 

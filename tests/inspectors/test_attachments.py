@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from govinspect.config import project_settings
 from inspectors.leaks import LeakInspector
 from inspectors.sensitive import LEAK_CARD, LEAK_ID, LEAK_MARK, LEAK_PHONE
 from inspectors.sensitive.extract import Limits, UnsafeFile, extract, open_zip
@@ -104,7 +105,7 @@ def test_pdf_with_chinese_text():
     lines.append("机密★5年")
     body = files.pdf(lines)
     # Chinese really comes back out of the PDF (the extractor, not just the digits).
-    text = "".join(c.text for c in extract(body, "pdf", Limits()))
+    text = "".join(c.text for c in extract(body, "pdf", Limits.from_settings(project_settings())))
     assert "危房改造资金发放名单" in text and "王芳" in text
     obs = observations(body, "mingdan.pdf")
     assert set(obs) == {LEAK_ID, LEAK_PHONE, LEAK_MARK}
@@ -131,7 +132,7 @@ def test_zip_bomb_disguised_as_xlsx_is_refused(caplog):
     bomb = files.zip_bomb_as_xlsx()
     assert len(bomb) < 2 * 1024 * 1024
     with pytest.raises(UnsafeFile):
-        open_zip(bomb, Limits())
+        open_zip(bomb, Limits.from_settings(project_settings()))
     with caplog.at_level(logging.WARNING):
         assert observations(bomb, "report.xlsx") == {}
     assert "zip bomb suspected" in caplog.text

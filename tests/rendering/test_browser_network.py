@@ -8,10 +8,10 @@ import asyncio
 
 from playwright.async_api import async_playwright
 from scrapy import Request
-from scrapy.settings import Settings
 
 from crawler.rendering import NetworkGuard, init_page, launch_options
 from crawler.rendering import guard as guard_state
+from govinspect.config import project_settings
 from tests.rendering.conftest import CHROMIUM, needs_chromium
 from tests.support.server import Route, RouteServer, html
 
@@ -29,7 +29,7 @@ PAGE = html(
 async def _open(proxy: dict | None, route: bool = True):
     pw = await async_playwright().start()
     browser = await pw.chromium.launch(**launch_options(
-        Settings({"RENDER_LOOPBACK_ONLY": True, "RENDER_BROWSER_PATH": CHROMIUM}), proxy))
+        project_settings({"RENDER_LOOPBACK_ONLY": True, "RENDER_BROWSER_PATH": CHROMIUM}), proxy))
     page = await browser.new_page()
     guard = NetworkGuard(proxy, loopback_only=True)
     blocked: list[str] = []

@@ -9,10 +9,11 @@ from crawler.rendering import NetworkGuard, RenderPolicy, launch_options, looks_
 from govinspect.registry import Site
 
 
-def project_settings() -> Settings:
-    """The project's declared defaults (components read settings without inline defaults)."""
+def project_settings(values: dict | None = None) -> Settings:
+    """The project's declared defaults (components read settings without inline defaults), plus ``values``."""
     settings = Settings()
     settings.setmodule("settings", priority="project")
+    settings.setdict(values or {}, priority="cmdline")
     return settings
 
 
@@ -44,7 +45,7 @@ def test_policy_per_site():
     assert policy.wants(_site("always"), homepage=False)
     assert not policy.wants(_site("auto"), homepage=True)  # auto: static first, rendered copy after
     assert not policy.wants(_site("never"), homepage=True)
-    assert not RenderPolicy(Settings({"RENDER_ENABLED": False})).wants(_site("always"), homepage=True)
+    assert not RenderPolicy(project_settings({"RENDER_ENABLED": False})).wants(_site("always"), homepage=True)
 
 
 def test_proxy_variables_become_the_browser_proxy():
@@ -53,11 +54,11 @@ def test_proxy_variables_become_the_browser_proxy():
     assert proxy_from_env(env) == {"server": "http://127.0.0.1:3128", "bypass": "localhost,127.0.0.1,.intra.gov.cn"}
     assert proxy_from_env({"HTTPS_PROXY": "proxy.gov.cn:8080"})["server"] == "http://proxy.gov.cn:8080"
     assert proxy_from_env({"http_proxy": "http://p:1", "no_proxy": "*"}) is None
-    opts = launch_options(Settings({"RENDER_BROWSER_PATH": "/usr/bin/chromium"}), proxy_from_env(env))
+    opts = launch_options(project_settings({"RENDER_BROWSER_PATH": "/usr/bin/chromium"}), proxy_from_env(env))
     assert opts["proxy"]["server"] == "http://127.0.0.1:3128"
     assert opts["executable_path"] == "/usr/bin/chromium"
     assert not any(a.startswith("--host-resolver-rules") for a in opts["args"])
-    strict = launch_options(Settings({"RENDER_LOOPBACK_ONLY": True}), None)
+    strict = launch_options(project_settings({"RENDER_LOOPBACK_ONLY": True}), None)
     assert any(a.startswith("--host-resolver-rules=MAP * ~NOTFOUND") for a in strict["args"])
 
 

@@ -10,10 +10,10 @@ import logging
 from datetime import date
 from types import SimpleNamespace
 
-from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
 
 from govinspect import signals as gi_signals
+from govinspect.config import project_settings
 from govinspect.findings import Observation, WorkDone
 from govinspect.registry import Registry, Site
 from govinspect.store import FindingStore
@@ -30,7 +30,7 @@ REGISTRY = Registry([A, B])
 def _process(state, store_path, owner=False):
     """One process of the run: its own signals, its own finaliser, the shared run state and store."""
     context = RunContext(run_id="r1", as_of=date(2026, 11, 1), registry=REGISTRY, state=state, owner=owner)
-    settings = Settings({"GOVINSPECT_RUN": context, "GOVINSPECT_STORE": str(store_path)})
+    settings = project_settings({"GOVINSPECT_RUN": context, "GOVINSPECT_STORE": str(store_path)})
     crawler = SimpleNamespace(settings=settings, signals=SignalManager(object()), stats=None)  # own sender
     folded: list[str] = []
     ended: list[str] = []
@@ -121,7 +121,7 @@ def test_inspector_concludes_in_another_process(make_state, tmp_path):
 
     def inspector():
         context = RunContext(run_id="r1", as_of=date(2026, 11, 1), registry=registry, state=make_state("r1"))
-        crawler = SimpleNamespace(settings=Settings({"GOVINSPECT_RUN": context, "IMAGE_EMBLEM_REFERENCE_DIR": "",
+        crawler = SimpleNamespace(settings=project_settings({"GOVINSPECT_RUN": context, "IMAGE_EMBLEM_REFERENCE_DIR": "",
                                                      "IMAGE_MAXSIZE": 5_000_000, "IMAGE_MAX_PIXELS": 40_000_000,
                                                      "IMAGE_EMBLEM_HASH_DISTANCE": 12}), stats=None)
         return EmblemMissingInspector(crawler)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 
-from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
 
 from govinspect import signals as gi_signals
+from govinspect.config import project_settings
 from govinspect.findings import WorkDone
 from govinspect.registry import Registry, Site
 from govinspect.store import FindingStore
@@ -25,7 +25,7 @@ REGISTRY = Registry([CHILD, PORTAL, OTHER])
 
 def _finaliser(state, store_path, owner=False):
     context = RunContext(run_id="r1", as_of=date(2026, 11, 1), registry=REGISTRY, state=state, owner=owner)
-    settings = Settings({"GOVINSPECT_RUN": context, "GOVINSPECT_STORE": str(store_path)})
+    settings = project_settings({"GOVINSPECT_RUN": context, "GOVINSPECT_STORE": str(store_path)})
     crawler = SimpleNamespace(settings=settings, signals=SignalManager(object()), stats=None)
     folded: list[str] = []
     crawler.signals.connect(lambda site, **kw: folded.append(site.id), signal=gi_signals.site_finalized, weak=False)

@@ -29,24 +29,26 @@ class TimeUp(Exception):
 
 @dataclass
 class Limits:
-    max_bytes: int = 20 * 1024 * 1024
-    max_seconds: float = 30.0
-    max_cells: int = 2_000_000
-    pdf_max_pages: int = 300
-    zip_max_uncompressed: int = 200 * 1024 * 1024
-    zip_max_ratio: float = 100.0
-    zip_max_members: int = 10_000
+    """Bounds of one attachment's reading; the values are the LEAK_* settings (``from_settings``)."""
+
+    max_bytes: int
+    max_seconds: float
+    max_cells: int
+    pdf_max_pages: int
+    zip_max_uncompressed: int
+    zip_max_ratio: float
+    zip_max_members: int
 
     @classmethod
     def from_settings(cls, s) -> Limits:
         return cls(
-            s.getint("LEAK_ATTACHMENT_MAX_BYTES", cls.max_bytes),
-            s.getfloat("LEAK_ATTACHMENT_MAX_SECONDS", cls.max_seconds),
-            s.getint("LEAK_ATTACHMENT_MAX_CELLS", cls.max_cells),
-            s.getint("LEAK_PDF_MAX_PAGES", cls.pdf_max_pages),
-            s.getint("LEAK_ZIP_MAX_UNCOMPRESSED", cls.zip_max_uncompressed),
-            s.getfloat("LEAK_ZIP_MAX_RATIO", cls.zip_max_ratio),
-            s.getint("LEAK_ZIP_MAX_MEMBERS", cls.zip_max_members),
+            s.getint("LEAK_ATTACHMENT_MAX_BYTES"),
+            s.getfloat("LEAK_ATTACHMENT_MAX_SECONDS"),
+            s.getint("LEAK_ATTACHMENT_MAX_CELLS"),
+            s.getint("LEAK_PDF_MAX_PAGES"),
+            s.getint("LEAK_ZIP_MAX_UNCOMPRESSED"),
+            s.getfloat("LEAK_ZIP_MAX_RATIO"),
+            s.getint("LEAK_ZIP_MAX_MEMBERS"),
         )
 
 
