@@ -36,6 +36,24 @@ def observation_fingerprint(obs: Observation, site_url: str) -> str:
                                                                      obs.target_url))
 
 
+class BaselineView:
+    """The run view, with the baseline run of the planned findings as the site's previous complete run.
+
+    New script/iframe hosts (security.injected-content) are new against the previous complete run, which
+    for a re-check is the run that found them: judged against it, an injection still in place would look
+    fixed. The plan names the baseline the finding was judged against (its evidence)."""
+
+    def __init__(self, view: Any, baseline_run: str | None):
+        self._view = view
+        self._baseline = baseline_run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._view, name)
+
+    def previous_complete_run(self, site_id: str) -> str | None:
+        return self._baseline or self._view.previous_complete_run(site_id)
+
+
 class RecheckPipeline(StorePipeline):
     """Stores only the observations of the planned findings (and the link data the conclusions need)."""
 
@@ -71,7 +89,7 @@ class RecheckFinaliser(Finaliser):
             return False
         site = self.context.registry.get(site_id)
         progress = self.state.progress(site_id)
-        view = self.store.view(self.run_id)
+        view = BaselineView(self.store.view(self.run_id), self.plan["sites"].get(site_id, {}).get("baseline_run"))
         for obs in self._conclusions(site, view):
             if observation_fingerprint(obs, site.url) in self.wanted:
                 self.store.add_observation(self.run_id, obs, site.url)

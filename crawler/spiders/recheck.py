@@ -7,8 +7,12 @@ when the site's policy says so), handed to the configured inspectors (the re-che
 links only the planned targets are checked, and only the attachments the active inspectors ask for
 are downloaded. The plan is a JSON file named by the ``RECHECK_PLAN`` setting:
 ``{"sites": {site_id: {"pages": [url, ...], "targets": [url, ...], "files": [{"url", "page"}, ...],
-"link_texts": {url: text}}}, "fingerprints": [...]}`` (``files``: leaked attachments, fetched directly;
-``link_texts``: the text of the link that led to a page in the crawl).
+"link_texts": {url: text}, "page_targets": [url, ...], "baseline_run": run_id}}, "fingerprints": [...]}``
+(``files``: leaked attachments, fetched directly; ``link_texts``: the text of the link that led to a page
+in the crawl; ``page_targets``: targets of the site fetched as pages while a planned page still links
+them, e.g. soft 404s; ``baseline_run``: read by ``pipelines.recheck``). Fetch wishes of the active
+inspectors are carried out for planned targets (landing pages) and for URLs no link names (the
+site's error-page probe), so a re-check fetches no landing page it does not need.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class RecheckSpider(ClusterSpider):
         spider.plan_targets = {sid: {normalize_url(u) for u in p.get("targets", [])} for sid, p in plan.items()}
         spider.plan_files = {sid: p.get("files", []) for sid, p in plan.items()}
         spider.plan_texts = {sid: p.get("link_texts", {}) for sid, p in plan.items()}
+        spider.plan_page_targets = {sid: {normalize_url(u) for u in p.get("page_targets", [])}
+                                    for sid, p in plan.items()}
         spider._asked: set[str] = set()
         return spider
 
@@ -73,8 +79,22 @@ class RecheckSpider(ClusterSpider):
         site = page.site
         wanted = {id(link) for link in self.inspectors.wanted_attachments(page)}
         targets = self.plan_targets.get(site.id, set())
+        linked = {normalize_url(link.url) for link in page.links}
+        for wish in self.inspectors.wanted_fetches(page):
+            url = normalize_url(wish.url)
+            key = "F " + url
+            if (url in targets or url not in linked) and key not in self._asked:
+                self._asked.add(key)
+                self.state.claim_targets(site.id, [key])  # counted pending, as the cluster spider's wishes
+                yield self._fetch_request(site, wish, page, key)
+        page_targets = self.plan_page_targets.get(site.id, set())
         for link in page.links:
             target = normalize_url(strip_session_ids(link.url))
+            if target in page_targets and self.in_scope(site, link.url):
+                if self.state.claim_page(site.id, target):  # still linked: judged as the crawl judges a page
+                    yield self._page_request(site, link.url, depth=self.max_depth, referer=page.url,
+                                             link_text=link.text)
+                continue
             if id(link) in wanted:
                 key = "A " + target
                 if key not in self._asked:

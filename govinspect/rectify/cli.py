@@ -132,9 +132,13 @@ def cmd_check(args: argparse.Namespace, settings: Any) -> int:
 
 def check_json(lst: dict[str, Any], today: date) -> dict[str, Any]:
     from govinspect.rectify.lists import is_overdue
+    from govinspect.rectify.recheck import FULL_RUN_NOTE
 
+    # an open entry a targeted re-check cannot judge says so: "awaiting_full_run": true
     return {"number": lst["number"], "status": lst["status"], "overdue": is_overdue(lst, today),
-            "entries": [{"fingerprint": e["fingerprint"], "status": "fixed" if e["status"] == "fixed" else "open"}
+            "entries": [{"fingerprint": e["fingerprint"], "status": "fixed" if e["status"] == "fixed" else "open",
+                         **({"awaiting_full_run": True} if e["status"] != "fixed"
+                            and e.get("check_note") == FULL_RUN_NOTE else {})}
                         for e in lst["entries"]]}
 
 

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag
 
 from govinspect.findings import now_iso
 from govinspect.rectify.tables import Tables
@@ -29,9 +30,10 @@ logger = logging.getLogger(__name__)
 
 # Which inspector (by dotted path, as in INSPECTORS) produces which rule, for the rules a crawl of
 # the entries' own pages can judge again. A rule not listed here (or mapped to ()) is not re-checked
-# by a targeted crawl: its entry stays open until a complete run marks the finding fixed. That is the
-# safe default for rules added later whose inspectors need the whole site, earlier runs or probes
-# (running the wrong inspector would "fix" by absence). tests/rectify checks the rules of rules.md.
+# by a targeted crawl: its entry stays open, reported as awaiting a full run (FULL_RUN_ONLY says why),
+# until a complete run marks the finding fixed. That is the safe default for rules added later whose
+# inspectors need the whole site (running the wrong inspector would "fix" by absence).
+# tests/rectify checks every rule of rules.md is either here or in FULL_RUN_ONLY.
 RULE_INSPECTORS: dict[str, tuple[str, ...]] = {
     "site.unreachable": ("inspectors.reachability.ReachabilityInspector",),
     "link.broken": ("inspectors.links.BrokenLinkInspector",),
@@ -57,11 +59,63 @@ RULE_INSPECTORS: dict[str, tuple[str, ...]] = {
     "freshness.column-stale": ("inspectors.freshness.FreshnessInspector",),
     "freshness.column-empty": ("inspectors.freshness.FreshnessInspector",),
     "registry.unregistered-site": ("inspectors.unregistered.UnregisteredSiteInspector",),
+    # issue 10 rules; what each re-fetches: see _entry_pages
+    "site.availability-low": ("inspectors.availability.AvailabilityInspector",),
+    "link.soft-404": ("inspectors.soft404.Soft404Inspector",),
+    "link.hijacked-external": ("inspectors.hijacked.HijackedExternalInspector",),
+    "security.injected-content": ("inspectors.injected.InjectedContentInspector",),
+    "interaction.unanswered": ("inspectors.interaction.InteractionInspector",),
+    "interaction.reply-fields-missing": ("inspectors.interaction.InteractionInspector",),
+    "identity.meta-missing": ("inspectors.identity_meta.MetaTagInspector",),
+    "identity.domain-nonstandard": ("inspectors.identity_site.SiteIdentityInspector",),
+    "identity.superior-link-missing": ("inspectors.identity_site.SiteIdentityInspector",),
+    "identity.annual-report-missing": ("inspectors.identity_site.SiteIdentityInspector",),
 }
+# Rules a targeted re-check cannot judge, and why (the entry waits for the next complete run).
+FULL_RUN_ONLY: dict[str, str] = {
+    "policy.repost-late": "the child site's copy may be on any of its pages, and the parent portal's key-policy"
+                          " columns decide which items count: only a complete run of both sites can judge it",
+}
+# The rules judged on the site's homepage, whatever page the entry names: site-level rules of the
+# homepage (availability: the homepage answer is one more probe, then the 7-day window is judged as a
+# complete run would judge it now).
+HOMEPAGE_RULES = {"site.unreachable", "site.availability-low", "identity.domain-nonstandard",
+                  "identity.superior-link-missing", "identity.annual-report-missing"}
+# The check_note of an entry a targeted re-check cannot judge (shown on the list's documents).
+FULL_RUN_NOTE = "待完整检查复核"
 
 
 def inspectors_for(rule_id: str) -> tuple[str, ...]:
     return RULE_INSPECTORS.get(rule_id, ())
+
+
+def full_run_reason(rule_id: str) -> str:
+    return FULL_RUN_ONLY.get(rule_id, "no targeted re-check is defined for this rule")
+
+
+def _entry_pages(e: dict[str, Any], site: Site) -> tuple[list[str], str | None]:
+    """(the pages a re-check of entry ``e`` fetches, why it cannot be re-checked or None)."""
+    rule, evidence = e["rule"], e.get("evidence") or {}
+    pages = [e["page_url"], *(e.get("referrers") or [])]
+    if rule in HOMEPAGE_RULES:
+        return [site.url], None
+    if rule == "link.soft-404":
+        # the site's error page is learned from the homepage (a fetch wish); the target is fetched as a page
+        # only while a re-fetched page still links it
+        return [*pages, site.url], None
+    if rule == "interaction.unanswered":
+        # the message's own page or list (page_url) and the lists that showed it
+        return [*pages, *(evidence.get("listed_on") or [])], None
+    if rule == "interaction.reply-fields-missing":
+        examples = evidence.get("examples") or []
+        if int(evidence.get("messages_incomplete") or 0) > len(examples):
+            return [], (f"{evidence.get('messages_incomplete')} incomplete messages, {len(examples)} named in the"
+                        " evidence: the others are found only by a complete run")
+        return [urldefrag(x["message"])[0] for x in examples if x.get("message")], None
+    if rule == "identity.meta-missing" and int(e.get("occurrences") or 0) > len(set(pages)):
+        return [], (f"seen on {e['occurrences']} pages, {len(set(pages))} recorded: the others are found only by"
+                    " a complete run")
+    return pages, None
 
 
 # ---- registry snapshot --------------------------------------------------------------------------------
@@ -107,23 +161,23 @@ def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any],
     column detection read it), so the re-check sees the page as the crawl did."""
     by_id = {s.id: s for s in sites}
     plan_sites: dict[str, dict[str, Any]] = {}
-    entries, inspectors, skipped, full_run = [], {}, [], []
+    entries, inspectors, skipped, full_run, reasons = [], {}, [], [], {}
     for e in lst["entries"]:
         if e["status"] == "fixed" or e["site_id"] not in by_id:
             continue
         paths = inspectors_for(e["rule"])
-        if not paths:
+        pages, why = _entry_pages(e, by_id[e["site_id"]]) if paths else ([], full_run_reason(e["rule"]))
+        if why:
             full_run.append(e["fingerprint"])
+            reasons[e["fingerprint"]] = why
             continue
         if any(p not in enabled or enabled[p] is None for p in paths):
             skipped.append(e["fingerprint"])
             continue
         for p in paths:
             inspectors[p] = enabled[p]
-        site = plan_sites.setdefault(e["site_id"], {"pages": [], "targets": [], "files": [], "link_texts": {}})
-        pages = [e["page_url"], *(e.get("referrers") or [])]
-        if e["rule"] == "site.unreachable":
-            pages = [by_id[e["site_id"]].url]
+        site = plan_sites.setdefault(e["site_id"], {"pages": [], "targets": [], "files": [], "link_texts": {},
+                                                    "page_targets": []})
         for url in pages:
             if url and url not in site["pages"]:
                 site["pages"].append(url)
@@ -134,9 +188,16 @@ def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any],
             site["targets"].append(e["target_url"])
             if e["rule"].startswith("leak."):
                 site["files"].append({"url": e["target_url"], "page": e["page_url"]})
+        if e["rule"] == "link.soft-404" and e.get("target_url"):
+            site["page_targets"].append(e["target_url"])
+        previous = (e.get("evidence") or {}).get("previous_run")
+        if e["rule"] == "security.injected-content" and previous:
+            # a new script/iframe host is judged against the baseline its finding was judged against: the
+            # run that found it (the latest complete run) has the host, so it would never look new again
+            site.setdefault("baseline_run", previous)
         entries.append({"fingerprint": e["fingerprint"], "site_id": e["site_id"], "pages": pages})
     return {"number": lst["number"], "sites": plan_sites, "entries": entries, "skipped": skipped,
-            "full_run": full_run,
+            "full_run": full_run, "full_run_reasons": reasons,
             "fingerprints": [e["fingerprint"] for e in entries], "inspectors": inspectors}
 
 
@@ -289,10 +350,15 @@ def check_list(settings: Any, settings_args: tuple, number: str, today: date,
             return lst, 0, warnings
         site_ids = {e["site_id"] for e in lst["entries"] if e["status"] != "fixed"}
         sites, warnings = sites_for(tables, site_ids, registry)
+        occurrences = {r["fingerprint"]: r["occurrences"] for r in tables.query(
+            "SELECT f.fingerprint, f.occurrences FROM findings f JOIN rectify_entries e ON e.fingerprint ="
+            " f.fingerprint WHERE e.number=?", (number,))}
+        for e in lst["entries"]:
+            e["occurrences"] = occurrences.get(e["fingerprint"])
         plan = build_plan(lst, sites, settings.getdict("INSPECTORS"), link_texts(store, tables, lst))
         warnings += [f"entry {fp}: its inspector is switched off; left open" for fp in plan["skipped"]]
-        warnings += [f"entry {fp}: a targeted re-check cannot judge its rule; the next complete run decides"
-                     for fp in plan["full_run"]]
+        warnings += [f"entry {fp}: awaiting a full run ({plan['full_run_reasons'][fp]})" for fp in plan["full_run"]]
+        mark_awaiting_full_run(tables, number, plan["full_run"])
         if plan["entries"]:
             store.close()  # the crawl's process writes; reopened below
             code = run_recheck(settings_args, settings, plan, sites, "recheck-" + new_run_id(), today,
@@ -305,6 +371,15 @@ def check_list(settings: Any, settings_args: tuple, number: str, today: date,
         return load_list(tables, number), code, warnings
     finally:
         store.close()
+
+
+def mark_awaiting_full_run(tables: Tables, number: str, fingerprints: list[str]) -> None:
+    """Say on the entry (documents, ``rectify check``) that only a complete run can decide it."""
+    now = now_iso()
+    with tables.transaction():
+        for fp in fingerprints:
+            tables.execute("UPDATE rectify_entries SET checked_at=?, check_note=? WHERE number=? AND fingerprint=?"
+                           " AND status <> 'fixed'", (now, FULL_RUN_NOTE, number, fp))
 
 
 def registry_from(path: str | None) -> Registry | None:
