@@ -85,6 +85,8 @@ class RecheckFinaliser(Finaliser):
         """No early folding: the whole re-check is one short crawl, folded when it closes."""
 
     def finalise(self, site_id: str, reason: str) -> bool:
+        if site_id not in self.plan["sites"]:
+            return False  # a neighbour in the run's registry (a parent, say): not re-checked, not folded
         if not self.state.claim_finalisation(site_id):
             return False
         site = self.context.registry.get(site_id)

@@ -152,6 +152,19 @@ def sites_for(tables: Tables, site_ids: set[str], registry: Registry | None) -> 
     return sites, notes
 
 
+def context_sites(tables: Tables, registry: Registry | None, sites: list[Site]) -> list[Site]:
+    """Every site the re-check's run knows (its registry), not only the re-checked ones: a site is judged
+    among its neighbours as the crawl judged it (its parent's homepage for the superior link and the
+    domain, registered hosts for hidden and unregistered links). Only planned sites are fetched."""
+    known: dict[str, Site] = {s.id: s for s in registry} if registry is not None else {}
+    if registry is None:
+        remembered, _ = sites_for(tables, {r["site_id"] for r in tables.query("SELECT site_id FROM rectify_sites")},
+                                  None)
+        known.update({s.id: s for s in remembered})
+    known.update({s.id: s for s in sites})
+    return list(known.values())
+
+
 # ---- plan ---------------------------------------------------------------------------------------------
 def build_plan(lst: dict[str, Any], sites: list[Site], enabled: dict[str, Any],
                link_texts: dict[str, str] | None = None) -> dict[str, Any]:
@@ -278,6 +291,7 @@ def _crawl_child(settings_args: tuple, extra: dict[str, Any], sites: list[dict],
     from crawler.spiders.recheck import RecheckSpider
     from govinspect.api import crawl_settings, prepare_run
     from govinspect.config import build_settings
+    from govinspect.rectify.plan import load_plan
     from govinspect.runstate import open_run_state
     from govinspect.store import FindingStore
     from govinspect.vocabulary import RunContext
@@ -290,15 +304,16 @@ def _crawl_child(settings_args: tuple, extra: dict[str, Any], sites: list[dict],
     registry = Registry([Site(**{**s, "archive_paths": tuple(s["archive_paths"]),
                                  "extra_hosts": tuple(s["extra_hosts"])}) for s in sites])
     day = date.fromisoformat(as_of)
+    planned = [site for site in registry if site.id in load_plan(extra["RECHECK_PLAN"])["sites"]]
     store = FindingStore.from_settings(settings)
     try:
-        prepare_run(store, settings, registry, run_id, day)
+        prepare_run(store, settings, Registry(planned), run_id, day)  # the run's sites: the re-checked ones
     finally:
         store.close()
     budget = settings.getint("MAX_PAGES_PER_SITE")
     state = open_run_state(settings, run_id)
     try:
-        state.begin({site.id: budget for site in registry})
+        state.begin({site.id: budget for site in planned})
         context = RunContext(run_id=run_id, as_of=day, registry=registry, state=state, max_pages=budget,
                              owner=True)
         process = CrawlerProcess(crawl_settings(settings, context))
@@ -316,7 +331,7 @@ def run_recheck(settings_args: tuple, settings: Any, plan: dict[str, Any], sites
         plan_path = Path(tmp) / "plan.json"
         plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         extra = recheck_settings(settings, plan_path, plan["inspectors"])
-        wanted = [asdict(s) for s in sites if s.id in plan["sites"]]
+        wanted = [asdict(s) for s in sites]  # the run's registry; only the plan's sites are fetched and folded
         ctx = multiprocessing.get_context("spawn")
         child = ctx.Process(target=_crawl_child, args=(settings_args, extra, wanted, run_id, as_of.isoformat()),
                             name=f"recheck-{run_id}")
@@ -360,8 +375,9 @@ def check_list(settings: Any, settings_args: tuple, number: str, today: date,
         warnings += [f"entry {fp}: awaiting a full run ({plan['full_run_reasons'][fp]})" for fp in plan["full_run"]]
         mark_awaiting_full_run(tables, number, plan["full_run"])
         if plan["entries"]:
+            known = context_sites(tables, registry, sites)
             store.close()  # the crawl's process writes; reopened below
-            code = run_recheck(settings_args, settings, plan, sites, "recheck-" + new_run_id(), today,
+            code = run_recheck(settings_args, settings, plan, known, "recheck-" + new_run_id(), today,
                                settings.getfloat("RECTIFY_RECHECK_TIMEOUT"))
             store = FindingStore.from_settings(settings)
             tables = Tables(store)
