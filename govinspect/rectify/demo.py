@@ -18,6 +18,8 @@ from urllib.parse import urljoin, urlsplit
 from govinspect.urls import normalize_url
 
 LINK_ATTRS = ("href", "src", "value", "data")
+# link rules keyed by their target: removing every link to the target fixes the entry
+LINK_RULES = ("link.broken", "link.soft-404", "link.hijacked-external")
 
 
 def page_file(cluster_root: Path, url: str) -> Path | None:
@@ -57,9 +59,10 @@ def remove_links(file: Path, page_url: str, targets: set[str]) -> int:
 
 
 def choose_list(lists: list[dict[str, Any]], cluster_root: Path) -> tuple[dict[str, Any], list[dict]] | None:
-    """The list with the largest share of broken links on static pages (all of them: fixing closes it)."""
+    """The list with the largest share of links a unit fixes by removing them from static pages (broken,
+    soft-404 and hijacked links, which the targeted re-check judges; all of them: the re-check closes it)."""
     def fixable(e: dict) -> bool:
-        return e["rule"] == "link.broken" and bool(e.get("target_url")) and all(
+        return e["rule"] in LINK_RULES and bool(e.get("target_url")) and all(
             page_file(cluster_root, p) for p in [e["page_url"], *e.get("referrers", [])])
 
     scored = []

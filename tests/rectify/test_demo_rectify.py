@@ -40,9 +40,11 @@ def test_demo_issues_rechecks_and_reports(demo_crawl, tmp_path):
     number = rechecked[0]["number"]
     status = s.execute("SELECT status FROM rectify_lists WHERE number=?", (number,)).fetchone()[0]
     open_left = s.execute("SELECT COUNT(*) FROM rectify_entries WHERE number=? AND status='open'", (number,)).fetchone()[0]
-    assert status == ("closed" if open_left == 0 else "open")
+    # every entry of the chosen list was fixed on disk, and the targeted re-check judges each: it closes (销号)
+    assert (status, open_left) == ("closed", 0)
     s.close()
     wb = load_workbook(tmp_path / "out" / "rectification" / f"{file_stem(number)}.xlsx")
     assert any(str(c.value).startswith("已整改（复核通过") for c in wb.active["M"])
     report = json.loads((tmp_path / "out" / "report" / "report.json").read_text(encoding="utf-8"))
     assert report["cluster"]["sites"] == len(demo_crawl.cluster.sites) and report["cluster"]["fixed"] >= len(rechecked)
+    assert report["cluster"]["lists"]["closed"] == 1
