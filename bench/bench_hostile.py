@@ -33,7 +33,8 @@ def main() -> None:
     parser.add_argument("--links", default="2000,20000,100000")
     args = parser.parse_args()
     sys.setrecursionlimit(10000)
-    crawler = get_crawler(settings_dict={"INSPECTORS": __import__("settings").INSPECTORS})
+    project = __import__("settings")  # the declared settings: inspectors read them without defaults
+    crawler = get_crawler(settings_dict={k: getattr(project, k) for k in dir(project) if k.isupper()})
     manager = InspectorManager.from_crawler(crawler)
     for n in (int(x) for x in args.links.split(",")):
         page = hostile_page(n)

@@ -38,9 +38,8 @@ class TrapGuard:
     """Decides whether a URL looks like a crawler trap. Variant counts are per site and path, kept in
     the run state so every process of a run counts the same variants."""
 
-    def __init__(self, max_query_variants: int = 30, max_date_variants: int = 12, max_url_length: int = 400,
-                 max_repeated_segments: int = 3, year_window: tuple[int, int] = (1990, 2100),
-                 state: RunState | None = None):
+    def __init__(self, max_query_variants: int, max_date_variants: int, max_url_length: int,  # TRAP_* settings
+                 max_repeated_segments: int, year_window: tuple[int, int], state: RunState | None = None):
         self.max_query_variants = max_query_variants
         self.max_date_variants = max_date_variants
         self.max_url_length = max_url_length

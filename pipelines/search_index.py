@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 class SearchIndexExtension:
     """Indexes per finalized site; one catch-up sync when the run finishes."""
 
-    def __init__(self, config: SearchConfig, retries: int = 3, backoff: float = 0.5):
+    def __init__(self, config: SearchConfig, retries: int, backoff: float):  # ELASTICSEARCH_RETRIES/_BACKOFF
         self.config = config
         self.retries = retries
         self.backoff = backoff
