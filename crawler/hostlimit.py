@@ -10,9 +10,11 @@ host against a limit of 2, stock spider; 2 with the epoll reactor, 2 with any de
 delay makes the loop start one request per pass). Not reported upstream as far as we found (scrapy
 issues #5083 and #6476 are about the delay, not this).
 
-This middleware, placed last before the download handler (order 980, before the fleet's leases at
-990), holds a semaphore per downloader slot key (the same key Scrapy uses: ``download_slot`` meta,
-else the host name, or its address with ``CONCURRENT_REQUESTS_PER_IP``) sized like Scrapy's slot
+This middleware, placed last before the download handler (order 995, *after* the fleet's host
+leases at 990: a fleet worker's request takes its fleet lease first -- often already when the queue
+pops it -- then its local permit, always in that order, so the two never wait on each other), holds a
+semaphore per downloader slot key (the same key Scrapy uses: ``download_slot`` meta, else the host
+name, or its address with ``CONCURRENT_REQUESTS_PER_IP``) sized like Scrapy's slot
 (``DOWNLOAD_SLOTS`` concurrency, else the per-IP or per-domain limit). A permit is returned when the
 download leaves the downloader (``request_left_downloader``), or on the middleware's response and
 exception hooks when the request never reached it. With a delay, Scrapy's own limit also holds, and

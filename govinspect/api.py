@@ -174,7 +174,7 @@ def crawl_settings(settings: Settings, context: RunContext) -> Settings:
     middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
     host_limit = settings.get("HOST_LIMIT_MIDDLEWARE")
     if host_limit and host_limit not in middlewares:
-        middlewares[host_limit] = 980
+        middlewares[host_limit] = 995
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares,
                      priority=max(settings.getpriority("DOWNLOADER_MIDDLEWARES") or 0, 40))
     return settings

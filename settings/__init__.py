@@ -379,7 +379,12 @@ FLEET_WORKER_ID = ""  # set by `govinspect worker`: host:pid:random
 # ---- per-host concurrency in one process (crawler/hostlimit.py) ----------------------------------------
 # Scrapy 2.19 on the asyncio reactor lets a host get its whole queue at once when DOWNLOAD_DELAY is 0
 # (see the module): this middleware holds CONCURRENT_REQUESTS_PER_DOMAIN (or DOWNLOAD_SLOTS' concurrency)
-# whatever the delay. The run API adds HOST_LIMIT_MIDDLEWARE to DOWNLOADER_MIDDLEWARES (order 980) even
+# whatever the delay. The run API adds HOST_LIMIT_MIDDLEWARE to DOWNLOADER_MIDDLEWARES (order 995) even
 # when that dict is replaced; False switches the limit off (Scrapy's own limit then holds only with a delay).
 HOST_LIMIT_ENABLED = True
 HOST_LIMIT_MIDDLEWARE = "crawler.hostlimit.HostLimitMiddleware"
+
+# ---- fleet throughput (crawler/fleet/queue.py, scheduler.py) ---------------------------------------------
+# A worker's pop looks this far down the shared queue for a request whose host has a free lease (taking
+# the lease in the same Redis step), rather than taking the head and waiting for its host.
+FLEET_POP_WINDOW = 64

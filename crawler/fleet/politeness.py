@@ -12,6 +12,9 @@ when the response or the error comes back:
 
 Times come from the Redis server (``TIME``), so workers' clocks do not matter. The worker turns its
 local per-process delay and AutoThrottle off: the fleet's delay replaces them.
+
+Most leases are taken by the queue's pop, in the same Lua step (crawler/fleet/queue.py): a popped
+request whose host had a free lease arrives here holding it, and only the others wait here.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ from scrapy.http import Response
 
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import host_keys
-
-LEASE_META = "fleet_lease"
+from crawler.fleet.queue import LEASE_META, LeasePolicy
 
 # Returns 0 when the lease is taken, else milliseconds to wait before asking again.
 _ACQUIRE = """
@@ -63,13 +65,20 @@ class FleetPolitenessMiddleware:
         # This worker's waiters per host, woken at once when this worker returns a lease on that host
         # (leases returned by other workers are noticed at the next poll).
         self._freed: dict[str, asyncio.Event] = {}
+        self.stats = None  # the crawler's stats: leases taken at pop / waited for here
 
     @classmethod
     def from_crawler(cls, crawler) -> FleetPolitenessMiddleware:
         s = crawler.settings
-        return cls(client_from_settings(s), s.getint("FLEET_HOST_CONCURRENCY"), s.getfloat("FLEET_HOST_DELAY"),
-                   s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
-                   s.getfloat("FLEET_LEASE_POLL_SECONDS"))
+        mw = cls(client_from_settings(s), s.getint("FLEET_HOST_CONCURRENCY"), s.getfloat("FLEET_HOST_DELAY"),
+                 s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
+                 s.getfloat("FLEET_LEASE_POLL_SECONDS"))
+        mw.stats = crawler.stats
+        return mw
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
 
     def _delay_ms(self) -> int:
         if self.delay <= 0:
@@ -77,10 +86,24 @@ class FleetPolitenessMiddleware:
         spread = self.delay * self.jitter
         return int(1000 * random.uniform(self.delay - spread, self.delay + spread))
 
+    @staticmethod
+    def policy(settings) -> LeasePolicy:
+        """The lease settings, for the queue's pop (which takes most leases: crawler/fleet/queue.py)."""
+        return LeasePolicy(settings.getint("FLEET_HOST_CONCURRENCY"), settings.getfloat("FLEET_HOST_DELAY"),
+                           settings.getfloat("DOWNLOAD_DELAY_JITTER"), settings.getfloat("FLEET_LEASE_SECONDS"),
+                           settings.getint("FLEET_POP_WINDOW"))
+
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         host = (urlsplit(request.url).hostname or "").lower()
         if not host:
             return None
+        held = request.meta.get(LEASE_META)
+        if held and held[2] == host:  # taken when the queue popped it
+            self._count("fleet/leases_at_pop")
+            return None
+        self._count("fleet/leases_waited_for")
+        if held:  # a lease on another host (not expected): returned, and one taken for this host
+            self._release(request)
         token = uuid.uuid4().hex
         leases, nxt = host_keys(host)
         loop = asyncio.get_running_loop()

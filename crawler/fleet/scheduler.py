@@ -25,10 +25,12 @@ from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
 from crawler.fleet.ledger import Ledger
-from crawler.fleet.queue import ACK_META
+from crawler.fleet.politeness import FleetPolitenessMiddleware
+from crawler.fleet.queue import ACK_META, LEASE_META
 
 SEED_META = "fleet_seed"
 QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
+POLITENESS = "crawler.fleet.politeness.FleetPolitenessMiddleware"
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class AckScheduler(Scheduler):
         scheduler._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-ack")
         scheduler._queued_hint = True
         scheduler._counted_at = 0.0
+        politeness = s.getdict("DOWNLOADER_MIDDLEWARES").get(POLITENESS) is not None
+        scheduler.lease_policy = FleetPolitenessMiddleware.policy(s) if politeness else None
         crawler.signals.connect(scheduler.request_done, signal=fleet_signals.request_done)
         return scheduler
 
@@ -80,7 +84,8 @@ class AckScheduler(Scheduler):
         # the queue needs the spider to (de)serialize callbacks by name; nothing is read off it here
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
                                                  serializer=self.serializer)
-        self.queue.bind(self.inflight_key, self.redo_key)
+        # pop takes host leases itself when the fleet's politeness middleware is on to return them
+        self.queue.bind(self.inflight_key, self.redo_key, self.lease_policy)
         if len(self.queue):
             logger.info("%d requests queued for this run", len(self.queue))
 
@@ -108,9 +113,14 @@ class AckScheduler(Scheduler):
         # is shared with idle workers (and a kill puts back less).
         if self.max_in_flight and self.held >= self.max_in_flight:
             return None
-        request = self.queue.pop()
+        # While this worker has requests out, their completions will ask again: rather than take a
+        # request whose host is at its limit (it would wait for a lease, holding an in-flight place),
+        # take nothing for now. With nothing out, the head all the same, so the engine always has work.
+        request = self.queue.pop(leased_only=self.held > 0)
         if request is None:
-            self._queued_hint = False
+            self._queued_hint = self.queue.busy
+            if self.queue.busy and self.stats:
+                self.stats.inc_value("fleet/pop_all_hosts_busy")
             return None
         self.held += 1
         if self.stats:
@@ -119,5 +129,9 @@ class AckScheduler(Scheduler):
             # the spider builds the homepage request (its render policy and bookkeeping apply)
             built = [r for _, r in self.crawler.signals.send_catch_log(fleet_signals.seed_popped, seed=request)
                      if isinstance(r, Request)]
-            request = built[0] if built else request
+            if built:
+                lease = request.meta.get(LEASE_META)
+                request = built[0]
+                if lease:  # the seed's host lease goes with the homepage request (same host)
+                    request.meta[LEASE_META] = lease
         return request
