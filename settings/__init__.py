@@ -388,3 +388,6 @@ HOST_LIMIT_MIDDLEWARE = "crawler.hostlimit.HostLimitMiddleware"
 # A worker's pop looks this far down the shared queue for a request whose host has a free lease (taking
 # the lease in the same Redis step), rather than taking the head and waiting for its host.
 FLEET_POP_WINDOW = 64
+# An idle worker looks for queued work (and for the end of the run) this often, not only at Scrapy's
+# 5 s engine heartbeat: at the end of a run the other workers stop within this delay of the last one.
+FLEET_IDLE_POLL_SECONDS = 0.5

@@ -20,16 +20,21 @@ request whose host had a free lease arrives here holding it, and only the others
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import threading
 import uuid
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response
 
+from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import host_keys
 from crawler.fleet.queue import LEASE_META, LeasePolicy
+
+logger = logging.getLogger(__name__)
 
 # Returns 0 when the lease is taken, else milliseconds to wait before asking again.
 _ACQUIRE = """
@@ -66,6 +71,11 @@ class FleetPolitenessMiddleware:
         # (leases returned by other workers are noticed at the next poll).
         self._freed: dict[str, asyncio.Event] = {}
         self.stats = None  # the crawler's stats: leases taken at pop / waited for here
+        self._returns: list[tuple[str, str, str]] = []  # leases to return (leases key, token, host)
+        self._returns_lock = threading.Lock()
+        self._sending = threading.Lock()  # one return round trip at a time
+        self._returning = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> FleetPolitenessMiddleware:
@@ -74,6 +84,7 @@ class FleetPolitenessMiddleware:
                  s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
                  s.getfloat("FLEET_LEASE_POLL_SECONDS"))
         mw.stats = crawler.stats
+        crawler.signals.connect(mw.leases_wanted, signal=fleet_signals.leases_wanted)
         return mw
 
     def _count(self, key: str) -> None:
@@ -125,16 +136,58 @@ class FleetPolitenessMiddleware:
         lease = request.meta.pop(LEASE_META, None)
         if not lease:
             return
-        leases, token, host = lease
         try:
-            loop = asyncio.get_running_loop()
+            self._loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        if loop is None:
-            self.server.zrem(leases, token)
+            self.server.zrem(lease[0], lease[1])
             return
-        done = loop.run_in_executor(None, self.server.zrem, leases, token)
-        done.add_done_callback(lambda _: self._wake(host))
+        # Off the reactor, on one thread: leases returned while one round trip is on its way go
+        # together in the next one.
+        with self._returns_lock:
+            self._returns.append(lease)
+            if self._returning:
+                return
+            self._returning = True
+        self._loop.run_in_executor(None, self._drain_returns)
+
+    def _drain_returns(self) -> None:
+        while True:
+            with self._returns_lock:
+                batch, self._returns = self._returns, []
+                if not batch:
+                    self._returning = False
+                    return
+            with self._sending:
+                self._send(batch)
+            try:
+                self._loop.call_soon_threadsafe(self._wake_all, {host for _, _, host in batch})
+            except RuntimeError:  # the loop is closed: the crawl is over, nobody waits
+                pass
+
+    def _send(self, batch: list[tuple[str, str, str]]) -> None:
+        try:
+            pipe = self.server.pipeline(transaction=False)
+            for leases, token, _ in batch:
+                pipe.zrem(leases, token)
+            pipe.execute()
+        except Exception:  # Redis gone beyond the client's retries: the leases expire on their own
+            logger.exception("returning %d host leases failed", len(batch))
+
+    def leases_wanted(self) -> int:
+        """The queue found every host at its limit: return the leases still on their way now (on the
+        reactor thread, after any round trip in progress), so that the next pop can use them rather
+        than the engine waiting for its next turn. Returns how many were returned."""
+        with self._sending:
+            with self._returns_lock:
+                batch, self._returns = self._returns, []
+            if batch:
+                self._send(batch)
+        self._wake_all({host for _, _, host in batch})
+        return len(batch)
+
+    def _wake_all(self, hosts: set[str]) -> None:
+        for host in hosts:
+            self._wake(host)
 
     def _wake(self, host: str) -> None:
         freed = self._freed.pop(host, None)

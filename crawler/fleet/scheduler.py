@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,6 +56,9 @@ class AckScheduler(Scheduler):
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
         scheduler.held = 0  # requests this worker popped and has not acknowledged
         scheduler._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-ack")
+        scheduler._ack_lock = threading.Lock()
+        scheduler._pending_acks = []
+        scheduler._acking = False
         scheduler._queued_hint = True
         scheduler._counted_at = 0.0
         politeness = s.getdict("DOWNLOADER_MIDDLEWARES").get(POLITENESS) is not None
@@ -67,8 +71,26 @@ class AckScheduler(Scheduler):
             return
         self.held = max(0, self.held - 1)
         # One thread, in order, off the reactor: the request's links were queued (synchronously)
-        # before this point, so the acknowledgement can only follow them.
-        self._acks.submit(self.ledger.ack, {ACK_META: meta.pop(ACK_META)})
+        # before this point, so the acknowledgement can only follow them. Acknowledgements that
+        # arrive while one is on its way go together in the next round trip (no waiting added).
+        with self._ack_lock:
+            self._pending_acks.append(meta.pop(ACK_META))
+            if self._acking:
+                return
+            self._acking = True
+        self._acks.submit(self._drain_acks)
+
+    def _drain_acks(self) -> None:
+        while True:
+            with self._ack_lock:
+                tokens, self._pending_acks = self._pending_acks, []
+                if not tokens:
+                    self._acking = False
+                    return
+            try:
+                self.ledger.ack_many(tokens)
+            except Exception:  # Redis gone beyond the client's retries: the reaper will requeue them
+                logger.exception("acknowledging %d requests failed", len(tokens))
 
     def has_pending_requests(self) -> bool:
         """Asked by the engine at every turn: counted in Redis at most twice a second (a stale answer
@@ -117,6 +139,11 @@ class AckScheduler(Scheduler):
         # request whose host is at its limit (it would wait for a lease, holding an in-flight place),
         # take nothing for now. With nothing out, the head all the same, so the engine always has work.
         request = self.queue.pop(leased_only=self.held > 0)
+        if request is None and self.queue.busy:
+            returned = sum(r for _, r in self.crawler.signals.send_catch_log(fleet_signals.leases_wanted)
+                           if isinstance(r, int))
+            if returned:  # leases this worker had finished with: one of those hosts may be free now
+                request = self.queue.pop(leased_only=self.held > 0)
         if request is None:
             self._queued_hint = self.queue.busy
             if self.queue.busy and self.stats:

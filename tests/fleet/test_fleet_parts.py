@@ -246,3 +246,24 @@ def test_members_without_a_host_still_pop(redis_db, keys):
     redis_db.zadd(keys.queue, {picklecompat.dumps(Request("http://old.gov.cn/x").to_dict()): 0})
     request = _leasing_queue(redis_db, keys, "w1").pop()
     assert request.url == "http://old.gov.cn/x" and LEASE_META not in request.meta
+
+
+def test_leases_on_their_way_back_are_returned_at_once_when_the_queue_wants_them(redis_db, keys):
+    """A pop that finds every host busy asks for the leases this worker finished with: returned now,
+    the next pop takes the host (rather than the engine waiting for its next turn)."""
+    q = _leasing_queue(redis_db, keys, "w1")
+    mw = _middleware(redis_db, concurrency=1)
+    q.push(Request("http://solo.gov.cn/1"))
+    q.push(Request("http://solo.gov.cn/2"))
+
+    async def main():
+        first = q.pop(leased_only=True)
+        assert first.meta[LEASE_META][2] == "solo.gov.cn"
+        mw._returning = True  # a return round trip "on its way": the lease waits in the list
+        mw.process_response(first, None)
+        assert q.pop(leased_only=True) is None and q.busy  # the host is still at its limit
+        assert mw.leases_wanted() == 1
+        second = q.pop(leased_only=True)
+        assert second is not None and second.url == "http://solo.gov.cn/2"
+
+    asyncio.run(main())
