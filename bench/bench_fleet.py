@@ -6,8 +6,12 @@ starts the workers as real ``govinspect worker`` processes sharing one store, an
 
 * pages/s over the crawl (first to last request seen by the server) and over the wall time including
   process start-up;
+* per phase: start-up (workers started -> first request at the server), crawl (first -> last
+  request), tail (last request -> last worker gone: idle detection, folding, teardown), and each
+  worker's CPU seconds (``os.wait4``), as ms of CPU per page;
 * the peak number of requests any host had at once, measured at the server, against the limit
-  (``CONCURRENT_REQUESTS_PER_DOMAIN``, held for the whole fleet by Redis host leases).
+  (``CONCURRENT_REQUESTS_PER_DOMAIN``, held for the whole fleet by Redis host leases), for the fleet
+  and for the single-process ``crawl`` of the same cluster (run first, same settings, no Redis).
 
 ``--contrast`` adds a 2-worker run with the fleet leases effectively off (each process enforcing its
 own limit only), to show what the leases prevent.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,7 +48,9 @@ COMMON = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "C
           "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={LIMIT}", "-s", "DOWNLOAD_TIMEOUT=10", "-s", "RETRY_TIMES=0",
           "-s", "PROGRESS_INTERVAL=0", "-s", "LOG_LEVEL=WARNING", "-s", "RENDER_ENABLED=false",
           "-s", "MAX_PAGES_PER_SITE=100000"]
-# No hanging URLs or traps: they add waits that say nothing about throughput.
+# No hanging URLs or traps: they add waits that say nothing about throughput (the "links" seed's
+# slow page is answered after MAX_DELAY seconds instead of hanging past DOWNLOAD_TIMEOUT).
+MAX_DELAY = 1.0
 SEEDS = ["encodings", "identity", "freshness", "links", "ads", "leaks", "archives"]
 
 
@@ -51,9 +58,9 @@ class ServerProcess:
     """The counting proxy in a process of its own: it gets its own share of the CPU, so a loaded
     benchmark process does not throttle the workers it measures."""
 
-    def __init__(self, root: Path, latency: float):
+    def __init__(self, root: Path, latency: float, max_delay: float = MAX_DELAY):
         self.conn, child = multiprocessing.Pipe()
-        self.proc = multiprocessing.Process(target=_serve, args=(root, latency, child), daemon=True)
+        self.proc = multiprocessing.Process(target=_serve, args=(root, latency, max_delay, child), daemon=True)
         self.proc.start()
         self.proxy_url = self.conn.recv()
 
@@ -66,8 +73,8 @@ class ServerProcess:
         self.proc.join(10)
 
 
-def _serve(root: Path, latency: float, conn) -> None:
-    with CountingClusterServer(root, latency=latency) as server:
+def _serve(root: Path, latency: float, max_delay: float, conn) -> None:
+    with CountingClusterServer(root, latency=latency, max_delay=max_delay) as server:
         conn.send(server.proxy_url)
         while True:
             command = conn.recv()
@@ -77,11 +84,42 @@ def _serve(root: Path, latency: float, conn) -> None:
                 conn.send(None)
             elif command == "stats":
                 c = server.counts
+                # first/last are time.monotonic() of this process: the system-wide clock on Linux,
+                # comparable with the benchmark's own
+                busy = sum(e - b for spans in c.intervals.values() for b, e in spans)
                 conn.send({"gets": dict(c.gets()), "requests": sum(c.hits.values()), "peak": c.peak,
-                           "span": (c.last or 0) - (c.first or 0)})
+                           "first": c.first, "last": c.last, "busy": busy})
             else:
                 conn.send(None)
                 return
+
+
+def _wait(proc: subprocess.Popen) -> tuple[int, float, float]:
+    """Exit code, CPU seconds (user + system) and the monotonic time the process was reaped."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime, time.monotonic()
+
+
+def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float], cpu: list[float]) -> dict:
+    """Per-phase figures: start-up (processes started -> first request at the server), crawl (first
+    to last request), tail (last request -> last process gone: idle detection, folding, teardown)."""
+    gets, peak = stats["gets"], stats["peak"]
+    first, last = stats["first"] or t0, stats["last"] or t0
+    span = last - first
+    wall = max(ends) - t0
+    pages = sum(1 for url in gets if not url.rsplit("/", 1)[-1] or url.endswith((".html", ".htm")) or "?" in url)
+    return {"kind": kind, "workers": workers, "pages": pages, "requests": stats["requests"],
+            "wall_s": round(wall, 1), "startup_s": round(first - t0, 1), "crawl_s": round(span, 1),
+            "tail_s": round(max(ends) - last, 1), "tail_first_exit_s": round(min(ends) - last, 1),
+            "pages_per_s": round(pages / span, 1) if span else None,
+            "pages_per_s_wall": round(pages / wall, 1),
+            "cpu_s": [round(c, 1) for c in cpu], "cpu_ms_per_page": round(1000 * sum(cpu) / max(1, pages), 1),
+            # requests the server had at once on average over the crawl (the limit allows LIMIT per host)
+            "mean_at_server": round(stats["busy"] / span, 1) if span else None,
+            "peak_per_host": max(peak.values()) if peak else 0,
+            "fetched_twice": sum(1 for n in gets.values() if n > 1),
+            "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT}}
 
 
 def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path, extra: list[str]) -> dict:
@@ -91,27 +129,39 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     env = clean_env(http_proxy=server.proxy_url, GOVINSPECT_REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
     store = work / f"fleet-{workers}-{time.monotonic_ns()}.sqlite3"
     cli = [sys.executable, "-m", "govinspect.cli"]
+    s0 = time.monotonic()
     seeded = subprocess.run([*cli, "seed", "--registry", str(cluster.registry_path), "--store", str(store),
                              "--as-of", "2026-11-20", *COMMON, *extra], env=env, capture_output=True, text=True)
     if seeded.returncode != 0:
         raise SystemExit(seeded.stderr)
+    seed_s = time.monotonic() - s0
     t0 = time.monotonic()
     logs = [store.with_suffix(f".worker{i}.log") for i in range(workers)]
     procs = [subprocess.Popen([*cli, "worker", "--store", str(store), *COMMON, *extra], env=env,
                               stdout=subprocess.DEVNULL, stderr=log.open("w")) for log in logs]
-    for p, log in zip(procs, logs, strict=True):
-        if p.wait() != 0:
+    done = [_wait(p) for p in procs]
+    for (code, _, _), log in zip(done, logs, strict=True):
+        if code != 0:
             raise SystemExit(log.read_text(encoding="utf-8", errors="replace")[-3000:])
-    wall = time.monotonic() - t0
-    stats = server.ask("stats")
-    gets, span, peak = stats["gets"], stats["span"], stats["peak"]
-    pages = sum(1 for url in gets if not url.rsplit("/", 1)[-1] or url.endswith((".html", ".htm")) or "?" in url)
-    return {"workers": workers, "pages": pages, "requests": stats["requests"],
-            "wall_s": round(wall, 1), "crawl_s": round(span, 1),
-            "pages_per_s": round(pages / span, 1) if span else None,
-            "pages_per_s_wall": round(pages / wall, 1), "peak_per_host": max(peak.values()),
-            "fetched_twice": sum(1 for n in gets.values() if n > 1),
-            "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT}}
+    figures = _figures("fleet", workers, server.ask("stats"), t0, [d[2] for d in done], [d[1] for d in done])
+    figures["seed_s"] = round(seed_s, 1)
+    return figures
+
+
+def run_single(cluster, server: ServerProcess, work: Path) -> dict:
+    """The single-process ``crawl`` (no Redis) of the same cluster: its pages/s and its per-host peak."""
+    server.ask("reset")
+    env = clean_env(http_proxy=server.proxy_url, PYTHONPATH=str(ROOT))
+    store = work / f"single-{time.monotonic_ns()}.sqlite3"
+    t0 = time.monotonic()
+    log = store.with_suffix(".log")
+    proc = subprocess.Popen([sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(cluster.registry_path),
+                             "--store", str(store), "--as-of", "2026-11-20", *COMMON], env=env,
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    code, cpu, end = _wait(proc)
+    if code != 0:
+        raise SystemExit(log.read_text(encoding="utf-8", errors="replace")[-3000:])
+    return _figures("crawl", 1, server.ask("stats"), t0, [end], [cpu])
 
 
 def main() -> None:
@@ -129,6 +179,8 @@ def main() -> None:
     results = []
     server = ServerProcess(cluster.root, args.latency)
     try:
+        single = run_single(cluster, server, work)
+        print(json.dumps(single), flush=True)
         for n in (1, 2):
             results.append(run(n, cluster, server, args.redis_url, work, []))
             print(json.dumps(results[-1]), flush=True)
@@ -141,8 +193,11 @@ def main() -> None:
     one, two = results
     print(f"2 workers / 1 worker: {two['pages_per_s'] / one['pages_per_s']:.2f}x over the crawl, "
           f"{two['pages_per_s_wall'] / one['pages_per_s_wall']:.2f}x over wall time (noisy on a shared machine)")
-    print(f"peak requests at once on any host, at the server: {max(r['peak_per_host'] for r in results)} "
-          f"(limit {LIMIT})")
+    print("phases (s): " + "; ".join(
+        f"{r['kind']} x{r['workers']}: start-up {r['startup_s']}, crawl {r['crawl_s']}, tail {r['tail_s']}"
+        for r in (single, *results)))
+    print(f"peak requests at once on any host, at the server: single-process crawl {single['peak_per_host']}, "
+          f"fleet {max(r['peak_per_host'] for r in results)} (limit {LIMIT})")
 
 
 if __name__ == "__main__":

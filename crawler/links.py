@@ -20,6 +20,11 @@ from govinspect.vocabulary import ATTACHMENT, PAGE, RESOURCE, Link
 MALFORMED = "malformed"
 MALFORMED_URL = "malformed-url"
 MAX_MALFORMED_URL = 2000  # characters of a malformed URL kept as its target
+# The kind of a link to the visitor's own disk (``file:///C:/Users/…/通知.doc``, ``file://server/share``,
+# a pasted Windows path ``C:\Users\…``): it opens nothing for anyone else, so it is a broken link
+# (error ``unsupported-scheme``), reported like a malformed one and never requested.
+LOCAL_FILE = "local-file"
+UNSUPPORTED_SCHEME = "unsupported-scheme"
 _ABSOLUTE_HTTP = re.compile(r"(?i)https?://")
 
 RESOURCE_EXTENSIONS = frozenset(
@@ -132,6 +137,9 @@ def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
             scheme = urlsplit(url).scheme.lower()
         except ValueError:
             scheme = value.split(":", 1)[0].lower()
+        if scheme == "file" or (len(scheme) == 1 and scheme.isalpha()):  # file: or a drive letter (C:\…)
+            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=LOCAL_FILE, element=el))
+            return
         if scheme not in ("http", "https"):
             return
         if url_problem(url):

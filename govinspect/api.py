@@ -155,7 +155,7 @@ def run_crawl(registry: Registry, settings: Settings, as_of: date, run_id: str |
 
 
 def crawl_settings(settings: Settings, context: RunContext) -> Settings:
-    """The settings a crawler of this run gets: the run context, and the finaliser always on.
+    """The settings a crawler of this run gets: the run context, the finaliser and the host limit always on.
 
     Without the finaliser nothing is folded, so a settings file or ``-s EXTENSIONS=…`` that replaces
     the ``EXTENSIONS`` dict does not drop it (only naming it with ``None`` there would).
@@ -170,6 +170,13 @@ def crawl_settings(settings: Settings, context: RunContext) -> Settings:
     if finaliser not in extensions:
         extensions[finaliser] = 100
         settings.set("EXTENSIONS", extensions, priority=max(settings.getpriority("EXTENSIONS") or 0, 40))
+    # per-host concurrency whatever the delay (crawler/hostlimit.py), also when the dict is replaced
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    host_limit = settings.get("HOST_LIMIT_MIDDLEWARE")
+    if host_limit and host_limit not in middlewares:
+        middlewares[host_limit] = 995
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares,
+                     priority=max(settings.getpriority("DOWNLOADER_MIDDLEWARES") or 0, 40))
     return settings
 
 

@@ -23,6 +23,7 @@ ERROR_TEXT = {
     "too-many-redirects": "重定向次数过多",
     "connection": "连接中断",
     "malformed-url": "链接地址格式错误",
+    "unsupported-scheme": "链接指向本地文件（file: 或盘符路径），访问者无法打开",
 }
 
 

@@ -390,3 +390,18 @@ ELASTICSEARCH_INDEX_PREFIX = "govinspect"  # index names start with this (env GO
 ELASTICSEARCH_TIMEOUT = 30.0  # seconds per request to the engine (env GOVINSPECT_ES_TIMEOUT)
 ELASTICSEARCH_RETRIES = 3  # indexing retries of a failed bulk request while crawling
 ELASTICSEARCH_BACKOFF = 0.5  # seconds before the first retry (doubling)
+# ---- per-host concurrency in one process (crawler/hostlimit.py) ----------------------------------------
+# Scrapy 2.19 on the asyncio reactor lets a host get its whole queue at once when DOWNLOAD_DELAY is 0
+# (see the module): this middleware holds CONCURRENT_REQUESTS_PER_DOMAIN (or DOWNLOAD_SLOTS' concurrency)
+# whatever the delay. The run API adds HOST_LIMIT_MIDDLEWARE to DOWNLOADER_MIDDLEWARES (order 995) even
+# when that dict is replaced; False switches the limit off (Scrapy's own limit then holds only with a delay).
+HOST_LIMIT_ENABLED = True
+HOST_LIMIT_MIDDLEWARE = "crawler.hostlimit.HostLimitMiddleware"
+
+# ---- fleet throughput (crawler/fleet/queue.py, scheduler.py) ---------------------------------------------
+# A worker's pop looks this far down the shared queue for a request whose host has a free lease (taking
+# the lease in the same Redis step), rather than taking the head and waiting for its host.
+FLEET_POP_WINDOW = 64
+# An idle worker looks for queued work (and for the end of the run) this often, not only at Scrapy's
+# 5 s engine heartbeat: at the end of a run the other workers stop within this delay of the last one.
+FLEET_IDLE_POLL_SECONDS = 0.5

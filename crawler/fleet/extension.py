@@ -33,6 +33,7 @@ class FleetWorker:
         self.lock_ttl = lock_ttl
         self._loop: task.LoopingCall | None = None
         self.done = False
+        self.idle_poll = 0.0
 
     @classmethod
     def from_crawler(cls, crawler) -> FleetWorker:
@@ -40,6 +41,7 @@ class FleetWorker:
         membership = Membership(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]), s["FLEET_WORKER_ID"],
                                 s.getfloat("FLEET_WORKER_TIMEOUT"))
         ext = cls(crawler, membership, s.getfloat("FLEET_HEARTBEAT_SECONDS"), s.getint("FLEET_LOCK_SECONDS"))
+        ext.idle_poll = s.getfloat("FLEET_IDLE_POLL_SECONDS")
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -68,7 +70,21 @@ class FleetWorker:
                         self.membership.keys.run_id)
             self._settle_leaked_work()
             return
+        self._look_again_soon()
         raise DontCloseSpider
+
+    def _look_again_soon(self) -> None:
+        """An idle engine looks at its scheduler (and at idleness) again only at its next heartbeat,
+        every 5 s: a worker would pick up work the fleet queued meanwhile, or notice the run is done,
+        up to 5 s late (at the end of a run, every worker but the last waits that long to stop). Ask
+        for the next look after ``FLEET_IDLE_POLL_SECONDS`` instead.
+
+        Private Scrapy API (``ExecutionEngine._slot.nextcall``, a ``CallLaterOnce``): no public way
+        to wake an idle engine exists; tests/fleet/test_fleet_dependencies.py fails if it goes."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None and self.idle_poll > 0:
+            nextcall.schedule(self.idle_poll)
 
     def _settle_leaked_work(self) -> None:
         """The fleet is done, yet a site still counts work pending: units counted by a worker killed

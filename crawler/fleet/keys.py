@@ -57,6 +57,9 @@ class RunKeys:
         return f"{self.base}:requeued"
 
 
+HOST_PREFIX = f"{PREFIX}:host:"  # the queue's pop script names host keys from it (see host_keys)
+
+
 def host_keys(host: str) -> tuple[str, str]:
     """(leases zset, next-allowed time) of one host, shared by every run: politeness is per host."""
-    return f"{PREFIX}:host:{host}:leases", f"{PREFIX}:host:{host}:next"
+    return f"{HOST_PREFIX}{host}:leases", f"{HOST_PREFIX}{host}:next"

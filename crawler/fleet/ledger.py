@@ -18,7 +18,13 @@ class Ledger:
         token = meta.pop(ACK_META, None)
         if not token:
             return
+        self.ack_many([token])
+
+    def ack_many(self, tokens: list[str]) -> None:
+        """Acknowledge several requests in one round trip (acknowledgements that queued up meanwhile)."""
+        if not tokens:
+            return
         pipe = self.server.pipeline(transaction=True)
-        pipe.hdel(self.keys.inflight(self.worker), token)
-        pipe.hincrby(self.keys.done_by, self.worker, 1)
+        pipe.hdel(self.keys.inflight(self.worker), *tokens)
+        pipe.hincrby(self.keys.done_by, self.worker, len(tokens))
         pipe.execute()

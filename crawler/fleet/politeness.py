@@ -12,22 +12,29 @@ when the response or the error comes back:
 
 Times come from the Redis server (``TIME``), so workers' clocks do not matter. The worker turns its
 local per-process delay and AutoThrottle off: the fleet's delay replaces them.
+
+Most leases are taken by the queue's pop, in the same Lua step (crawler/fleet/queue.py): a popped
+request whose host had a free lease arrives here holding it, and only the others wait here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import threading
 import uuid
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response
 
+from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import host_keys
+from crawler.fleet.queue import LEASE_META, LeasePolicy
 
-LEASE_META = "fleet_lease"
+logger = logging.getLogger(__name__)
 
 # Returns 0 when the lease is taken, else milliseconds to wait before asking again.
 _ACQUIRE = """
@@ -63,13 +70,26 @@ class FleetPolitenessMiddleware:
         # This worker's waiters per host, woken at once when this worker returns a lease on that host
         # (leases returned by other workers are noticed at the next poll).
         self._freed: dict[str, asyncio.Event] = {}
+        self.stats = None  # the crawler's stats: leases taken at pop / waited for here
+        self._returns: list[tuple[str, str, str]] = []  # leases to return (leases key, token, host)
+        self._returns_lock = threading.Lock()
+        self._sending = threading.Lock()  # one return round trip at a time
+        self._returning = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> FleetPolitenessMiddleware:
         s = crawler.settings
-        return cls(client_from_settings(s), s.getint("FLEET_HOST_CONCURRENCY"), s.getfloat("FLEET_HOST_DELAY"),
-                   s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
-                   s.getfloat("FLEET_LEASE_POLL_SECONDS"))
+        mw = cls(client_from_settings(s), s.getint("FLEET_HOST_CONCURRENCY"), s.getfloat("FLEET_HOST_DELAY"),
+                 s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
+                 s.getfloat("FLEET_LEASE_POLL_SECONDS"))
+        mw.stats = crawler.stats
+        crawler.signals.connect(mw.leases_wanted, signal=fleet_signals.leases_wanted)
+        return mw
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
 
     def _delay_ms(self) -> int:
         if self.delay <= 0:
@@ -77,10 +97,24 @@ class FleetPolitenessMiddleware:
         spread = self.delay * self.jitter
         return int(1000 * random.uniform(self.delay - spread, self.delay + spread))
 
+    @staticmethod
+    def policy(settings) -> LeasePolicy:
+        """The lease settings, for the queue's pop (which takes most leases: crawler/fleet/queue.py)."""
+        return LeasePolicy(settings.getint("FLEET_HOST_CONCURRENCY"), settings.getfloat("FLEET_HOST_DELAY"),
+                           settings.getfloat("DOWNLOAD_DELAY_JITTER"), settings.getfloat("FLEET_LEASE_SECONDS"),
+                           settings.getint("FLEET_POP_WINDOW"))
+
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         host = (urlsplit(request.url).hostname or "").lower()
         if not host:
             return None
+        held = request.meta.get(LEASE_META)
+        if held and held[2] == host:  # taken when the queue popped it
+            self._count("fleet/leases_at_pop")
+            return None
+        self._count("fleet/leases_waited_for")
+        if held:  # a lease on another host (not expected): returned, and one taken for this host
+            self._release(request)
         token = uuid.uuid4().hex
         leases, nxt = host_keys(host)
         loop = asyncio.get_running_loop()
@@ -102,16 +136,58 @@ class FleetPolitenessMiddleware:
         lease = request.meta.pop(LEASE_META, None)
         if not lease:
             return
-        leases, token, host = lease
         try:
-            loop = asyncio.get_running_loop()
+            self._loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        if loop is None:
-            self.server.zrem(leases, token)
+            self.server.zrem(lease[0], lease[1])
             return
-        done = loop.run_in_executor(None, self.server.zrem, leases, token)
-        done.add_done_callback(lambda _: self._wake(host))
+        # Off the reactor, on one thread: leases returned while one round trip is on its way go
+        # together in the next one.
+        with self._returns_lock:
+            self._returns.append(lease)
+            if self._returning:
+                return
+            self._returning = True
+        self._loop.run_in_executor(None, self._drain_returns)
+
+    def _drain_returns(self) -> None:
+        while True:
+            with self._returns_lock:
+                batch, self._returns = self._returns, []
+                if not batch:
+                    self._returning = False
+                    return
+            with self._sending:
+                self._send(batch)
+            try:
+                self._loop.call_soon_threadsafe(self._wake_all, {host for _, _, host in batch})
+            except RuntimeError:  # the loop is closed: the crawl is over, nobody waits
+                pass
+
+    def _send(self, batch: list[tuple[str, str, str]]) -> None:
+        try:
+            pipe = self.server.pipeline(transaction=False)
+            for leases, token, _ in batch:
+                pipe.zrem(leases, token)
+            pipe.execute()
+        except Exception:  # Redis gone beyond the client's retries: the leases expire on their own
+            logger.exception("returning %d host leases failed", len(batch))
+
+    def leases_wanted(self) -> int:
+        """The queue found every host at its limit: return the leases still on their way now (on the
+        reactor thread, after any round trip in progress), so that the next pop can use them rather
+        than the engine waiting for its next turn. Returns how many were returned."""
+        with self._sending:
+            with self._returns_lock:
+                batch, self._returns = self._returns, []
+            if batch:
+                self._send(batch)
+        self._wake_all({host for _, _, host in batch})
+        return len(batch)
+
+    def _wake_all(self, hosts: set[str]) -> None:
+        for host in hosts:
+            self._wake(host)
 
     def _wake(self, host: str) -> None:
         freed = self._freed.pop(host, None)

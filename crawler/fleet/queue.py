@@ -6,19 +6,34 @@ one fetches it again). Here pop *moves* the request into the worker's in-flight 
 the field is ``<token>|<score>`` so a reaper can put it back at its priority. :meth:`ack` deletes it
 when the request's callback or errback has run; a request re-enqueued by a middleware (retry,
 redirect) replaces its in-flight entry in the same transaction.
+
+Pop is also where fleet politeness starts (:mod:`.politeness`): each queued member carries its host
+(``<host>\\n<serialized request>``), and pop takes the first of the next ``window`` requests whose host
+has a free lease (and whose next-allowed time has come), taking the lease in the same Lua step. A
+worker so never holds requests for hosts that are at their limit while others wait in the queue (the
+head-of-line blocking of a plain priority pop), and a request needs no second Redis round trip (nor a
+thread hop) for its lease. When every host in the window is at its limit, the head is popped without a
+lease and the middleware waits for one, as before, so the engine always gets work that is queued.
 """
 
 from __future__ import annotations
 
+import random
 import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy_redis.queue import PriorityQueue
+
+from crawler.fleet.keys import HOST_PREFIX, host_keys
 
 # The request meta key carrying the in-flight field of a popped request.
 ACK_META = "fleet_ack"
 # Set on a request popped again after a dead worker's in-flight requests were put back.
 REDO_META = "fleet_redo"
+# A host lease the request holds: (leases key, token, host); returned by the politeness middleware.
+LEASE_META = "fleet_lease"
 
 _POP = """
 local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -30,6 +45,46 @@ local redo = redis.call('SREM', KEYS[3], redis.sha1hex(r[1]))
 return {r[1], field, redo}
 """
 
+# Pop with a host lease. KEYS: queue, in-flight hash, redo set; ARGV: token, window, limit, lease ms,
+# host-key prefix, delay ms, "1" to pop nothing (0) rather than a request whose host is at its limit.
+# Host keys are named in the script (prefix .. host .. ':leases'/':next'), like the run state's
+# per-site keys (fine on one Redis server, the deployment here).
+_POP_LEASED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local r = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+if #r == 0 then return false end
+local limit, ttl, delay = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
+local pick, score, leased = r[1], r[2], ''
+local busy = {}
+for i = 1, #r, 2 do
+  local m = r[i]
+  local nl = string.byte(m, 1) ~= 128 and string.find(m, '\\n', 1, true)
+  if not nl then pick, score = m, r[i + 1]; break end
+  local host = string.sub(m, 1, nl - 1)
+  if not busy[host] then
+    local leases, nxt = ARGV[5] .. host .. ':leases', ARGV[5] .. host .. ':next'
+    redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+    if redis.call('ZCARD', leases) < limit and tonumber(redis.call('GET', nxt) or '0') <= now then
+      redis.call('ZADD', leases, now + ttl, ARGV[1])
+      redis.call('PEXPIRE', leases, ttl)
+      if delay > 0 then redis.call('SET', nxt, now + delay, 'PX', delay + 1000) end
+      pick, score, leased = m, r[i + 1], host
+      break
+    end
+    busy[host] = true
+  end
+end
+if leased == '' and string.byte(pick, 1) ~= 128 and string.find(pick, '\\n', 1, true) and ARGV[7] == '1' then
+  return 0  -- every host in the window at its limit, and the caller would rather wait
+end
+redis.call('ZREM', KEYS[1], pick)
+local field = ARGV[1] .. '|' .. score
+redis.call('HSET', KEYS[2], field, pick)
+local redo = redis.call('SREM', KEYS[3], redis.sha1hex(pick))
+return {pick, field, redo, leased}
+"""
+
 _PUSH = """
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
 if ARGV[4] ~= '' and redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return 0 end
@@ -38,33 +93,91 @@ return 1
 """
 
 
+def member(request: Request, data: bytes) -> bytes:
+    """A queue member: the request's host, a newline, the serialized request (pickle: never starts
+    with a host's character, so members without a host still decode)."""
+    host = (urlsplit(request.url).hostname or "").lower()  # as the politeness middleware names it
+    return host.encode("utf-8", "surrogatepass") + b"\n" + data if host else data
+
+
+def _strip_host(data: bytes) -> bytes:
+    if data[:1] == b"\x80":  # a bare pickle
+        return data
+    return data.split(b"\n", 1)[1]
+
+
+@dataclass(frozen=True)
+class LeasePolicy:
+    """What pop needs to take a host lease (the politeness middleware's settings)."""
+
+    concurrency: int
+    delay: float
+    jitter: float
+    lease_seconds: float
+    window: int = 64
+
+    def delay_ms(self) -> int:
+        if self.delay <= 0:
+            return 0
+        spread = self.delay * self.jitter
+        return int(1000 * random.uniform(self.delay - spread, self.delay + spread))
+
+
 class AckPriorityQueue(PriorityQueue):
     """``PriorityQueue`` whose pop records the request in flight for this worker until :meth:`ack`."""
 
     inflight_key: str | None = None
+    leases: LeasePolicy | None = None
+    busy = False  # the last pop found requests queued, all for hosts at their limit
 
     def __init__(self, server, spider, key, serializer=None):
         super().__init__(server, spider, key, serializer)
         self._pop = server.register_script(_POP)
+        self._pop_leased = server.register_script(_POP_LEASED)
         self._push = server.register_script(_PUSH)
 
-    def bind(self, inflight_key: str, redo_key: str = "") -> None:
+    def bind(self, inflight_key: str, redo_key: str = "", leases: LeasePolicy | None = None) -> None:
         self.inflight_key = inflight_key
         self.redo_key = redo_key
+        self.leases = leases
+
+    def _encode_request(self, request: Request) -> bytes:
+        return member(request, super()._encode_request(request))
+
+    def _decode_request(self, encoded_request: bytes) -> Request:
+        return super()._decode_request(_strip_host(encoded_request))
 
     def push(self, request: Request, dupefilter_key: str | None = None, fingerprint: str | None = None) -> bool:
         """Queue ``request`` unless ``fingerprint`` is in the duplicate filter already (then False);
         either way a re-enqueued request's in-flight entry goes, in the same step."""
         token = request.meta.pop(ACK_META, None) or ""
+        request.meta.pop(LEASE_META, None)  # a lease is never queued (it was returned at the response)
         data = self._encode_request(request)
         return bool(self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or ""],
                                args=[-request.priority, data, token, fingerprint or ""]))
 
-    def pop(self, timeout: int = 0) -> Request | None:
+    def pop(self, timeout: int = 0, leased_only: bool = False) -> Request | None:
+        """The next request (None: nothing queued). With host leases bound, the first request of the
+        window whose host has a free lease, holding it; ``leased_only``: None too when every host in
+        the window is at its limit (then :attr:`busy` is True), rather than the head without a lease."""
+        self.busy = False
         if self.inflight_key is None:  # unbound: behave like scrapy-redis
             return super().pop(timeout)
-        found = self._pop(keys=[self.key, self.inflight_key, self.redo_key or self.key + ":redo"],
-                          args=[uuid.uuid4().hex])
+        token = uuid.uuid4().hex
+        keys = [self.key, self.inflight_key, self.redo_key or self.key + ":redo"]
+        lease = self.leases
+        if lease is None:
+            found = self._pop(keys=keys, args=[token])
+            leased = b""
+        else:
+            found = self._pop_leased(keys=keys, args=[
+                token, lease.window, max(1, lease.concurrency), int(lease.lease_seconds * 1000), HOST_PREFIX,
+                lease.delay_ms(), "1" if leased_only else "0"])
+            if found == 0:
+                self.busy = True
+                return None
+            if found:
+                *found, leased = found
         if not found:
             return None
         data, field, redo = found
@@ -72,6 +185,9 @@ class AckPriorityQueue(PriorityQueue):
         request.meta[ACK_META] = field.decode() if isinstance(field, bytes) else field
         if redo:
             request.meta[REDO_META] = True
+        if leased:
+            host = leased.decode() if isinstance(leased, bytes) else leased
+            request.meta[LEASE_META] = (host_keys(host)[0], token, host)
         return request
 
     def ack(self, request: Request) -> bool:

@@ -20,6 +20,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.fleet.keys import LOCK, RUNS, RunKeys
+from crawler.fleet.queue import member
 from crawler.fleet.scheduler import SEED_META
 from crawler.traps import strip_session_ids
 from govinspect.registry import Registry, Site
@@ -128,7 +129,7 @@ def queue_seeds(server, registry: Registry, run_id: str) -> int:
         # homepage are filtered like any page seen before.
         dupefilter.request_seen(Request(url))
         seed = Request(url, priority=SEED_PRIORITY, meta={SEED_META: site.id})
-        pipe.execute_command("ZADD", keys.queue, -SEED_PRIORITY, picklecompat.dumps(seed.to_dict()))
+        pipe.execute_command("ZADD", keys.queue, -SEED_PRIORITY, member(seed, picklecompat.dumps(seed.to_dict())))
     pipe.zadd(RUNS, {run_id: now})
     pipe.execute()
     return len(registry)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,10 +26,12 @@ from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
 from crawler.fleet.ledger import Ledger
-from crawler.fleet.queue import ACK_META
+from crawler.fleet.politeness import FleetPolitenessMiddleware
+from crawler.fleet.queue import ACK_META, LEASE_META
 
 SEED_META = "fleet_seed"
 QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
+POLITENESS = "crawler.fleet.politeness.FleetPolitenessMiddleware"
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +56,13 @@ class AckScheduler(Scheduler):
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
         scheduler.held = 0  # requests this worker popped and has not acknowledged
         scheduler._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-ack")
+        scheduler._ack_lock = threading.Lock()
+        scheduler._pending_acks = []
+        scheduler._acking = False
         scheduler._queued_hint = True
         scheduler._counted_at = 0.0
+        politeness = s.getdict("DOWNLOADER_MIDDLEWARES").get(POLITENESS) is not None
+        scheduler.lease_policy = FleetPolitenessMiddleware.policy(s) if politeness else None
         crawler.signals.connect(scheduler.request_done, signal=fleet_signals.request_done)
         return scheduler
 
@@ -63,8 +71,26 @@ class AckScheduler(Scheduler):
             return
         self.held = max(0, self.held - 1)
         # One thread, in order, off the reactor: the request's links were queued (synchronously)
-        # before this point, so the acknowledgement can only follow them.
-        self._acks.submit(self.ledger.ack, {ACK_META: meta.pop(ACK_META)})
+        # before this point, so the acknowledgement can only follow them. Acknowledgements that
+        # arrive while one is on its way go together in the next round trip (no waiting added).
+        with self._ack_lock:
+            self._pending_acks.append(meta.pop(ACK_META))
+            if self._acking:
+                return
+            self._acking = True
+        self._acks.submit(self._drain_acks)
+
+    def _drain_acks(self) -> None:
+        while True:
+            with self._ack_lock:
+                tokens, self._pending_acks = self._pending_acks, []
+                if not tokens:
+                    self._acking = False
+                    return
+            try:
+                self.ledger.ack_many(tokens)
+            except Exception:  # Redis gone beyond the client's retries: the reaper will requeue them
+                logger.exception("acknowledging %d requests failed", len(tokens))
 
     def has_pending_requests(self) -> bool:
         """Asked by the engine at every turn: counted in Redis at most twice a second (a stale answer
@@ -80,7 +106,8 @@ class AckScheduler(Scheduler):
         # the queue needs the spider to (de)serialize callbacks by name; nothing is read off it here
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
                                                  serializer=self.serializer)
-        self.queue.bind(self.inflight_key, self.redo_key)
+        # pop takes host leases itself when the fleet's politeness middleware is on to return them
+        self.queue.bind(self.inflight_key, self.redo_key, self.lease_policy)
         if len(self.queue):
             logger.info("%d requests queued for this run", len(self.queue))
 
@@ -108,9 +135,19 @@ class AckScheduler(Scheduler):
         # is shared with idle workers (and a kill puts back less).
         if self.max_in_flight and self.held >= self.max_in_flight:
             return None
-        request = self.queue.pop()
+        # While this worker has requests out, their completions will ask again: rather than take a
+        # request whose host is at its limit (it would wait for a lease, holding an in-flight place),
+        # take nothing for now. With nothing out, the head all the same, so the engine always has work.
+        request = self.queue.pop(leased_only=self.held > 0)
+        if request is None and self.queue.busy:
+            returned = sum(r for _, r in self.crawler.signals.send_catch_log(fleet_signals.leases_wanted)
+                           if isinstance(r, int))
+            if returned:  # leases this worker had finished with: one of those hosts may be free now
+                request = self.queue.pop(leased_only=self.held > 0)
         if request is None:
-            self._queued_hint = False
+            self._queued_hint = self.queue.busy
+            if self.queue.busy and self.stats:
+                self.stats.inc_value("fleet/pop_all_hosts_busy")
             return None
         self.held += 1
         if self.stats:
@@ -119,5 +156,9 @@ class AckScheduler(Scheduler):
             # the spider builds the homepage request (its render policy and bookkeeping apply)
             built = [r for _, r in self.crawler.signals.send_catch_log(fleet_signals.seed_popped, seed=request)
                      if isinstance(r, Request)]
-            request = built[0] if built else request
+            if built:
+                lease = request.meta.get(LEASE_META)
+                request = built[0]
+                if lease:  # the seed's host lease goes with the homepage request (same host)
+                    request.meta[LEASE_META] = lease
         return request

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from crawler.addresses import BLOCKED_ADDRESS
 from crawler.attachments import announced_file, attachment_from, endpoint_link, is_html, served_file
 from crawler.companions import companion_html, companion_urls
-from crawler.links import MALFORMED, MALFORMED_URL, extract_links
+from crawler.links import LOCAL_FILE, MALFORMED, MALFORMED_URL, UNSUPPORTED_SCHEME, extract_links
 from crawler.markup import page_tree
 from crawler.outcomes import BlockJudge, classify_failure
 from crawler.rendering import RenderPolicy
@@ -37,6 +37,8 @@ from govinspect.vocabulary import PAGE, Fetched, FetchWish, Link, Page, RunConte
 logger = logging.getLogger(__name__)
 
 ERROR_STATUSES = list(range(400, 600))
+# Link kinds that are never requested, with the error of their broken-link verdict.
+_UNREQUESTABLE = {MALFORMED: MALFORMED_URL, LOCAL_FILE: UNSUPPORTED_SCHEME}
 
 
 class ClusterSpider(Spider):
@@ -280,9 +282,9 @@ class ClusterSpider(Spider):
             logger.warning("cannot parse %s: %s", response.url, exc)
             self.state.incr(site.id, "errors")
             return
-        if any(link.kind == MALFORMED for link in links):
-            yield from self._malformed(site, response.url, [link for link in links if link.kind == MALFORMED])
-            links = [link for link in links if link.kind != MALFORMED]
+        if any(link.kind in _UNREQUESTABLE for link in links):
+            yield from self._malformed(site, response.url, [link for link in links if link.kind in _UNREQUESTABLE])
+            links = [link for link in links if link.kind not in _UNREQUESTABLE]
         links = self._bounded_links(site, response.url, links)
         page = Page(
             url=response.url, site=site, status=response.status,
@@ -351,16 +353,21 @@ class ClusterSpider(Spider):
         return False
 
     def _malformed(self, site: Site, page_url: str, links: list[Link]) -> Iterator[Any]:
-        """Links whose URL cannot be requested: broken links (``malformed-url``), never requests."""
+        """Links whose URL cannot be requested: broken links (``malformed-url``; ``unsupported-scheme``
+        for links to the visitor's own disk), never requests."""
         refs: dict[str, LinkRef] = {}
+        errors: dict[str, str] = {}
         for link in links:
-            target = normalize_url(link.url)
+            # a pasted Windows path (C:\…) stays as written: normalised it would be unreadable (c:%5C…)
+            drive = link.kind == LOCAL_FILE and not link.url.lower().startswith("file:")
+            target = link.url if drive else normalize_url(link.url)
             refs.setdefault(target, LinkRef(site.id, page_url, target, link.tag, link.text))
+            errors.setdefault(target, _UNREQUESTABLE[link.kind])
         yield PageLinks(site.id, page_url, list(refs.values()))
         targets = list(refs)
         for target, first in zip(targets, self.state.claim_targets(site.id, targets), strict=True):
             if first:  # judged here, once per run; the marker releases every site waiting for it
-                yield LinkCheck(target_url=target, ok=False, status=None, error=MALFORMED_URL, method="GET")
+                yield LinkCheck(target_url=target, ok=False, status=None, error=errors[target], method="GET")
                 yield WorkDone(site.id, target)
 
     # ---- homepage companions (crawler/companions.py) ------------------------------------------------

@@ -19,6 +19,7 @@ script (fine on one Redis server, the deployment here; Redis Cluster would need 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping, Sequence
 
 import redis
@@ -167,6 +168,8 @@ def connect(url: str, retries: int = 5) -> redis.Redis:
 
 
 class RedisRunState(RunState):
+    SCOPE_CACHE_SECONDS = 2.0
+
     def __init__(self, run_id: str, client: redis.Redis, prefix: str = "govinspect"):
         self.run_id = run_id
         self.r = client
@@ -178,6 +181,7 @@ class RedisRunState(RunState):
         self._claim_links = client.register_script(_CLAIM_LINKS)
         self._targets_done = client.register_script(_TARGETS_DONE)
         self._homepage = client.register_script(_HOMEPAGE)
+        self._scope_cache: dict[str, tuple[float, set[str]]] = {}
 
     @classmethod
     def from_url(cls, run_id: str, url: str, prefix: str = "govinspect", retries: int = 5) -> RedisRunState:
@@ -269,9 +273,19 @@ class RedisRunState(RunState):
 
     def add_scope_host(self, site_id: str, host: str) -> None:
         self.r.sadd(f"{self._s(site_id)}:scope", host)
+        self._scope_cache.pop(site_id, None)
 
     def scope_hosts(self, site_id: str) -> set[str]:
-        return {h.decode() for h in self.r.smembers(f"{self._s(site_id)}:scope")}
+        """Asked for every link off the registered hosts (a dozen per page): read at most once per
+        ``SCOPE_CACHE_SECONDS`` per site. The set only grows while the site's homepage is handled,
+        before any other page of the site is queued, so a short-lived copy is never wrong in practice."""
+        now = time.monotonic()
+        cached = self._scope_cache.get(site_id)
+        if cached is not None and now - cached[0] < self.SCOPE_CACHE_SECONDS:
+            return set(cached[1])
+        hosts = {h.decode() for h in self.r.smembers(f"{self._s(site_id)}:scope")}
+        self._scope_cache[site_id] = (now, hosts)
+        return set(hosts)
 
     def trap_variant(self, site_id: str, path: str, query: str, limit: int) -> bool:
         return bool(self._trap(keys=[f"{self.p}:trap:{site_id}:{_h(path)}"], args=[query, int(limit)]))

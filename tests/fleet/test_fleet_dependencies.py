@@ -50,3 +50,23 @@ def test_versions_in_the_pinned_ranges():
     major, minor = (int(x) for x in scrapy_redis.__version__.split(".")[:2])
     assert (major, minor) == (0, 9), scrapy_redis.__version__
     assert (2, 13) <= scrapy.version_info[:2] and scrapy.version_info[0] == 2
+
+
+def test_engine_nextcall_the_idle_fleet_worker_schedules():
+    """crawler/fleet/extension.py wakes an idle engine through ``engine._slot.nextcall.schedule(delay)``."""
+    from scrapy.core.engine import ExecutionEngine, _Slot
+    from scrapy.utils.reactor import CallLaterOnce
+
+    assert "nextcall" in inspect.signature(_Slot.__init__).parameters
+    assert "delay" in inspect.signature(CallLaterOnce.schedule).parameters
+    assert "self._slot" in inspect.getsource(ExecutionEngine.open_spider_async)
+
+
+def test_scrapy_downloader_slot_internals_the_host_limit_works_around():
+    """crawler/hostlimit.py: Scrapy's slot counts a request as transferring only once its download task
+    runs, and starts the queue in a loop without a delay. If this changes, re-check the workaround."""
+    from scrapy.core.downloader import Downloader
+
+    source = inspect.getsource(Downloader._process_queue)
+    assert "_schedule_coro(self._wait_for_download(" in source and "free_transfer_slots()" in source
+    assert "slot.transferring.add(request)" in inspect.getsource(Downloader._download)

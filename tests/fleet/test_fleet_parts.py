@@ -16,7 +16,7 @@ from scrapy_redis.queue import PriorityQueue
 from crawler.fleet.keys import RunKeys, host_keys
 from crawler.fleet.membership import Membership
 from crawler.fleet.politeness import FleetPolitenessMiddleware
-from crawler.fleet.queue import ACK_META, AckPriorityQueue
+from crawler.fleet.queue import ACK_META, LEASE_META, AckPriorityQueue, LeasePolicy
 from crawler.fleet.runs import LockHeld, lock_info, seed_run
 from govinspect.registry import Registry, Site
 
@@ -200,3 +200,70 @@ def test_a_dead_workers_lease_expires_and_the_delay_spaces_starts(redis_db):
 
     asyncio.run(go())
     assert starts[2] - starts[0] >= 0.38
+
+
+def _leasing_queue(server, keys: RunKeys, worker: str, concurrency: int = 1) -> AckPriorityQueue:
+    q = AckPriorityQueue(server, _Spider(), keys.queue)
+    q.bind(keys.inflight(worker), keys.redo, LeasePolicy(concurrency, 0.0, 0.0, 60.0, window=8))
+    return q
+
+
+def test_pop_takes_a_host_lease_and_skips_hosts_at_their_limit(redis_db, keys):
+    """No head-of-line blocking: a host at its limit does not hold up requests for other hosts."""
+    q = _leasing_queue(redis_db, keys, "w1")
+    q.push(Request("http://busy.gov.cn/1", priority=9))
+    q.push(Request("http://busy.gov.cn/2", priority=8))
+    q.push(Request("http://free.gov.cn/1", priority=1))
+    first = q.pop()
+    assert first.url == "http://busy.gov.cn/1" and first.meta[LEASE_META][2] == "busy.gov.cn"
+    assert redis_db.zcard(host_keys("busy.gov.cn")[0]) == 1
+    second = q.pop()  # busy.gov.cn is at its limit (1): the lower-priority request of a free host
+    assert second.url == "http://free.gov.cn/1" and second.meta[LEASE_META][2] == "free.gov.cn"
+    # decoy: every host in the window at its limit -> the head, without a lease (the middleware waits)
+    third = q.pop()
+    assert third.url == "http://busy.gov.cn/2" and LEASE_META not in third.meta
+    assert redis_db.zcard(host_keys("busy.gov.cn")[0]) == 1
+    # the lease the middleware returns frees the host for the next pop
+    mw = _middleware(redis_db, concurrency=1)
+    mw.process_response(first, None)  # (no event loop here: returned at once)
+    assert redis_db.zcard(host_keys("busy.gov.cn")[0]) == 0
+    assert asyncio.run(mw.process_request(third)) is None and third.meta[LEASE_META][2] == "busy.gov.cn"
+
+
+def test_a_popped_lease_is_not_taken_twice_by_the_middleware(redis_db, keys):
+    q = _leasing_queue(redis_db, keys, "w1", concurrency=2)
+    q.push(Request("http://one.gov.cn/a"))
+    request = q.pop()
+    token = request.meta[LEASE_META][1]
+    asyncio.run(_middleware(redis_db).process_request(request))
+    assert redis_db.zrange(host_keys("one.gov.cn")[0], 0, -1) == [token.encode()]
+
+
+def test_members_without_a_host_still_pop(redis_db, keys):
+    """Runs queued before members carried their host (a bare pickle) are still worked."""
+    from scrapy_redis import picklecompat
+
+    redis_db.zadd(keys.queue, {picklecompat.dumps(Request("http://old.gov.cn/x").to_dict()): 0})
+    request = _leasing_queue(redis_db, keys, "w1").pop()
+    assert request.url == "http://old.gov.cn/x" and LEASE_META not in request.meta
+
+
+def test_leases_on_their_way_back_are_returned_at_once_when_the_queue_wants_them(redis_db, keys):
+    """A pop that finds every host busy asks for the leases this worker finished with: returned now,
+    the next pop takes the host (rather than the engine waiting for its next turn)."""
+    q = _leasing_queue(redis_db, keys, "w1")
+    mw = _middleware(redis_db, concurrency=1)
+    q.push(Request("http://solo.gov.cn/1"))
+    q.push(Request("http://solo.gov.cn/2"))
+
+    async def main():
+        first = q.pop(leased_only=True)
+        assert first.meta[LEASE_META][2] == "solo.gov.cn"
+        mw._returning = True  # a return round trip "on its way": the lease waits in the list
+        mw.process_response(first, None)
+        assert q.pop(leased_only=True) is None and q.busy  # the host is still at its limit
+        assert mw.leases_wanted() == 1
+        second = q.pop(leased_only=True)
+        assert second is not None and second.url == "http://solo.gov.cn/2"
+
+    asyncio.run(main())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,13 +33,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         self.server.hits.append((self.command, self.path))
-        route = self.server.routes.get(self.path) or self.server.routes.get(self.path.split("?", 1)[0])
-        if route is None:
-            route = Route(b"<html><body>not found</body></html>", 404)
-        if route.delay:
-            time.sleep(route.delay)
-        if route.gate is not None:
-            route.gate.wait(120)
+        # counted as active until just before the answer goes out: a client cannot send its next
+        # request before it has this answer, so requests a client keeps apart never overlap here
+        with self.server.enter():
+            route = self.server.routes.get(self.path) or self.server.routes.get(self.path.split("?", 1)[0])
+            if route is None:
+                route = Route(b"<html><body>not found</body></html>", 404)
+            if route.delay:
+                time.sleep(route.delay)
+            if route.gate is not None:
+                route.gate.wait(120)
         status = route.head_status if head and route.head_status else route.status
         self.send_response(status)
         for k, v in route.headers.items():
@@ -74,6 +78,21 @@ class RouteServer(ThreadingHTTPServer):
         self.routes: dict[str, Route] = routes or {}
         self.hits: list[tuple[str, str]] = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # requests being answered at once, and the most at once (per-host politeness is measured here)
+        self.active = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def enter(self):
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.active -= 1
 
     @property
     def url(self) -> str:
