@@ -27,6 +27,8 @@ SETTINGS_GETTERS = {"getint", "getfloat", "getbool", "getlist", "getdict", "getd
 # (PLAYWRIGHT_MAX_CONTEXTS, REDIS_URL and the like are set in settings/, so declared there.)
 PLUGIN_SETTINGS = {
     "PLAYWRIGHT_LAUNCH_OPTIONS": "scrapy-playwright",  # crawler/rendering/guard.py merges the user's options
+    # Scrapy still reads it (scrapy/core/downloader); its default lives behind a deprecation __getattr__.
+    "CONCURRENT_REQUESTS_PER_IP": "scrapy (deprecated)",
 }
 # Receivers of ``.get("UPPER")`` that are environments, not settings.
 ENV_RECEIVER = re.compile(r"(^|\.)(environ|env|os\.environ)$")
