@@ -61,7 +61,8 @@ class ImageInspector(Inspector):
         # "wanted" when it was asked for (the crawl dedupes: no extra HEAD check of it)
         wanted = {u for u, ok in zip(waiting_urls, self.store.request(page.site.id, waiting_urls, self.max_per_site),
                                      strict=True) if ok}
-        done = list(dict.fromkeys(c.url for c in everything if c.url not in set(waiting_urls)))
+        waiting = set(waiting_urls)
+        done = list(dict.fromkeys(c.url for c in everything if c.url not in waiting))
         wanted.update(u for u, ok in zip(done, self.store.requested(done), strict=True) if ok)
         self._wanted = (page, wanted)
 
