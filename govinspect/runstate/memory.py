@@ -26,11 +26,12 @@ class MemoryRunState(RunState):
         self._data: dict[str, dict[str, str]] = defaultdict(dict)
         self._finalised: set[str] = set()
         self._ended = False
-        # waiting rooms (namespace, key) → JSON texts, kept as JSON like the Redis backend (so what
-        # only one process sees must be serialisable too); claims and tallies
+        # waiting rooms: results kept as JSON text like the Redis backend (so what one process makes
+        # must be serialisable too); the items waiting are kept as given (many per page: a JSON round
+        # trip each would cost the single-process crawl; the Redis tests check they serialise)
         self._results: dict[str, dict[str, str]] = defaultdict(dict)
-        self._rooms: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self._handed: dict[tuple[str, str], list[str]] = {}
+        self._rooms: dict[tuple[str, str], list[JSON]] = defaultdict(list)
+        self._handed: dict[tuple[str, str], list[JSON]] = {}
         self._claims: dict[str, set[str]] = defaultdict(set)
         self._claim_counts: dict[tuple[str, str], int] = defaultdict(int)
         self._tallies: dict[tuple[str, str], int] = defaultdict(int)
@@ -168,19 +169,19 @@ class MemoryRunState(RunState):
                     continue
                 room = self._rooms[(namespace, key)]
                 if limit <= 0 or len(room) < limit:
-                    room.append(dumps(item))
+                    room.append(item)
         return out
 
     def resolve(self, namespace: str, key: str, result: JSON) -> tuple[bool, list[JSON]]:
         with self._lock:
             results = self._results[namespace]
             if key in results:
-                return False, [loads(i) for i in self._handed.get((namespace, key), ())]
+                return False, list(self._handed.get((namespace, key), ()))
             results[key] = dumps(result)
             items = self._rooms.pop((namespace, key), [])
             if items:
                 self._handed[(namespace, key)] = items
-            return True, [loads(i) for i in items]
+            return True, list(items)
 
     def results(self, namespace: str, keys: Sequence[str]) -> dict[str, JSON]:
         with self._lock:

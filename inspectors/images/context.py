@@ -148,7 +148,10 @@ class ImageContext:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON value: contexts wait for their image in the run state (Redis in a fleet)."""
-        return asdict(self)
+        data = dict(self.__dict__)  # one per image and page: cheaper than dataclasses.asdict
+        data["box"] = asdict(self.box) if self.box is not None else None
+        data["declared"] = list(self.declared) if self.declared else None
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImageContext:
