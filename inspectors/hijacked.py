@@ -7,6 +7,10 @@ size-limited, redirects followed: a fetch wish the crawl carries out) and its ti
 visible text are classified with keyword lists (``inspectors/data/hijack-keywords.txt``, extensible):
 one keyword in the title is enough; in the text it takes several of one category (a news site that
 mentions 体育彩票 once is not a lottery site); a parked-domain phrase counts anywhere.
+
+Verdicts, the referrers waiting for them and the landing pages asked for per site live in the run
+state: in a fleet the page that links a target, the landing page's fetch and the site's end may each
+happen in another worker.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from lxml import html as lxml_html
 
 from govinspect.findings import Observation
 from govinspect.registry import Site
+from govinspect.runstate import MemoryRunState, RunState
 from govinspect.urls import host_key, is_government_host, normalize_url
-from inspectors.base import PAGE, Fetched, FetchWish, Inspector, Page, RunView
+from inspectors.base import PAGE, Fetched, FetchWish, Inspector, Page, RunContext, RunView
 from inspectors.identity import visible_text
 from inspectors.keywords import hits, load_categories, norm
 from inspectors.referrers import spread_to_referrers
@@ -26,6 +31,11 @@ from inspectors.referrers import spread_to_referrers
 PURPOSE = "hijack:landing"
 CATEGORY_TEXT = {"gambling": "赌博", "lottery": "彩票", "porn": "色情", "parked": "域名出售（停放）"}
 MAX_REFERRERS = 20
+#: run-state waiting room: landing page (normalised target) → verdict (None: not hijacked); referrers
+#: ``[site id, page URL, link text]`` wait there for it
+VERDICTS = "hijack.verdict"
+#: run-state claims: landing pages asked for, counted per site (HIJACK_MAX_PER_SITE)
+WISHED = "hijack.wished"
 MAX_TEXT = 20_000
 
 
@@ -68,17 +78,18 @@ class HijackedExternalInspector(Inspector):
             s.getint("HIJACK_PARKED_MAX_TEXT_CHARS"))
         self.max_bytes = s.getint("HIJACK_MAX_BYTES")
         self.max_per_site = s.getint("HIJACK_MAX_PER_SITE")
+        context = RunContext.of(s)
+        self.state: RunState = context.state if context is not None and context.state is not None \
+            else MemoryRunState("hijack")
         self._run_id: str | None = None
-        self._wished: dict[str, int] = {}  # per site: landing pages asked for
-        # target -> referrers (site id, page, link text) waiting for the answer; then target -> verdict
-        self._pending: dict[str, list[tuple[str, str, str]]] = {}
-        self._verdicts: dict[str, dict | None] = {}
+        self._verdicts: dict[str, dict | None] = {}  # verdicts the run state gave (they never change)
         self._hosts: dict[str, frozenset[str]] = {}
         self._last: tuple[Page, list[tuple[str, str]]] | None = None
+        self._prepared: tuple[Page, list[str]] | None = None  # the last page's landing pages to fetch
 
     def _reset(self, run_id: str | None) -> None:
         if run_id != self._run_id:
-            self._run_id, self._wished, self._pending, self._verdicts = run_id, {}, {}, {}
+            self._run_id, self._verdicts, self._prepared = run_id, {}, None
 
     def _external(self, page: Page) -> list[tuple[str, str]]:
         """(normalised target, link text) of the page's links to non-government hosts outside the cluster.
@@ -112,8 +123,29 @@ class HijackedExternalInspector(Inspector):
         self._last = (page, out)
         return out
 
+    def _prepare(self, page: Page) -> list[str]:
+        """The page's external targets in the run state, once per page (``inspect_page`` and
+        ``wanted_fetches`` both ask; a homepage with companions asks for its fetches first): the page
+        waits as a referrer for every target not judged yet, and the landing pages to fetch (asked
+        for before by any site, or now within this site's budget) are returned. Every linking site
+        yields its wish, so it waits for the verdict before it ends; the crawl fetches each once."""
+        if self._prepared is not None and self._prepared[0] is page:
+            return self._prepared[1]
+        site_id = page.site.id
+        open_ = [(t, text) for t, text in self._external(page) if t not in self._verdicts]
+        wishes: list[str] = []
+        if open_:
+            self._verdicts.update(self.state.wait_for(
+                VERDICTS, [(t, [site_id, page.url, text]) for t, text in open_], MAX_REFERRERS))
+            waiting = list(dict.fromkeys(t for t, _ in open_ if t not in self._verdicts))
+            asked = self.state.claim_within(WISHED, site_id, waiting, self.max_per_site)
+            wishes = [t for t, ok in zip(waiting, asked, strict=True) if ok]
+        self._prepared = (page, wishes)
+        return wishes
+
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         self._reset(page.run.run_id if page.run else None)
+        self._prepare(page)
         for target, text in self._external(page):
             verdict = self._verdicts.get(target)
             if verdict:
@@ -121,19 +153,7 @@ class HijackedExternalInspector(Inspector):
 
     def wanted_fetches(self, page: Page) -> Iterator[FetchWish]:
         self._reset(page.run.run_id if page.run else None)
-        site_id = page.site.id
-        for target, text in self._external(page):
-            if target in self._verdicts:
-                continue
-            waiting = self._pending.get(target)
-            if waiting is not None:
-                if len(waiting) < MAX_REFERRERS:
-                    waiting.append((site_id, page.url, text))
-                continue
-            if self._wished.get(site_id, 0) >= self.max_per_site:
-                continue
-            self._wished[site_id] = self._wished.get(site_id, 0) + 1
-            self._pending[target] = [(site_id, page.url, text)]
+        for target in self._prepare(page):
             yield FetchWish(target, PURPOSE, self.max_bytes)
 
     def inspect_fetched(self, fetched: Fetched) -> Iterable[Observation]:
@@ -143,7 +163,8 @@ class HijackedExternalInspector(Inspector):
         target = normalize_url(fetched.url)
         verdict = self.judge(fetched)
         self._verdicts[target] = verdict
-        waiting = self._pending.pop(target, [])
+        # the referrers of every process; a redo (its worker killed) gets the same ones again
+        _, waiting = self.state.resolve(VERDICTS, target, verdict)
         if verdict:
             for site_id, page_url, text in waiting:
                 yield self._observation(site_id, page_url, target, text, verdict)

@@ -73,7 +73,7 @@ class EmblemMissingInspector(Inspector):
         yield from ()
 
     def _remember(self, url: str) -> None:
-        if self.store.is_emblem(self.store.get(url)):
+        if self.store.is_emblem(self.store.known(url)):  # analysed in this process (the others: site_finished)
             self.state.put(EMBLEMS, url, True)
 
     def site_finished(self, site: Site, view: RunView) -> Iterator[Observation]:
@@ -82,7 +82,7 @@ class EmblemMissingInspector(Inspector):
             return
         images = home["images"]
         if home["named"] or any(self.state.get_many(EMBLEMS, images)) or any(
-            self.store.is_emblem(self.store.get(url)) for url in images
+            self.store.is_emblem(analysis) for analysis in self.store.get_many(images)  # by any process
         ):
             return
         render = (RenderInfo(screenshot=home["screenshot"], extra={"evidence_dir": home["evidence_dir"]})

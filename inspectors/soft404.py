@@ -6,28 +6,36 @@ error page. The error page is learned once per run and site by asking for a URL 
 (a fetch wish on the homepage); pages met before it arrives are held (short pages only) and compared
 when it does. An article *about* 404 errors has a long title and a long text: not an error page.
 
-The learned error page lives in this process: a worker that never saw the homepage judges by the
-title and heading only.
+The learned error page, the homepage it is compared with and the pages held for it live in the run
+state, so in a fleet a page is judged the same whichever worker learned the site's error page.
+Shingles are hashed with CRC-32 (not ``hash()``, which differs between processes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from govinspect.findings import Observation
 from govinspect.registry import Site
+from govinspect.runstate import MemoryRunState, RunState
 from govinspect.urls import normalize_url
-from inspectors.base import Fetched, FetchWish, Inspector, Page, RunView
+from inspectors.base import Fetched, FetchWish, Inspector, Page, RunContext, RunView
 from inspectors.keywords import load_phrases, norm
 from inspectors.referrers import spread_to_referrers
 
 PURPOSE = "soft404:error-page"
+#: run-state waiting room: site id → its error page (None: none learned); short pages wait for it there
+ERROR_PAGES = "soft404.error-page"
+#: run-state data: site id → its homepage's shape (an error page like the homepage teaches nothing)
+HOMEPAGES = "soft404.homepage"
 # the page's text without scripts and styles, in C (the inline-hidden walk of identity.visible_text costs
 # ~1 ms a page, and an error page's text needs no such care)
 _TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
@@ -45,12 +53,21 @@ class Shape:
     shingles: frozenset[int]
     status: int | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "shingles": sorted(self.shingles)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Shape | None:
+        return None if data is None else cls(**{**data, "shingles": frozenset(data["shingles"])})
+
 
 def shingles(text: str, size: int = 5) -> frozenset[int]:
-    squeezed = text.replace(" ", "")
-    if len(squeezed) <= size:
-        return frozenset({hash(squeezed)}) if squeezed else frozenset()
-    return frozenset(hash(squeezed[i:i + size]) for i in range(len(squeezed) - size + 1))
+    """CRC-32 of every ``size`` characters (4 bytes each in UTF-32): the same in every process."""
+    squeezed = text.replace(" ", "").encode("utf-32-le", "surrogatepass")
+    width = 4 * size
+    if len(squeezed) <= width:
+        return frozenset({zlib.crc32(squeezed)}) if squeezed else frozenset()
+    return frozenset(zlib.crc32(squeezed[i:i + width]) for i in range(0, len(squeezed) - width + 4, 4))
 
 
 def page_text(tree) -> str:
@@ -86,14 +103,25 @@ class Soft404Inspector(Inspector):
         self.min_similarity = s.getfloat("SOFT404_SIMILARITY")
         self.max_candidates = s.getint("SOFT404_MAX_CANDIDATES")
         self.max_bytes = s.getint("SOFT404_MAX_BYTES")
+        context = RunContext.of(s)
+        self.state: RunState = context.state if context is not None and context.state is not None \
+            else MemoryRunState("soft404")
         self._run_id: str | None = None
-        self._errors: dict[str, Shape | None] = {}  # site id -> its error page (None: none learned)
-        self._held: dict[str, list[Shape]] = {}
-        self._homepages: dict[str, Shape] = {}
+        # site id -> its error page (None: none learned), once the run state has it (it never changes)
+        self._errors: dict[str, Shape | None] = {}
 
     def _reset(self, run_id: str | None) -> None:
         if run_id != self._run_id:
-            self._run_id, self._errors, self._held, self._homepages = run_id, {}, {}, {}
+            self._run_id, self._errors = run_id, {}
+
+    def _error_page(self, site_id: str) -> tuple[bool, Shape | None]:
+        """Whether the site's error page is known yet (by any process), and what it is."""
+        if site_id not in self._errors:
+            got = self.state.results(ERROR_PAGES, [site_id])
+            if site_id not in got:
+                return False, None
+            self._errors[site_id] = Shape.from_json(got[site_id])
+        return True, self._errors[site_id]
 
     # ---- phrases ---------------------------------------------------------------------------------
     def error_phrase(self, title: str, heading: str) -> str | None:
@@ -134,14 +162,15 @@ class Soft404Inspector(Inspector):
                               fetched.status)
             except Exception:  # an error page lxml cannot read: nothing learned
                 shape = None
-        home = self._homepages.get(site.id)
+        home = Shape.from_json(self.state.get(HOMEPAGES, site.id)) if shape is not None else None
         if shape is not None and home is not None and self._alike(home, shape):
             shape = None  # every URL answers the homepage (a script-built site's shell): nothing to learn
         self._errors[site.id] = shape
-        held = self._held.pop(site.id, [])
+        # the pages held for it, by every process; a redo (its worker killed) gets the same ones again
+        _, held = self.state.resolve(ERROR_PAGES, site.id, shape.to_json() if shape is not None else None)
         if shape is None:
             return
-        for candidate in held:
+        for candidate in (Shape.from_json(h) for h in held):
             if self._alike(candidate, shape):
                 yield self._observation(site.id, site.url, candidate, None,
                                         similarity(candidate.shingles, shape.shingles), shape)
@@ -157,11 +186,11 @@ class Soft404Inspector(Inspector):
         site_id = page.site.id
         title = norm(page.tree.findtext(".//title") or "")
         if page.is_homepage:
-            self._homepages[site_id] = Shape(page.url, None, None, title, shingles(page_text(page.tree)))
+            home = Shape(page.url, None, None, title, shingles(page_text(page.tree)))
+            self.state.put(HOMEPAGES, site_id, home.to_json())
             return
         phrase = self.error_phrase(title, _heading(page.tree))
-        known = site_id in self._errors
-        error = self._errors.get(site_id)
+        known, error = self._error_page(site_id)
         if not phrase and known and (error is None or error.title != title):
             return  # the common case, decided without reading the text
         text = page_text(page.tree)
@@ -172,11 +201,11 @@ class Soft404Inspector(Inspector):
             yield self._observation(site_id, page.site.url, shape, phrase, None, None)
             return
         shape.shingles = shingles(text)
-        if not known:
-            held = self._held.setdefault(site_id, [])
-            if len(held) < self.max_candidates:
-                held.append(shape)
-            return
+        if not known:  # held for the error page, unless it was learned meanwhile
+            got = self.state.wait_for(ERROR_PAGES, [(site_id, shape.to_json())], self.max_candidates)
+            if site_id not in got:
+                return
+            error = self._errors[site_id] = Shape.from_json(got[site_id])
         if error is not None and self._alike(shape, error):
             yield self._observation(site_id, page.site.url, shape, None, similarity(shape.shingles, error.shingles),
                                     error)

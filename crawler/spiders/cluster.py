@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 ERROR_STATUSES = list(range(400, 600))
 # Link kinds that are never requested, with the error of their broken-link verdict.
 _UNREQUESTABLE = {MALFORMED: MALFORMED_URL, LOCAL_FILE: UNSUPPORTED_SCHEME}
+#: run-state tally: link checks per site (SITE_MAX_LINK_CHECKS)
+LINK_CHECKS = "crawl.link-checks"
 
 
 class ClusterSpider(Spider):
@@ -67,11 +69,10 @@ class ClusterSpider(Spider):
         spider.traps = TrapGuard.from_settings(s, spider.as_of.year, spider.state)
         # Bounds on the work one hostile page or site can cause (issue 11): what is skipped is counted
         # and makes the site incomplete, so nothing is marked fixed for want of looking. The link-check
-        # budget is counted per site and process.
+        # budget is counted per site in the run state (the whole fleet shares it).
         spider.max_links = s.getint("PAGE_MAX_LINKS")
         spider.max_text = s.getint("PAGE_MAX_TEXT_CHARS")
         spider.max_checks = s.getint("SITE_MAX_LINK_CHECKS")
-        spider.checks_per_site = {}
         # A site's scope: its hosts, plus the host its homepage redirects to (http → www, new domain),
         # which the run state keeps (another process may have fetched the homepage).
         spider._scope = {site.id: set(site.hosts) for site in spider.registry}
@@ -340,17 +341,19 @@ class ClusterSpider(Spider):
         self._incomplete(site.id, f"{skipped} links beyond the per-page limit of {self.max_links} skipped on {url}")
         return links[: self.max_links]
 
-    def _check_allowed(self, site: Site) -> bool:
-        """``SITE_MAX_LINK_CHECKS``: link checks per site; beyond it targets are skipped (and counted)."""
-        done = self.checks_per_site.get(site.id, 0)
-        if not self.max_checks or done < self.max_checks:
-            self.checks_per_site[site.id] = done + 1
-            return True
-        self.crawler.stats.inc_value("govinspect/link_checks_skipped")
-        if done == self.max_checks:
-            self.checks_per_site[site.id] = done + 1
-            self._incomplete(site.id, f"link-check budget of {self.max_checks} exhausted")
-        return False
+    def _checks_allowed(self, site: Site, n: int) -> int:
+        """``SITE_MAX_LINK_CHECKS``: of ``n`` link checks a page needs, how many the site's budget allows
+        (run-wide, one tally per page); beyond it targets are skipped (and counted)."""
+        if not n or not self.max_checks:
+            return n
+        used = self.state.tally(LINK_CHECKS, site.id, n)
+        before = used - n
+        allowed = max(0, min(n, self.max_checks - before))
+        if allowed < n:
+            self.crawler.stats.inc_value("govinspect/link_checks_skipped", n - allowed)
+            if before <= self.max_checks:  # this page crossed the budget: said once per site and run
+                self._incomplete(site.id, f"link-check budget of {self.max_checks} exhausted")
+        return allowed
 
     def _malformed(self, site: Site, page_url: str, links: list[Link]) -> Iterator[Any]:
         """Links whose URL cannot be requested: broken links (``malformed-url``; ``unsupported-scheme``
@@ -457,12 +460,13 @@ class ClusterSpider(Spider):
                 yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text,
                                          counted=True)
         refused = [item for item, taken in zip(wanted, claims, strict=True) if taken is False] if not pages_only else []
-        for (link, url, target), first in zip(rest + refused, firsts + late, strict=True):
-            if not first:
-                continue
+        todo = [item for item, first in zip(rest + refused, firsts + late, strict=True) if first]
+        allowed = self._checks_allowed(site, sum(not target.startswith("A ") for _, _, target in todo))
+        for link, url, target in todo:
             if target.startswith("A "):
                 yield self._attachment_request(site, link, page, target)
-            elif self._check_allowed(site):
+            elif allowed > 0:
+                allowed -= 1
                 yield self._check_request(site, url, target, referer=page.url, link_text=link.text)
             else:  # skipped (counted): the target is released unjudged, the site is incomplete
                 yield WorkDone(site.id, target)

@@ -192,6 +192,42 @@ class RunState(ABC):
     @abstractmethod
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[JSON | None]: ...
 
+    # ---- waiting rooms: items that wait for a key's result, whichever process produces it ---------------
+    # (page contexts waiting for an image's analysis, pages held until a site's error page is learned,
+    # referrers waiting for a landing page's verdict)
+    @abstractmethod
+    def wait_for(self, namespace: str, items: Sequence[tuple[str, JSON]], limit: int = 0) -> dict[str, JSON]:
+        """For each ``(key, item)``: when the key has a result (:meth:`resolve`), the result is returned
+        (in the dict, under the key) and the item is not kept; otherwise the item waits for it (at most
+        ``limit`` items per key when ``limit`` > 0, the rest are dropped). Atomic with :meth:`resolve`:
+        an item is either handed to the resolver or answered here, never lost."""
+
+    @abstractmethod
+    def resolve(self, namespace: str, key: str, result: JSON) -> tuple[bool, list[JSON]]:
+        """Store the key's result and hand over the items waiting for it: ``(True, items)``.
+
+        The first result stays: a later call changes nothing and returns ``(False, items)`` with the
+        items handed over before, so a request redone after its worker was killed (between taking the
+        items and storing what they gave) still gets them. Items are kept until :meth:`purge`."""
+
+    @abstractmethod
+    def results(self, namespace: str, keys: Sequence[str]) -> dict[str, JSON]:
+        """The results of the keys that have one (a result may be None: the key is present)."""
+
+    # ---- claims within a budget per group ---------------------------------------------------------------
+    @abstractmethod
+    def claim_within(self, namespace: str, group: str, keys: Sequence[str], limit: int) -> list[bool]:
+        """For each key: True when it was claimed before (by any group) or is claimed now, while
+        ``group`` has claimed fewer than ``limit`` keys (0: no limit); False when over the budget."""
+
+    @abstractmethod
+    def claimed(self, namespace: str, keys: Sequence[str]) -> list[bool]:
+        """Whether each key was claimed (:meth:`claim_within`)."""
+
+    @abstractmethod
+    def tally(self, namespace: str, key: str, n: int = 1) -> int:
+        """Add ``n`` to a run-wide count (per key); returns the new value."""
+
     # ---- finalisation -----------------------------------------------------------------------------------
     @abstractmethod
     def claim_finalisation(self, site_id: str) -> bool:

@@ -26,6 +26,15 @@ class MemoryRunState(RunState):
         self._data: dict[str, dict[str, str]] = defaultdict(dict)
         self._finalised: set[str] = set()
         self._ended = False
+        # waiting rooms: results kept as JSON text like the Redis backend (so what one process makes
+        # must be serialisable too); the items waiting are kept as given (many per page: a JSON round
+        # trip each would cost the single-process crawl; the Redis tests check they serialise)
+        self._results: dict[str, dict[str, str]] = defaultdict(dict)
+        self._rooms: dict[tuple[str, str], list[JSON]] = defaultdict(list)
+        self._handed: dict[tuple[str, str], list[JSON]] = {}
+        self._claims: dict[str, set[str]] = defaultdict(set)
+        self._claim_counts: dict[tuple[str, str], int] = defaultdict(int)
+        self._tallies: dict[tuple[str, str], int] = defaultdict(int)
 
     def _site(self, site_id: str) -> SiteProgress:
         site = self._sites.get(site_id)
@@ -150,6 +159,60 @@ class MemoryRunState(RunState):
             data = self._data[namespace]
             return [loads(data.get(k)) for k in keys]
 
+    def wait_for(self, namespace: str, items: Sequence[tuple[str, JSON]], limit: int = 0) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
+        with self._lock:
+            results = self._results[namespace]
+            for key, item in items:
+                if key in results:
+                    out[key] = loads(results[key])
+                    continue
+                room = self._rooms[(namespace, key)]
+                if limit <= 0 or len(room) < limit:
+                    room.append(item)
+        return out
+
+    def resolve(self, namespace: str, key: str, result: JSON) -> tuple[bool, list[JSON]]:
+        with self._lock:
+            results = self._results[namespace]
+            if key in results:
+                return False, list(self._handed.get((namespace, key), ()))
+            results[key] = dumps(result)
+            items = self._rooms.pop((namespace, key), [])
+            if items:
+                self._handed[(namespace, key)] = items
+            return True, list(items)
+
+    def results(self, namespace: str, keys: Sequence[str]) -> dict[str, JSON]:
+        with self._lock:
+            results = self._results[namespace]
+            return {k: loads(results[k]) for k in keys if k in results}
+
+    def claim_within(self, namespace: str, group: str, keys: Sequence[str], limit: int) -> list[bool]:
+        out = []
+        with self._lock:
+            claims = self._claims[namespace]
+            for key in keys:
+                if key in claims:
+                    out.append(True)
+                elif limit > 0 and self._claim_counts[(namespace, group)] >= limit:
+                    out.append(False)
+                else:
+                    claims.add(key)
+                    self._claim_counts[(namespace, group)] += 1
+                    out.append(True)
+        return out
+
+    def claimed(self, namespace: str, keys: Sequence[str]) -> list[bool]:
+        with self._lock:
+            claims = self._claims[namespace]
+            return [k in claims for k in keys]
+
+    def tally(self, namespace: str, key: str, n: int = 1) -> int:
+        with self._lock:
+            self._tallies[(namespace, key)] += n
+            return self._tallies[(namespace, key)]
+
     def claim_finalisation(self, site_id: str) -> bool:
         with self._lock:
             if site_id in self._finalised:
@@ -174,3 +237,9 @@ class MemoryRunState(RunState):
             self._waiting.clear()
             self._variants.clear()
             self._data.clear()
+            self._results.clear()
+            self._rooms.clear()
+            self._handed.clear()
+            self._claims.clear()
+            self._claim_counts.clear()
+            self._tallies.clear()

@@ -10,6 +10,10 @@ Keys (``P`` = ``<prefix>:run:<run_id>``):
   waiting for a target
 * ``P:trap:<site>:<sha1(path)>`` set of query variants; ``P:d:<namespace>`` hash of JSON values
 * ``P:final`` set of finalised sites; ``P:end`` set once when the run record is closed
+* waiting rooms: ``P:w:<namespace>:r`` hash key → result (JSON); ``P:w:<namespace>:q:<sha1(key)>`` list
+  of items waiting for the key, renamed to ``P:w:<namespace>:h:<sha1(key)>`` when handed over
+* ``P:c:<namespace>`` set of claimed keys, ``P:c:<namespace>:n`` hash group → keys it claimed;
+  ``P:n:<namespace>`` hash key → tally
 
 Decisions that read and write (budget, target claims, releases, trap variants) are Lua scripts, so
 they are atomic across processes. ``target_done`` touches the waiting sites' hashes by name from the
@@ -148,6 +152,57 @@ redis.call('SADD', KEYS[1], ARGV[1])
 return 1
 """
 
+# KEYS: results hash; ARGV: limit, waiting-list prefix, then (key, item) pairs. Returns [key, result, …]
+# of the keys already resolved; the other items are queued (the lists are named in the script).
+_WAIT_FOR = """
+local out = {}
+local limit = tonumber(ARGV[1])
+for i = 3, #ARGV, 2 do
+  local key, item = ARGV[i], ARGV[i + 1]
+  local result = redis.call('HGET', KEYS[1], key)
+  if result then
+    out[#out + 1] = key
+    out[#out + 1] = result
+  else
+    local room = ARGV[2] .. redis.sha1hex(key)
+    if limit <= 0 or redis.call('LLEN', room) < limit then redis.call('RPUSH', room, item) end
+  end
+end
+return out
+"""
+
+# KEYS: results hash, waiting list, handed list; ARGV: key, result
+_RESOLVE = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return {0, redis.call('LRANGE', KEYS[3], 0, -1)}
+end
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+if #items > 0 then redis.call('RENAME', KEYS[2], KEYS[3]) end
+return {1, items}
+"""
+
+# KEYS: claimed set, group-count hash; ARGV: group, limit, keys…
+_CLAIM_WITHIN = """
+local limit = tonumber(ARGV[2])
+local n = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local added = 0
+local out = {}
+for i = 3, #ARGV do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then
+    out[i - 2] = 1
+  elseif limit > 0 and n >= limit then
+    out[i - 2] = 0
+  else
+    redis.call('SADD', KEYS[1], ARGV[i])
+    n = n + 1
+    added = added + 1
+    out[i - 2] = 1
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[2], ARGV[1], added) end
+return out
+"""
+
 _HOMEPAGE = """
 redis.call('HSET', KEYS[1], 'homepage_done', 1)
 if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'homepage_ok', 1) end
@@ -182,6 +237,9 @@ class RedisRunState(RunState):
         self._targets_done = client.register_script(_TARGETS_DONE)
         self._homepage = client.register_script(_HOMEPAGE)
         self._scope_cache: dict[str, tuple[float, set[str]]] = {}
+        self._wait_for = client.register_script(_WAIT_FOR)
+        self._resolve = client.register_script(_RESOLVE)
+        self._claim_within = client.register_script(_CLAIM_WITHIN)
 
     @classmethod
     def from_url(cls, run_id: str, url: str, prefix: str = "govinspect", retries: int = 5) -> RedisRunState:
@@ -300,6 +358,44 @@ class RedisRunState(RunState):
         if not keys:
             return []
         return [loads(v) for v in self.r.hmget(f"{self.p}:d:{namespace}", list(keys))]
+
+    def _w(self, namespace: str) -> str:
+        return f"{self.p}:w:{namespace}"
+
+    def wait_for(self, namespace: str, items: Sequence[tuple[str, JSON]], limit: int = 0) -> dict[str, JSON]:
+        if not items:
+            return {}
+        args: list[str | int] = [int(limit), f"{self._w(namespace)}:q:"]
+        for key, item in items:
+            args += [key, dumps(item)]
+        flat = self._wait_for(keys=[f"{self._w(namespace)}:r"], args=args)
+        return {flat[i].decode(): loads(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    def resolve(self, namespace: str, key: str, result: JSON) -> tuple[bool, list[JSON]]:
+        w, h = self._w(namespace), _h(key)
+        first, items = self._resolve(keys=[f"{w}:r", f"{w}:q:{h}", f"{w}:h:{h}"], args=[key, dumps(result)])
+        return bool(first), [loads(i) for i in items]
+
+    def results(self, namespace: str, keys: Sequence[str]) -> dict[str, JSON]:
+        if not keys:
+            return {}
+        values = self.r.hmget(f"{self._w(namespace)}:r", list(keys))
+        return {k: loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
+
+    def claim_within(self, namespace: str, group: str, keys: Sequence[str], limit: int) -> list[bool]:
+        if not keys:
+            return []
+        codes = self._claim_within(keys=[f"{self.p}:c:{namespace}", f"{self.p}:c:{namespace}:n"],
+                                   args=[group, int(limit), *keys])
+        return [c == 1 for c in codes]
+
+    def claimed(self, namespace: str, keys: Sequence[str]) -> list[bool]:
+        if not keys:
+            return []
+        return [bool(x) for x in self.r.smismember(f"{self.p}:c:{namespace}", list(keys))]
+
+    def tally(self, namespace: str, key: str, n: int = 1) -> int:
+        return int(self.r.hincrby(f"{self.p}:n:{namespace}", key, n))
 
     def claim_finalisation(self, site_id: str) -> bool:
         return bool(self.r.sadd(f"{self.p}:final", site_id))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml.html import HtmlElement
@@ -144,6 +145,20 @@ class ImageContext:
     @property
     def visible(self) -> bool:
         return self.box is None or self.box.visible
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON value: contexts wait for their image in the run state (Redis in a fleet)."""
+        data = dict(self.__dict__)  # one per image and page: cheaper than dataclasses.asdict
+        data["box"] = asdict(self.box) if self.box is not None else None
+        data["declared"] = list(self.declared) if self.declared else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImageContext:
+        declared = data.get("declared")
+        box = data.get("box")
+        return cls(**{**data, "declared": tuple(declared) if declared else None,
+                      "box": ElementBox(**box) if box else None})
 
 
 def image_contexts(page: Page) -> list[ImageContext]:

@@ -2,8 +2,9 @@
 
 Each ``img`` of a page becomes an :class:`ImageContext`. Its bytes come from the browser when the page
 was rendered, otherwise the crawl downloads the image once per run (``wants_attachment``) and calls
-:meth:`inspect_attachment`; contexts wait in the shared :class:`ImageStore` until then. Findings on
-rendered pages carry a screenshot cropped around the image.
+:meth:`inspect_attachment`; contexts wait in the run state (:class:`ImageStore`) until then, so the
+download may happen in any process of a fleet. Findings on rendered pages carry a screenshot cropped
+around the image.
 """
 
 from __future__ import annotations
@@ -37,40 +38,54 @@ class ImageInspector(Inspector):
         self.emblem_tolerance = s.getfloat("IMAGE_EMBLEM_ASPECT_TOLERANCE")
         self.emblem_off = s.getfloat("IMAGE_EMBLEM_MAX_OFF_COLOUR")
         self.map_min_side = s.getfloat("IMAGE_MAP_MIN_SIDE")
+        # the images of the last page inspected that the crawl should download (wants_attachment)
+        self._wanted: tuple[Page | None, set[str]] = (None, set())
 
     # ---- crawl hooks -----------------------------------------------------------------------------
     def inspect_page(self, page: Page) -> Iterator[Observation]:
-        contexts = [c for c in image_contexts(page) if self._worth(c)]
+        everything = image_contexts(page)
+        contexts = [c for c in everything if self._worth(c)]
+        self._wanted = (page, set())
         if page.rendered is not None:
             captured = page.rendered.extra.get("images") or {}
             for ctx in contexts:
-                if ctx.url in captured and self.store.get(ctx.url) is None:
-                    self.store.analyse(ctx.url, captured[ctx.url])
-        for ctx in contexts:
-            analysis = self.store.get(ctx.url)
-            if analysis is not None:
-                yield from self.judge(ctx, analysis)
-            else:
-                self.store.pending[ctx.url].append(ctx)
+                if ctx.url in captured and self.store.known(ctx.url) is None:
+                    analysis = self.store.analyse(ctx.url, captured[ctx.url])
+                    first, waiting = self.store.publish(ctx.url, analysis)
+                    for other in waiting if first else ():  # contexts of other pages met before
+                        yield from self.judge(other, analysis)
+        ready, waiting_urls = self.store.wait(contexts)
+        for ctx, analysis in ready:
+            yield from self.judge(ctx, analysis)
+        # downloads for the images still waiting, within the site's budget; any other image is still
+        # "wanted" when it was asked for (the crawl dedupes: no extra HEAD check of it)
+        wanted = {u for u, ok in zip(waiting_urls, self.store.request(page.site.id, waiting_urls, self.max_per_site),
+                                     strict=True) if ok}
+        waiting = set(waiting_urls)
+        done = list(dict.fromkeys(c.url for c in everything if c.url not in waiting))
+        wanted.update(u for u, ok in zip(done, self.store.requested(done), strict=True) if ok)
+        self._wanted = (page, wanted)
 
     def wants_attachment(self, link: Link, page: Page) -> bool:
         if link.tag != "img":
             return False
-        if link.url in self.store.requested:  # already asked for: the crawl dedupes, no extra HEAD check
-            return True
-        if link.url not in self.store.pending:
-            return False
-        if self.store.per_site[page.site.id] >= self.max_per_site:
-            return False
-        self.store.requested.add(link.url)
-        self.store.per_site[page.site.id] += 1
-        return True
+        last, wanted = self._wanted
+        if last is page:
+            return link.url in wanted
+        # a page not inspected first (a homepage waiting for its companions): only an image some page
+        # asked for already (the crawl fetches it once; this site then waits for it too)
+        return self.store.requested([link.url])[0]
 
     def inspect_attachment(self, attachment: Attachment) -> Iterator[Observation]:
-        waiting = self.store.pending.pop(attachment.url, None)
-        if waiting is None or attachment.truncated:
-            return
-        analysis = self.store.analyse(attachment.url, attachment.body)
+        if not self.store.requested([attachment.url])[0]:
+            return  # not an image this inspector asked for
+        if attachment.truncated:
+            analysis = self.store.failed(attachment.url, "download truncated")
+        else:
+            analysis = self.store.analyse(attachment.url, attachment.body)
+        # every context waiting, from any page and process; a redone download (its worker was killed)
+        # gets the contexts handed over before again (duplicate observations fold into one finding)
+        _, waiting = self.store.publish(attachment.url, analysis)
         for ctx in waiting:
             yield from self.judge(ctx, analysis)
 

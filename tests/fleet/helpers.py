@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import redis
@@ -16,18 +18,21 @@ from tests.support.cli import clean_env
 
 REDIS_URL = os.environ.get("GOVINSPECT_TEST_REDIS_URL", "redis://127.0.0.1:6390/3")
 AS_OF = "2026-11-20"
-# The image and emblem inspectors keep per-process state (images analysed in the process that
-# fetched them, homepages held until the site ends): the fleet's shared run state for them is not
-# built yet, so fleet-vs-single comparisons run every other inspector.
+# Every inspector whose findings come from pages, images, landing pages and error pages: the state
+# they share lives in the run state (Redis), so a fleet finds what one process finds.
 FLEET_INSPECTORS = (
     'INSPECTORS={"inspectors.links.BrokenLinkInspector": 100, "inspectors.reachability.ReachabilityInspector": 110,'
+    ' "inspectors.soft404.Soft404Inspector": 130, "inspectors.hijacked.HijackedExternalInspector": 140,'
     ' "inspectors.ads_network.AdNetworkInspector": 200, "inspectors.ads_commercial.AdCommercialInspector": 210,'
     ' "inspectors.hidden_links.HiddenLinkInspector": 220, "inspectors.leaks.LeakInspector": 300,'
-    ' "inspectors.archives.ArchiveInspector": 400, "inspectors.identity.IdentityInspector": 800,'
+    ' "inspectors.archives.ArchiveInspector": 400, "inspectors.images.ImageInspector": 500,'
+    ' "inspectors.identity_emblem.EmblemMissingInspector": 510, "inspectors.identity.IdentityInspector": 800,'
     ' "inspectors.freshness.FreshnessInspector": 810, "inspectors.unregistered.UnregisteredSiteInspector": 820}'
 )
-# Seeds whose findings need no per-process state (traps: per-process trap counters; images: above).
-FLEET_SEEDS = ["encodings", "availability", "identity", "freshness", "links", "ads", "leaks", "archives"]
+# Seeds of the fleet cluster (the traps seed left out). "fleet" plants what only shared state finds: one problem image shown by every
+# site, a misused emblem in every page header, a site's own error page served with 200 (soft 404s).
+FLEET_SEEDS = ["encodings", "availability", "identity", "freshness", "links", "ads", "leaks", "archives", "images",
+               "hijacked", "fleet"]
 SETTINGS = [
     "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "DOWNLOAD_DELAY=0", "-s", "PROGRESS_INTERVAL=0",
     "-s", "RENDER_ENABLED=false", "-s", "DOWNLOAD_TIMEOUT=6", "-s", "RETRY_TIMES=1",
@@ -38,6 +43,18 @@ SETTINGS = [
     "-s", "FLEET_MAX_IN_FLIGHT=8",  # a small cluster: share it out rather than let one worker hoard it
 ]
 HANG_CAP = 9.0  # the demo's hanging URL is held this long: beyond DOWNLOAD_TIMEOUT
+
+
+_PROBE = re.compile(r"govinspect-[0-9a-f]+/page-that-does-not-exist-[0-9a-f]+\.html")
+
+
+def gets(server) -> Counter[str]:
+    """GETs counted at the server by URL; the error-page probes of link.soft-404 (a URL that cannot
+    exist, named after the run id) under one name, so runs with other ids compare."""
+    out: Counter[str] = Counter()
+    for url, n in server.counts.gets().items():
+        out[_PROBE.sub("govinspect-RUN/page-that-does-not-exist-RUN.html", url)] += n
+    return out
 
 
 def fleet_env(proxy: str, redis_url: str = REDIS_URL) -> dict[str, str]:

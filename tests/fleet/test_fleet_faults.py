@@ -18,6 +18,7 @@ from tests.fleet.helpers import (
     cli,
     findings,
     fleet_env,
+    gets,
     redis_client,
     run_status,
     start_worker,
@@ -99,7 +100,7 @@ def test_workers_ride_out_a_redis_restart(baseline, served, tmp_path):
     assert codes == [0, 0], [log[-2000:] for log in logs]
     assert run_status(store, "restart") == "finished"
     assert findings(store) == baseline.findings
-    assert set(served.counts.gets()) == set(baseline.gets)
+    assert set(gets(served)) == set(baseline.gets)
 
 
 def test_an_idle_worker_waits_while_another_holds_the_only_page(redis_db, tmp_path):

@@ -17,7 +17,7 @@ import pytest
 from govinspect.registry import load_registry
 from govinspect.urls import normalize_url
 from tests.fleet.conftest import seed
-from tests.fleet.helpers import cli, findings, fleet_env, run_status, start_worker, wait_all
+from tests.fleet.helpers import cli, findings, fleet_env, gets, run_status, start_worker, wait_all
 
 pytestmark = pytest.mark.slow
 
@@ -44,16 +44,16 @@ def test_three_workers_fetch_every_page_once_and_find_what_one_process_finds(bas
     workers = [start_worker(store, env, tmp_path / f"w{i}.log") for i in range(3)]
     assert wait_all(workers) == [0, 0, 0], [(tmp_path / f"w{i}.log").read_text()[-2000:] for i in range(3)]
 
-    gets = served.counts.gets()
-    assert _extra_gets(baseline.gets, gets) == {}
+    fetched = gets(served)
+    assert _extra_gets(baseline.gets, fetched) == {}
     # seeds go through the duplicate filter: a homepage is fetched once though every page links to it
     homepages = [normalize_url(site.url) for site in load_registry(baseline.cluster.registry_path)]
     once = [url for url in homepages if baseline.gets.get(url) == 1]
-    assert len(once) >= 3 and all(gets[url] == 1 for url in once)
+    assert len(once) >= 3 and all(fetched[url] == 1 for url in once)
     # the per-host limit held for the three workers together, measured at the server
     assert 0 < max(_peaks(baseline, served).values()) <= 2
-    assert all(n == 1 for url, n in gets.items() if url.endswith(".html") and baseline.gets.get(url) == 1)
-    assert set(gets) == set(baseline.gets)
+    assert all(n == 1 for url, n in fetched.items() if url.endswith(".html") and baseline.gets.get(url) == 1)
+    assert set(fetched) == set(baseline.gets)
     assert findings(store) == baseline.findings
     assert run_status(store, "three") == "finished"
     # the workers took part, and each site was folded once, by whichever worker saw it done
@@ -98,9 +98,9 @@ def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
     assert findings(store) == baseline.findings
     assert run_status(store, "kill") == "finished"
     # pages fetched twice: only those in flight at the kill
-    extra = _extra_gets(baseline.gets, served.counts.gets())
+    extra = _extra_gets(baseline.gets, gets(served))
     assert sum(n - b for b, n in extra.values()) <= requeued
-    assert set(served.counts.gets()) == set(baseline.gets)
+    assert set(gets(served)) == set(baseline.gets)
 
 
 def test_a_run_whose_workers_all_died_is_interrupted_then_resumed(baseline, served, redis_db, tmp_path):

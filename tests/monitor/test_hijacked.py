@@ -34,7 +34,17 @@ def test_only_external_non_government_pages_are_fetched(inspector):
     page = make_page(LINKS, url=CITY.url)
     wishes = [w.url for w in inspector.wanted_fetches(page)]
     assert wishes == ["http://www.old-partner.com/", "http://www.news-example.cn/"]
-    assert list(inspector.wanted_fetches(make_page(LINKS, url="http://www.example-city.gov.cn/b.html"))) == []
+    # another page linking them waits for the same landing pages: it asks too (the crawl fetches each
+    # once per run: its claim "F <url>"), so its site does not end before the verdicts are in
+    again = [w.url for w in inspector.wanted_fetches(make_page(LINKS, url="http://www.example-city.gov.cn/b.html"))]
+    assert again == wishes
+
+
+def test_landing_pages_per_site_are_limited():
+    inspector = make_inspector(HijackedExternalInspector, HIJACK_MAX_PER_SITE=1)
+    assert [w.url for w in inspector.wanted_fetches(make_page(LINKS, url=CITY.url))] == ["http://www.old-partner.com/"]
+    assert [w.url for w in inspector.wanted_fetches(make_page(LINKS, url=CITY.url + "b.html"))] == [
+        "http://www.old-partner.com/"]  # asked for before: no cost to the budget
 
 
 @pytest.mark.parametrize(("html", "category"), [(PARKED, "parked"), (CASINO, "gambling")])

@@ -207,3 +207,103 @@ def test_targets_done_in_one_call(state: RunState):
     assert state.progress("a").pending == 0 and state.progress("b").pending == 1
     assert state.targets_done(["X"]) == [] and state.targets_done([]) == []
     assert state.claim_targets("a", ["Y"]) == [False] and state.progress("a").pending == 0
+
+
+# ---- waiting rooms, claims within a budget, tallies (issue 8: the fleet's image, soft-404 and hijack state)
+def test_items_wait_for_a_result_and_are_handed_to_the_resolver(make_state):
+    one, two = make_state("r1"), make_state("r1")  # two processes of one run (Redis)
+    ctx = {"url": "http://例子.gov.cn/a.png", "page": "/p1", "box": None, "declared": [60, 64]}
+    assert one.wait_for("img", [("u1", ctx), ("u2", {"page": "/p1"})]) == {}
+    assert two.wait_for("img", [("u1", {"page": "/p2"})]) == {}
+    assert one.results("img", ["u1", "u2"]) == {}
+    first, items = two.resolve("img", "u1", {"w": 60, "flag": None})
+    assert first is True and items == [ctx, {"page": "/p2"}]
+    # resolved: later items are answered at once, not kept; other keys still wait
+    assert one.wait_for("img", [("u1", {"page": "/p3"}), ("u2", {"page": "/p3"})]) == {"u1": {"w": 60, "flag": None}}
+    assert one.results("img", ["u1", "u2", "zz"]) == {"u1": {"w": 60, "flag": None}}
+    # the first result stays; a second resolve (a request redone after a kill) gets the same items again
+    assert one.resolve("img", "u1", {"w": 1}) == (False, [ctx, {"page": "/p2"}])
+    assert one.results("img", ["u1"]) == {"u1": {"w": 60, "flag": None}}
+    assert one.resolve("img", "u2", None) == (True, [{"page": "/p1"}, {"page": "/p3"}])
+    assert two.results("img", ["u2"]) == {"u2": None}  # a None result is a result
+    assert two.wait_for("img", [("u2", 1)]) == {"u2": None}
+    assert two.resolve("img", "nobody", 5) == (True, [])
+    assert two.resolve("other", "u1", 7) == (True, [])  # namespaces are separate
+    assert one.wait_for("img", []) == {} and one.results("img", []) == {}
+
+
+def test_waiting_items_are_limited_per_key(state: RunState):
+    state.wait_for("held", [("a", i) for i in range(5)], limit=3)
+    state.wait_for("held", [("a", 9), ("b", 1)], limit=3)
+    assert state.resolve("held", "a", "err") == (True, [0, 1, 2])
+    assert state.resolve("held", "b", "err") == (True, [1])
+
+
+def test_resolve_races_wait_for_without_losing_items(make_state):
+    """Threads queue items while another resolves: every item is either handed over or answered."""
+    make_state("r1")
+    answered: list[int] = []
+    lock = threading.Lock()
+
+    def waiter(n: int) -> None:
+        s = make_state("r1")
+        for i in range(40):
+            got = s.wait_for("room", [("k", n * 100 + i)])
+            if got:
+                with lock:
+                    answered.append(n * 100 + i)
+
+    threads = [threading.Thread(target=waiter, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    _, handed = make_state("r1").resolve("room", "k", "done")
+    for t in threads:
+        t.join()
+    assert sorted(handed + answered) == sorted(n * 100 + i for n in range(4) for i in range(40))
+
+
+def test_claims_within_a_budget_per_group(make_state):
+    one, two = make_state("r1"), make_state("r1")
+    assert one.claim_within("req", "a", ["i1", "i2", "i1"], limit=3) == [True, True, True]
+    assert two.claim_within("req", "a", ["i3", "i4", "i1"], limit=3) == [True, False, True]  # i1: claimed before
+    assert two.claim_within("req", "b", ["i4", "i2"], limit=1) == [True, True]  # i2 claimed by a: no cost to b
+    assert one.claim_within("req", "b", ["i5"], limit=1) == [False]
+    assert one.claim_within("req", "c", [f"x{i}" for i in range(50)], limit=0).count(True) == 50  # 0: no limit
+    assert two.claimed("req", ["i1", "i4", "i5", "x7"]) == [True, True, False, True]
+    assert one.claimed("other", ["i1"]) == [False] and one.claimed("req", []) == []
+    assert one.claim_within("req", "a", [], limit=3) == []
+
+
+def test_concurrent_claims_within_a_budget_hold_it(make_state):
+    results: list[list[bool]] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        got = make_state("r1").claim_within("req", "site", [f"i{(n * 7 + i) % 60}" for i in range(60)], limit=25)
+        with lock:
+            results.append(got)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(make_state("r1").claimed("req", [f"i{i}" for i in range(60)])) == 25
+
+
+def test_tallies_count_across_processes(make_state):
+    one, two = make_state("r1"), make_state("r1")
+    assert one.tally("checks", "a", 3) == 3
+    assert two.tally("checks", "a") == 4
+    assert two.tally("checks", "b", 2) == 2 and one.tally("other", "a") == 1
+
+
+def test_purge_forgets_rooms_claims_and_tallies(make_state):
+    state = make_state("r1")
+    state.wait_for("room", [("k", 1)])
+    state.resolve("room", "j", 2)
+    state.claim_within("req", "a", ["i"], 5)
+    state.tally("n", "a")
+    state.purge()
+    assert state.results("room", ["j"]) == {} and state.resolve("room", "k", 3) == (True, [])
+    assert state.claimed("req", ["i"]) == [False] and state.tally("n", "a") == 1
