@@ -56,6 +56,10 @@ class RunKeys:
     def requeued(self) -> str:  # counter of requests put back from dead workers
         return f"{self.base}:requeued"
 
+    @property
+    def units(self) -> str:  # set of the units of work queued (crawler/fleet/queue.py): each queued once
+        return f"{self.base}:units"
+
 
 def host_keys(host: str) -> tuple[str, str]:
     """(leases zset, next-allowed time) of one host, shared by every run: politeness is per host."""
