@@ -200,3 +200,56 @@ def test_a_dead_workers_lease_expires_and_the_delay_spaces_starts(redis_db):
 
     asyncio.run(go())
     assert starts[2] - starts[0] >= 0.38
+
+
+def test_a_unit_of_work_is_queued_once_a_retry_of_it_again(redis_db, keys):
+    """A page redone after its worker died yields its follow-ups again: those its first run queued
+    are not queued twice (and not reported dropped either); a retry (re-enqueued with the in-flight
+    token of its original) is always queued."""
+    from crawler.fleet.queue import ALREADY, FILTERED, QUEUED, UNIT_META
+
+    q = _queue(redis_db, keys, "w1")
+    q.bind(keys.inflight("w1"), keys.redo, keys.units)
+    script = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True, meta={UNIT_META: "C s1 home js"})
+    assert q.push(script) == QUEUED
+    again = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True, meta={UNIT_META: "C s1 home js"})
+    assert q.push(again) == ALREADY and len(q) == 1
+    popped = q.pop()
+    assert q.push(popped.replace(dont_filter=True)) == QUEUED  # the retry: token in meta
+    assert redis_db.hlen(keys.inflight("w1")) == 0 and len(q) == 1
+    # decoy: requests without a unit are queued as scrapy-redis would (filtered only by fingerprint)
+    plain = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True)
+    assert q.push(plain) == QUEUED and q.push(plain.replace(priority=1)) == QUEUED and len(q) == 3
+    assert q.push(_req("p"), keys.dupefilter, "fp1") == QUEUED and q.push(_req("p"), keys.dupefilter, "fp1") == FILTERED
+
+
+def test_a_held_homepage_is_rebuilt_as_the_spider_parsed_it():
+    """The fleet keeps a homepage waiting for its companions as JSON: rebuilt, it has the same text,
+    the same links (with their elements in the new tree) — also for GBK pages and early ``</html>``."""
+    import json
+
+    from scrapy.http import HtmlResponse
+
+    from crawler.fleet.homepages import page_from_record, page_record
+    from crawler.links import extract_links
+    from crawler.markup import page_tree
+    from govinspect.vocabulary import ElementBox, Page, RenderInfo
+
+    site = Site("s1", "某市政府", "某市", "portal", "http://www.a.gov.cn/")
+    body = ('<html><head><meta charset="gbk"><base href="http://www.a.gov.cn/sub/"><title>某市</title></head>'
+            '<body><!--#include header--></html><a href="x.html">新闻</a><iframe src="/foot/"></iframe>'
+            '<img src="logo.png" data-gi-id="7"></body></html>').encode("gbk")
+    response = HtmlResponse("http://www.a.gov.cn/", body=body, headers={"Content-Type": "text/html; charset=gbk"})
+    tree = page_tree(response)
+    page = Page(url=response.url, site=site, status=200, headers={"content-type": "text/html; charset=gbk"},
+                text=response.text, tree=tree, links=extract_links(tree, response.url), is_homepage=True,
+                rendered=RenderInfo(boxes={"7": ElementBox(1, 2, 3, 4)}, extra={"document_size": (800, 600)}))
+    back = page_from_record(json.loads(json.dumps(page_record(page, cut=False))), site, None, 0)
+    assert back.text == page.text and back.is_homepage and back.url == page.url
+    assert [(link.url, link.tag, link.text) for link in back.links] == [
+        (link.url, link.tag, link.text) for link in page.links]
+    assert ("http://www.a.gov.cn/sub/x.html", "a") in [(link.url, link.tag) for link in back.links]  # after </html>
+    assert all(link.element is None or link.element.getroottree().getroot() is back.tree for link in back.links)
+    assert back.rendered.boxes["7"] == ElementBox(1, 2, 3, 4) and back.rendered.extra["document_size"] == (800, 600)
+    assert [link.url for link in page_from_record(page_record(page, cut=False), site, None, 1).links] == [
+        back.links[0].url]  # PAGE_MAX_LINKS applies as in the crawl
