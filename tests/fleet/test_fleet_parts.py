@@ -76,8 +76,11 @@ def test_a_silent_worker_is_reaped_and_its_requests_requeued_at_their_priority(r
     q.pop()
     assert alive.reap() == 0  # first sight of the counter
     assert not alive.is_done()
-    time.sleep(0.4)
-    assert alive.reap() == 1
+    start, reaped = time.monotonic(), 0
+    while not reaped and time.monotonic() - start < 2:  # watched continuously (each heartbeat)
+        time.sleep(0.05)
+        reaped = alive.reap()
+    assert reaped == 1 and time.monotonic() - start >= 0.3
     assert redis_db.zrange(keys.queue, 0, -1, withscores=True)[0][1] == -7
     assert redis_db.hlen(keys.inflight("dead")) == 0 and not redis_db.hexists(keys.workers, "dead")
     assert int(redis_db.get(keys.requeued)) == 1
@@ -253,3 +256,21 @@ def test_a_held_homepage_is_rebuilt_as_the_spider_parsed_it():
     assert back.rendered.boxes["7"] == ElementBox(1, 2, 3, 4) and back.rendered.extra["document_size"] == (800, 600)
     assert [link.url for link in page_from_record(page_record(page, cut=False), site, None, 1).links] == [
         back.links[0].url]  # PAGE_MAX_LINKS applies as in the crawl
+
+
+def test_a_watcher_that_could_not_look_does_not_count_the_gap_as_silence(redis_db, keys):
+    """After a Redis restart (or a stall of the watcher) every counter is old by the length of the
+    gap: the watcher starts afresh instead of reaping workers that could not beat either."""
+    quiet = Membership(redis_db, keys, "quiet", timeout=0.4)
+    watcher = Membership(redis_db, keys, "watcher", timeout=0.4)
+    quiet.heartbeat()
+    q = _queue(redis_db, keys, "quiet")
+    q.push(_req("p"))
+    q.pop()
+    assert watcher.reap() == 0
+    time.sleep(0.5)  # the watcher could not look: beyond the timeout, yet nobody is judged on it
+    assert watcher.reap() == 0 and redis_db.hlen(keys.inflight("quiet")) == 1
+    for _ in range(5):  # decoy: watched continuously and still silent, it is reaped
+        time.sleep(0.1)
+        watcher.reap()
+    assert redis_db.hlen(keys.inflight("quiet")) == 0 and len(q) == 1
