@@ -155,12 +155,15 @@ class FleetClusterSpider(ClusterSpider):
             return super()._home_info(home)
         return self.registry.get(home["site_id"]), home["url"], home["depth"], set(home["frames"])
 
-    def _claim_companion_frame(self, home, site: Site, url: str) -> bool:
-        taken = self.state.claim_page(site.id, normalize_url(url))
+    def _companion_frame_request(self, home, site: Site, url: str, depth: int, referer: str) -> Request | None:
+        # claimed and counted in one step (a kill between the two would leave it claimed, uncounted)
+        taken = self.state.claim_links(site.id, [normalize_url(url)], [], check_refused=False)[0][0]
         if taken is None and not isinstance(home, Page) and home.get("redo"):
-            # redoing a dead worker's step: the frame it claimed but never queued is claimed again here
-            return not self._in_dupefilter(Request(url))
-        return bool(taken)
+            # redoing a dead worker's step: the frame it claimed (and counted) but never queued is its
+            taken = not self._in_dupefilter(Request(url))
+        if not taken:
+            return None
+        return self._page_request(site, url, depth, referer=referer, counted=True)
 
     def _add_companion(self, home, url: str, html: str) -> None:
         if isinstance(home, Page):

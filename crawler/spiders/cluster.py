@@ -396,9 +396,8 @@ class ClusterSpider(Spider):
         for n, url in enumerate(urls):
             rest = urls[n + 1:]
             if url in frames:
-                url = strip_session_ids(url)
-                if self._claim_companion_frame(home, site, url):
-                    request = self._page_request(site, url, depth + 1, referer=home_url)
+                request = self._companion_frame_request(home, site, strip_session_ids(url), depth + 1, home_url)
+                if request is not None:
                     request.meta["gi_companion_of"] = home
                     request.meta["gi_companion_rest"] = rest
                     return request
@@ -421,8 +420,11 @@ class ClusterSpider(Spider):
         """The held homepage's site, URL, depth and frame URLs."""
         return home.site, home.url, home.depth, {link.url for link in home.links if link.tag in ("iframe", "frame")}
 
-    def _claim_companion_frame(self, home: Any, site: Site, url: str) -> bool:
-        return bool(self.state.claim_page(site.id, normalize_url(url)))
+    def _companion_frame_request(self, home: Any, site: Site, url: str, depth: int, referer: str) -> Request | None:
+        """The frame's page request if this homepage claims the frame (None: claimed before)."""
+        if not self.state.claim_page(site.id, normalize_url(url)):
+            return None
+        return self._page_request(site, url, depth, referer=referer)
 
     def _add_companion(self, home: Page, url: str, html: str) -> None:
         home.companions[url] = html
