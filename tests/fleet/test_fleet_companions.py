@@ -90,3 +90,53 @@ def test_workers_finish_homepages_whose_footer_is_in_an_iframe_or_a_script(redis
     # the held homepages were dropped from Redis once their sites were folded
     assert redis_db.exists("govinspect:run:companions:sites")  # (the run state itself stays)
     assert redis_db.keys("govinspect:run:companions:d:fleet-home:*") == []
+
+
+def test_a_worker_killed_while_fetching_a_companion_is_finished_by_another(redis_db, tmp_path):
+    """The worker fetching a footer iframe is killed: the other worker takes the frame request back
+    from its in-flight hash and, with the homepage held in Redis, finishes and inspects it."""
+    import os
+    import signal
+    import time
+
+    routes = _routes()
+    routes["/a/qt_88992/xbdb/"].delay = 4.0  # long enough to find it in flight and kill its worker
+    with RouteServer(routes) as site, RouteServer({}) as elsewhere:
+        registry = write_registry(tmp_path / "sites.csv", [
+            {"id": sid, "name": name, "organizer": "测试办", "url": site.url + path}
+            for sid, (name, path) in SITES.items()])
+        env = fleet_env(elsewhere.url)
+        env.update(https_proxy=elsewhere.url, no_proxy="127.0.0.1,localhost")
+        store = tmp_path / "fleet.sqlite3"
+        result = cli("seed", "--registry", str(registry), "--store", str(store), "--as-of", AS_OF,
+                     "--run-id", "kill-companion", *SETTINGS, *IDENTITY_ONLY, env=env)
+        assert result.returncode == 0, result.stderr
+        workers = [start_worker(store, env, tmp_path / f"w{i}.log", *IDENTITY_ONLY, "-s", "FLEET_MAX_IN_FLIGHT=1",
+                                "-s", "DOWNLOAD_TIMEOUT=20") for i in range(2)]
+        prefix = "govinspect:fleet:run:kill-companion:inflight:"
+        victim = None
+        deadline = time.monotonic() + 120
+        while victim is None and time.monotonic() < deadline:
+            for key in redis_db.keys(prefix + "*"):
+                if any(b"/a/qt_88992/xbdb/" in v for v in redis_db.hvals(key)):
+                    pid = int(key.decode()[len(prefix):].split(":")[1])
+                    victim = next(w for w in workers if w.pid == pid)
+            time.sleep(0.05)
+        assert victim is not None, "no worker ever held the frame"
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        survivor = next(w for w in workers if w is not victim)
+        codes = wait_all([survivor])
+        gets = Counter(path for method, path in site.hits if method == "GET")
+    log = (tmp_path / f"w{workers.index(survivor)}.log").read_text()
+    assert codes == [0], log[-3000:]
+    assert "silent" in log  # the frame request was taken back from the dead worker
+    assert run_status(store, "kill-companion") == "finished"
+    db = sqlite3.connect(store)
+    rules = {(sid, rule) for sid, rule in db.execute("SELECT site_id, rule FROM findings")}
+    db.close()
+    assert {rule for sid, rule in rules if sid in ("3416000011", "3416000012")} == set()
+    assert {rule for sid, rule in rules if sid == "3416000013"} == MISSING
+    assert all(done == 1 for done, _ in site_completion(store, "kill-companion").values())
+    # only what was in flight at the kill is fetched twice (the frame, at most one more)
+    assert gets["/a/qt_88992/xbdb/"] == 2 and sum(gets.values()) <= len(routes) + 2, gets
