@@ -11,6 +11,7 @@ same text, same parse, same links — and inspects it. The site's namespace is d
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any
 
@@ -35,7 +36,9 @@ def page_record(page: Page, cut: bool) -> dict[str, Any]:
     rendered = None
     if page.rendered is not None:
         rendered = {"boxes": {k: asdict(b) for k, b in page.rendered.boxes.items()},
-                    "screenshot": page.rendered.screenshot, "extra": page.rendered.extra}
+                    "screenshot": page.rendered.screenshot,
+                    # what the browser reported, as JSON (a value JSON has no type for is kept as text)
+                    "extra": json.loads(json.dumps(page.rendered.extra, default=str))}
     return {"url": page.url, "status": page.status, "headers": page.headers, "text": page.text, "cut": cut,
             "depth": page.depth, "is_homepage": page.is_homepage, "referer": page.referer,
             "link_text": page.link_text, "latency": page.latency, "rendered": rendered}
