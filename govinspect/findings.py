@@ -121,7 +121,12 @@ class WorkDone:
     and a site is folded only when everything it waits for can be read back. ``target`` is the run's
     key of a link target (check or attachment) when the request fetched one; else the request was
     one of the site's pages.
+
+    ``unit`` (fleet workers): the name of the page's unit of work. A request a dead worker held is
+    done again by another; its page is counted off once per unit (:meth:`RunState.done_units`), not
+    once per time it was done.
     """
 
     site_id: str
     target: str | None = None
+    unit: str | None = None

@@ -45,10 +45,26 @@ def new_worker_id() -> str:
 
 
 def shared_state(settings: Settings) -> Settings:
-    """The fleet keeps its run state in Redis (govinspect/runstate): any worker may do any request."""
+    """The fleet keeps its run state in Redis (govinspect/runstate): any worker may do any request.
+
+    Its clients (run state, run locks) retry as long as the fleet's own (``FLEET_REDIS_RETRY_SECONDS``):
+    a Redis restart that the queue rides out must not fail a page's claims or counts meanwhile.
+    """
     s = settings.copy()
     s.set("RUN_STATE_BACKEND", "redis", priority="cmdline")
+    s.set("REDIS_RETRIES", max(s.getint("REDIS_RETRIES"), redis_retries_for(s.getfloat("FLEET_REDIS_RETRY_SECONDS"))),
+          priority="cmdline")
     return s
+
+
+def redis_retries_for(seconds: float) -> int:
+    """Retries of the run-state client (govinspect/runstate/redis.py: backoff 0.2 s doubling up to
+    5 s) that wait at least ``seconds`` in all."""
+    waited, retries = 0.0, 0
+    while waited < seconds:
+        retries += 1
+        waited += min(5.0, 0.1 * 2 ** retries)
+    return retries
 
 
 def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:

@@ -126,7 +126,9 @@ class StorePipeline:
         return item
 
     def _flush_if_due(self) -> None:
-        if len(self._refs) + len(self._checks) + len(self._facts) >= self.batch_size or (
+        # markers count: with STORE_BATCH_SIZE 1 (a fleet) a request's rows and markers are announced
+        # before its acknowledgement follows them, so a worker killed after acknowledging loses nothing
+        if len(self._refs) + len(self._checks) + len(self._facts) + len(self._markers) >= self.batch_size or (
             time.monotonic() - self._last_flush > self.flush_seconds
         ):
             self.flush()

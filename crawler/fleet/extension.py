@@ -4,11 +4,18 @@ scrapy-redis's ``RedisSpider`` keeps a worker alive only while its *start-URL ke
 timer resets on that alone): a worker that goes idle while the shared queue is momentarily empty but
 other workers still hold pages -- whose links will refill the queue -- quits early. Here a worker
 stays until the run is done: nothing queued and nothing in flight at any worker, read in one step.
+
+The heartbeat runs in a thread of its own: a reactor busy for a few seconds (a Redis call riding out
+a restart with backoff, a big page parsed on a loaded machine) must not get a live worker reaped and
+its pages done twice. It beats only while the reactor has turned within ``FLEET_REDIS_RETRY_SECONDS``
+(the longest a Redis call may hold it), so a worker whose reactor is wedged is still reaped.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
@@ -26,12 +33,16 @@ logger = logging.getLogger(__name__)
 
 
 class FleetWorker:
-    def __init__(self, crawler, membership: Membership, heartbeat: float, lock_ttl: int):
+    def __init__(self, crawler, membership: Membership, heartbeat: float, lock_ttl: int, stall_limit: float = 120.0):
         self.crawler = crawler
         self.membership = membership
         self.heartbeat_seconds = heartbeat
         self.lock_ttl = lock_ttl
+        self.stall_limit = stall_limit
         self._loop: task.LoopingCall | None = None
+        self._turned = time.monotonic()  # when the reactor last ran this extension's tick
+        self._stop = threading.Event()
+        self._beater: threading.Thread | None = None
         self.done = False
         self.idle_poll = 0.0
 
@@ -40,7 +51,8 @@ class FleetWorker:
         s = crawler.settings
         membership = Membership(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]), s["FLEET_WORKER_ID"],
                                 s.getfloat("FLEET_WORKER_TIMEOUT"))
-        ext = cls(crawler, membership, s.getfloat("FLEET_HEARTBEAT_SECONDS"), s.getint("FLEET_LOCK_SECONDS"))
+        ext = cls(crawler, membership, s.getfloat("FLEET_HEARTBEAT_SECONDS"), s.getint("FLEET_LOCK_SECONDS"),
+                  s.getfloat("FLEET_REDIS_RETRY_SECONDS"))
         ext.idle_poll = s.getfloat("FLEET_IDLE_POLL_SECONDS")
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
@@ -48,13 +60,25 @@ class FleetWorker:
         return ext
 
     def spider_opened(self, spider) -> None:
+        self.membership.heartbeat()
         self._tick()
         self._loop = task.LoopingCall(self._tick)
         self._loop.start(self.heartbeat_seconds, now=False)
+        self._beater = threading.Thread(target=self._beat, name="fleet-heartbeat", daemon=True)
+        self._beater.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_seconds):
+            if time.monotonic() - self._turned > self.stall_limit:
+                continue  # the reactor is wedged: fall silent, so the others take this worker's work back
+            try:
+                self.membership.heartbeat()
+            except Exception as exc:  # Redis away beyond the client's retries: try again at the next beat
+                logger.warning("fleet heartbeat failed: %s", exc)
 
     def _tick(self) -> None:
+        self._turned = time.monotonic()
         try:
-            self.membership.heartbeat()
             refresh_lock(self.membership.server, self.membership.keys.run_id, self.lock_ttl)
             n = self.membership.reap()
             if n and self.crawler.stats is not None:
@@ -107,6 +131,9 @@ class FleetWorker:
     def spider_closed(self, spider, reason: str) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        self._stop.set()
+        if self._beater is not None:
+            self._beater.join(timeout=self.heartbeat_seconds + 30)
         n = self.membership.leave()
         if n:
             logger.warning("worker stopped (%s) holding %d requests: back in the queue", reason, n)

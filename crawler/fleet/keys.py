@@ -56,6 +56,10 @@ class RunKeys:
     def requeued(self) -> str:  # counter of requests put back from dead workers
         return f"{self.base}:requeued"
 
+    @property
+    def units(self) -> str:  # set of the units of work queued (crawler/fleet/queue.py): each queued once
+        return f"{self.base}:units"
+
 
 HOST_PREFIX = f"{PREFIX}:host:"  # the queue's pop script names host keys from it (see host_keys)
 

@@ -5,7 +5,9 @@ judge it by watching that counter with their *own* clock: a worker whose counter
 ``FLEET_WORKER_TIMEOUT`` seconds of continuous observation is dead, and its in-flight requests go back
 to the queue at their priority. Comparing counters rather than timestamps means no clock skew between
 machines, and a Redis restart (every heartbeat frozen at once) does not make everyone reap everyone:
-the counters move again as soon as the workers reconnect.
+the counters move again as soon as the workers reconnect. Observation must be continuous: a watcher
+that could not look for half the timeout (Redis away, its own process stalled) starts watching
+afresh rather than count the gap as the others' silence.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Membership:
         self.worker = worker
         self.timeout = timeout
         self._watch: dict[str, tuple[bytes, float]] = {}
+        self._looked: float | None = None  # when this watcher last read the heartbeats
         self._beat = server.register_script(_BEAT)
         self._reap = server.register_script(_REAP)
         self._done = server.register_script(_DONE)
@@ -71,8 +74,14 @@ class Membership:
 
     def reap(self, exclude_self: bool = True) -> int:
         """Requeue the in-flight requests of workers silent for the timeout; returns how many."""
-        now = time.monotonic()
         beats = self.server.hgetall(self.keys.workers)
+        now = time.monotonic()
+        gap, self._looked = now - (self._looked or now), now
+        if gap > self.timeout / 2:
+            # not watched continuously (Redis restarted, or this process stalled): nobody is judged on it
+            logger.info("heartbeats not watched for %.0f s: watching afresh", gap)
+            self._watch = {raw.decode(): (beat, now) for raw, beat in beats.items()}
+            return 0
         requeued = 0
         for raw, beat in beats.items():
             worker = raw.decode()

@@ -14,6 +14,10 @@ worker so never holds requests for hosts that are at their limit while others wa
 head-of-line blocking of a plain priority pop), and a request needs no second Redis round trip (nor a
 thread hop) for its lease. When every host in the window is at its limit, the head is popped without a
 lease and the middleware waits for one, as before, so the engine always gets work that is queued.
+
+Requests the fleet spider names a unit of work for (``meta["gi_unit"]``) are queued once per run: a
+page redone after its worker died yields its follow-ups again, and those its first run had queued
+already are not queued twice (:data:`ALREADY`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ ACK_META = "fleet_ack"
 REDO_META = "fleet_redo"
 # A host lease the request holds: (leases key, token, host); returned by the politeness middleware.
 LEASE_META = "fleet_lease"
+# The request's unit of work (named by the fleet spider): queued once per run.
+UNIT_META = "gi_unit"
+# push(): the request is filtered (duplicate), queued, or was queued before under its unit.
+FILTERED, QUEUED, ALREADY = 0, 1, 2
 
 _POP = """
 local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -85,10 +93,15 @@ local redo = redis.call('SREM', KEYS[3], redis.sha1hex(pick))
 return {pick, field, redo, leased}
 """
 
+# KEYS: queue, in-flight hash, dupefilter, units queued; ARGV: score, data, in-flight token, fingerprint, unit.
+# A fresh request (no token) whose unit was queued before is not queued again (2); a re-enqueued one
+# (retry, redirect: it has the token of its in-flight original) always is, unless filtered.
 _PUSH = """
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
+if ARGV[3] == '' and ARGV[5] ~= '' and redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1 then return 2 end
 if ARGV[4] ~= '' and redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[5] ~= '' then redis.call('SADD', KEYS[4], ARGV[5]) end
 return 1
 """
 
@@ -129,6 +142,8 @@ class AckPriorityQueue(PriorityQueue):
     inflight_key: str | None = None
     leases: LeasePolicy | None = None
     busy = False  # the last pop found requests queued, all for hosts at their limit
+    redo_key: str = ""
+    units_key: str = ""  # unbound: units are not tracked
 
     def __init__(self, server, spider, key, serializer=None):
         super().__init__(server, spider, key, serializer)
@@ -136,10 +151,12 @@ class AckPriorityQueue(PriorityQueue):
         self._pop_leased = server.register_script(_POP_LEASED)
         self._push = server.register_script(_PUSH)
 
-    def bind(self, inflight_key: str, redo_key: str = "", leases: LeasePolicy | None = None) -> None:
+    def bind(self, inflight_key: str, redo_key: str = "", leases: LeasePolicy | None = None,
+             units_key: str = "") -> None:
         self.inflight_key = inflight_key
         self.redo_key = redo_key
         self.leases = leases
+        self.units_key = units_key
 
     def _encode_request(self, request: Request) -> bytes:
         return member(request, super()._encode_request(request))
@@ -147,14 +164,17 @@ class AckPriorityQueue(PriorityQueue):
     def _decode_request(self, encoded_request: bytes) -> Request:
         return super()._decode_request(_strip_host(encoded_request))
 
-    def push(self, request: Request, dupefilter_key: str | None = None, fingerprint: str | None = None) -> bool:
-        """Queue ``request`` unless ``fingerprint`` is in the duplicate filter already (then False);
-        either way a re-enqueued request's in-flight entry goes, in the same step."""
+    def push(self, request: Request, dupefilter_key: str | None = None, fingerprint: str | None = None) -> int:
+        """Queue ``request`` unless ``fingerprint`` is in the duplicate filter already (:data:`FILTERED`)
+        or its unit was queued before (:data:`ALREADY`); either way a re-enqueued request's in-flight
+        entry goes, in the same step."""
         token = request.meta.pop(ACK_META, None) or ""
         request.meta.pop(LEASE_META, None)  # a lease is never queued (it was returned at the response)
+        unit = (request.meta.get(UNIT_META) or "") if self.units_key else ""
         data = self._encode_request(request)
-        return bool(self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or ""],
-                               args=[-request.priority, data, token, fingerprint or ""]))
+        return int(self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or "",
+                                    self.units_key or self.key + ":units"],
+                              args=[-request.priority, data, token, fingerprint or "", unit]))
 
     def pop(self, timeout: int = 0, leased_only: bool = False) -> Request | None:
         """The next request (None: nothing queued). With host leases bound, the first request of the

@@ -27,7 +27,7 @@ from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
 from crawler.fleet.ledger import Ledger
 from crawler.fleet.politeness import FleetPolitenessMiddleware
-from crawler.fleet.queue import ACK_META, LEASE_META
+from crawler.fleet.queue import ACK_META, ALREADY, FILTERED, LEASE_META
 
 SEED_META = "fleet_seed"
 QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
@@ -52,6 +52,7 @@ class AckScheduler(Scheduler):
         scheduler.crawler = crawler
         scheduler.inflight_key = keys.inflight(s["FLEET_WORKER_ID"])
         scheduler.redo_key = keys.redo
+        scheduler.units_key = keys.units
         scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
         scheduler.held = 0  # requests this worker popped and has not acknowledged
@@ -107,7 +108,7 @@ class AckScheduler(Scheduler):
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
                                                  serializer=self.serializer)
         # pop takes host leases itself when the fleet's politeness middleware is on to return them
-        self.queue.bind(self.inflight_key, self.redo_key, self.lease_policy)
+        self.queue.bind(self.inflight_key, self.redo_key, self.lease_policy, self.units_key)
         if len(self.queue):
             logger.info("%d requests queued for this run", len(self.queue))
 
@@ -123,9 +124,15 @@ class AckScheduler(Scheduler):
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         if token:
             self.held = max(0, self.held - 1)
-        if not self.queue.push(request, self.df.key, fingerprint):
+        pushed = self.queue.push(request, self.df.key, fingerprint)
+        if pushed == FILTERED:
             logger.debug("filtered duplicate request %s", request)
             return False
+        if pushed == ALREADY:  # a redone page's follow-up its first run had queued: not a drop (no work done)
+            logger.debug("queued before (a redone request's follow-up): %s", request)
+            if self.stats:
+                self.stats.inc_value("fleet/redo_already_queued")
+            return True
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True

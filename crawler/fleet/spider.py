@@ -8,6 +8,12 @@
   earlier output is handled (the links it found are in the shared queue), ``request_done`` goes to
   the scheduler, which acknowledges the request with the site's progress. A worker killed before
   that point has the request requeued by the others.
+* A request done again after its worker died is counted once: pages, renders and companion scripts
+  are named units of work (``meta["gi_unit"]``), added to and counted off the run state once per
+  run, and queued once per run (crawler/fleet/queue.py).
+* Homepage companions (footers in same-site iframes or ``document.write`` scripts): the homepage
+  waits for them in the run state (crawler/fleet/homepages.py), not in the requests' meta, so any
+  worker can finish and inspect it.
 """
 
 from __future__ import annotations
@@ -18,14 +24,19 @@ from typing import Any
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from crawler.fleet import homepages
 from crawler.fleet import signals as fleet_signals
 from crawler.fleet.ack import FleetAck
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
-from crawler.fleet.queue import ACK_META, REDO_META
+from crawler.fleet.queue import ACK_META, REDO_META, UNIT_META
 from crawler.fleet.scheduler import SEED_META
 from crawler.spiders.cluster import ClusterSpider
 from crawler.traps import strip_session_ids
+from govinspect import signals as gi_signals
+from govinspect.registry import Site
+from govinspect.urls import normalize_url
+from govinspect.vocabulary import FetchWish, Page
 
 
 class FleetClusterSpider(ClusterSpider):
@@ -38,6 +49,7 @@ class FleetClusterSpider(ClusterSpider):
         worker._redo_pages = set()
         s = crawler.settings
         worker._dupefilter = RFPDupeFilter(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]).dupefilter)
+        crawler.signals.connect(worker._site_finalized, signal=gi_signals.site_finalized)
         return worker
 
     def _in_dupefilter(self, request: Request) -> bool:
@@ -74,6 +86,7 @@ class FleetClusterSpider(ClusterSpider):
     def parse_page(self, response):
         if response.meta.get(REDO_META):
             self._redo_pages.add(response.url)
+        self._mark_redo(response.meta.get("gi_companion_of"), response.meta)
         return self._acked(response.meta, super().parse_page(response))
 
     def _follow(self, page, pages_only: bool = False):
@@ -83,19 +96,19 @@ class FleetClusterSpider(ClusterSpider):
 
     def _redo_follow(self, page, pages_only: bool):
         # the parent's claims happen before its first request is yielded: swap the state just for them
+        # (all of them: the first request yielded may be an inspector's fetch wish, claimed before the
+        # page's links, so the generator is run to its end under the redo claims)
         real = self.state
         self.state = _RedoClaims(real, self._in_dupefilter)
         try:
-            output = super()._follow(page, pages_only)
-            first = next(output, None)
+            output = list(super()._follow(page, pages_only))
         finally:
             self.state = real
         self._redo_pages.discard(page.url)
-        if first is not None:
-            yield first
-            yield from output
+        yield from output
 
     def page_failed(self, failure):
+        self._mark_redo(failure.request.meta.get("gi_companion_of"), failure.request.meta)
         return self._acked(failure.request.meta, super().page_failed(failure))
 
     def check_done(self, response):
@@ -120,11 +133,71 @@ class FleetClusterSpider(ClusterSpider):
     def fetch_failed(self, failure):
         return self._acked(failure.request.meta, super().fetch_failed(failure))
 
-    def _companion_request(self, page, urls):
-        """No homepage companions in a fleet: they carry the parsed homepage in ``meta``, which a
-        request queued in Redis cannot; the homepage is inspected as it is (its iframes are crawled
-        as pages of their own all the same)."""
-        return None
+    def _fetch_request(self, site: Site, wish: FetchWish, page: Page, target: str):
+        request = super()._fetch_request(site, wish, page, target)
+        request.meta[UNIT_META] = target  # queued once per run, also when the page is redone
+        return request
+
+    # ---- units of work -------------------------------------------------------------------------------
+    def _work_unit(self, kind: str, *parts: str) -> str:
+        return " ".join((kind, *parts))
+
+    # ---- homepage companions: the homepage waits in the run state ------------------------------------
+    def _hold_homepage(self, page: Page, urls: list[str]) -> dict[str, Any]:
+        cut = bool(self.max_text) and len(page.text) >= self.max_text
+        self.state.put(homepages.namespace(page.site.id), homepages.PAGE_KEY, homepages.page_record(page, cut))
+        return {"site_id": page.site.id, "url": page.url, "depth": page.depth, "urls": list(urls),
+                "frames": sorted({link.url for link in page.links if link.tag in ("iframe", "frame")}),
+                "redo": page.url in self._redo_pages}
+
+    def _home_info(self, home):
+        if isinstance(home, Page):
+            return super()._home_info(home)
+        return self.registry.get(home["site_id"]), home["url"], home["depth"], set(home["frames"])
+
+    def _companion_frame_request(self, home, site: Site, url: str, depth: int, referer: str) -> Request | None:
+        # claimed and counted in one step (a kill between the two would leave it claimed, uncounted)
+        taken = self.state.claim_links(site.id, [normalize_url(url)], [], check_refused=False)[0][0]
+        if taken is None and not isinstance(home, Page) and home.get("redo"):
+            # redoing a dead worker's step: the frame it claimed (and counted) but never queued is its
+            taken = not self._in_dupefilter(Request(url))
+        if not taken:
+            return None
+        return self._page_request(site, url, depth, referer=referer, counted=True)
+
+    def _add_companion(self, home, url: str, html: str) -> None:
+        if isinstance(home, Page):
+            return super()._add_companion(home, url, html)
+        self.state.put(homepages.namespace(home["site_id"]), url, html)
+
+    def _homepage(self, home) -> Page:
+        if isinstance(home, Page):
+            return super()._homepage(home)
+        ns = homepages.namespace(home["site_id"])
+        site = self.registry.get(home["site_id"])
+        page = homepages.page_from_record(self.state.get(ns, homepages.PAGE_KEY), site, self.context,
+                                          self.max_links)
+        for url, html in zip(home["urls"], self.state.get_many(ns, home["urls"]), strict=True):
+            if html is not None:
+                page.companions[url] = html
+        return page
+
+    def _companion_done(self, response):
+        self._mark_redo(response.meta.get("page"), response.meta)
+        return self._acked(response.meta, super()._companion_done(response))
+
+    def _companion_failed(self, failure):
+        self._mark_redo(failure.request.meta.get("page"), failure.request.meta)
+        return self._acked(failure.request.meta, super()._companion_failed(failure))
+
+    @staticmethod
+    def _mark_redo(home: Any, meta: dict) -> None:
+        if isinstance(home, dict):
+            home["redo"] = bool(meta.get(REDO_META))
+
+    def _site_finalized(self, site: Site, **kwargs: Any) -> None:
+        """The site is folded: its held homepage is no longer needed."""
+        self.state.drop(homepages.namespace(site.id))
 
 
 class _RedoClaims:
@@ -156,3 +229,9 @@ class _RedoClaims:
         refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
         late = [f or unqueued(url) for url, f in zip(refused, late, strict=True)]
         return taken, firsts, late
+
+    def claim_targets(self, site_id: str, keys: list[str]) -> list[bool]:
+        """Fetch wishes (``F`` keys) are fetched without a duplicate filter: each is asked for again,
+        and the queue takes it only if its unit was never queued (crawler/fleet/queue.py)."""
+        firsts = self._state.claim_targets(site_id, keys)
+        return [f or key.startswith("F ") for key, f in zip(keys, firsts, strict=True)]

@@ -98,13 +98,16 @@ class ClusterSpider(Spider):
                       counted: bool = False) -> Request:
         """A page request; the site's render policy (or ``render``) may turn it into a browser render.
         It is one pending unit of its site (``counted``: the caller added it already)."""
+        unit = self._work_unit("R" if render else "P", site.id, normalize_url(url))
         if not counted:
-            self.state.add_pending(site.id)
+            self._add_pending(site.id, unit)
         request = Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=priority - depth,
             meta={"site_id": site.id, "depth": depth, "homepage": homepage, "kind": "page",
                   "handle_httpstatus_list": ERROR_STATUSES, "link_text": link_text, "from_page": referer},
         )
+        if unit is not None:
+            request.meta["gi_unit"] = unit
         return self.render.prepare(request, site, homepage, force=render, static=static, frames=frames)
 
     def _check_request(self, site: Site, url: str, target: str, method: str = "HEAD", referer: str | None = None,
@@ -138,6 +141,18 @@ class ClusterSpider(Spider):
                   "dont_retry": True},
         )
 
+    def _work_unit(self, kind: str, *parts: str) -> str | None:
+        """The name of a unit of pending work (``kind``: P page, R render, C companion script). A
+        single process names none (each request is done once); fleet workers do, so that a request
+        redone after its worker died is counted once (:meth:`RunState.add_units`)."""
+        return None
+
+    def _add_pending(self, site_id: str, unit: str | None) -> None:
+        if unit is None:
+            self.state.add_pending(site_id)
+        else:
+            self.state.add_units(site_id, [unit])
+
     def _tracked(self, request: Request, results: Iterable[Any]) -> Iterator[Any]:
         """Run a callback, then yield the request's :class:`WorkDone` marker after all its results.
 
@@ -152,14 +167,15 @@ class ClusterSpider(Spider):
             if site_id is not None:
                 self.state.incr(site_id, "failures")
         if site_id is not None and not request.meta.get("gi_handed_over"):
-            yield WorkDone(site_id, request.meta.get("gi_target"))
+            yield WorkDone(site_id, request.meta.get("gi_target"), request.meta.get("gi_unit"))
 
     def _request_dropped(self, request: Request, spider: Spider) -> None:
         """A dropped request has no results: its work is done at once."""
         site_id = request.meta.get("site_id")
         if spider is self and site_id is not None:
             self.crawler.signals.send_catch_log(
-                gi_signals.work_done, markers=[WorkDone(site_id, request.meta.get("gi_target"))])
+                gi_signals.work_done,
+                markers=[WorkDone(site_id, request.meta.get("gi_target"), request.meta.get("gi_unit"))])
 
     def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
         """Link checks need the status only: stop GET downloads once the headers are in."""
@@ -374,6 +390,8 @@ class ClusterSpider(Spider):
                 yield WorkDone(site.id, target)
 
     # ---- homepage companions (crawler/companions.py) ------------------------------------------------
+    # The homepage waits for its companions as a *home*: here the Page itself; a fleet worker keeps
+    # it in the run state instead (crawler/fleet/spider.py), so that any worker can finish it.
     def _companion_request(self, page: Page, urls: list[str]) -> Request | None:
         """The next companion's request, one at a time; the last one's callback inspects the page.
 
@@ -381,46 +399,72 @@ class ClusterSpider(Spider):
         homepage along), so it is fetched once; a frame already claimed is crawled anyway and skipped
         here. Scripts are fetched for what they write (one pending unit each).
         """
-        site = page.site
-        frames = {link.url for link in page.links if link.tag in ("iframe", "frame")}
+        return self._companion_step(self._hold_homepage(page, urls), urls)
+
+    def _companion_step(self, home: Any, urls: list[str]) -> Request | None:
+        site, home_url, depth, frames = self._home_info(home)
         for n, url in enumerate(urls):
             rest = urls[n + 1:]
             if url in frames:
-                url = strip_session_ids(url)
-                if self.state.claim_page(site.id, normalize_url(url)):
-                    request = self._page_request(site, url, page.depth + 1, referer=page.url)
-                    request.meta["gi_companion_of"] = page
+                request = self._companion_frame_request(home, site, strip_session_ids(url), depth + 1, home_url)
+                if request is not None:
+                    request.meta["gi_companion_of"] = home
                     request.meta["gi_companion_rest"] = rest
                     return request
                 continue
-            self.state.add_pending(site.id)
-            return Request(url, callback=self._companion_done, errback=self._companion_failed, priority=60,
-                           dont_filter=True, meta={"site_id": site.id, "kind": "companion", "page": page,
-                                                   "rest": rest, "handle_httpstatus_list": ERROR_STATUSES})
+            unit = self._work_unit("C", site.id, home_url, url)
+            self._add_pending(site.id, unit)
+            request = Request(url, callback=self._companion_done, errback=self._companion_failed, priority=60,
+                              dont_filter=True, meta={"site_id": site.id, "kind": "companion", "page": home,
+                                                      "rest": rest, "handle_httpstatus_list": ERROR_STATUSES})
+            if unit is not None:
+                request.meta["gi_unit"] = unit
+            return request
         return None
 
+    def _hold_homepage(self, page: Page, urls: list[str]) -> Any:
+        """What companion requests carry to finish the homepage with (here: the page itself)."""
+        return page
+
+    def _home_info(self, home: Page) -> tuple[Site, str, int, set[str]]:
+        """The held homepage's site, URL, depth and frame URLs."""
+        return home.site, home.url, home.depth, {link.url for link in home.links if link.tag in ("iframe", "frame")}
+
+    def _companion_frame_request(self, home: Any, site: Site, url: str, depth: int, referer: str) -> Request | None:
+        """The frame's page request if this homepage claims the frame (None: claimed before)."""
+        if not self.state.claim_page(site.id, normalize_url(url)):
+            return None
+        return self._page_request(site, url, depth, referer=referer)
+
+    def _add_companion(self, home: Page, url: str, html: str) -> None:
+        home.companions[url] = html
+
+    def _homepage(self, home: Page) -> Page:
+        """The held homepage with the companions it gathered, ready to inspect."""
+        return home
+
     def _companion_done(self, response: Response) -> Iterator[Any]:
-        page = response.meta["page"]
+        home = response.meta["page"]
         if response.status < 400:
-            page.companions[response.url] = companion_html(response)
-        return self._tracked(response.request, self._next_companion(page, response.meta["rest"]))
+            self._add_companion(home, response.url, companion_html(response))
+        return self._tracked(response.request, self._next_companion(home, response.meta["rest"]))
 
     def _companion_failed(self, failure: Failure) -> Iterator[Any]:
         meta = failure.request.meta
         return self._tracked(failure.request, self._next_companion(meta["page"], meta["rest"]))
 
-    def _frame_companion(self, response: Response, home: Page) -> Iterator[Any]:
+    def _frame_companion(self, response: Response, home: Any) -> Iterator[Any]:
         """A homepage's frame, crawled as its own page, hands its document to the homepage."""
         if response.status < 400 and isinstance(response, TextResponse):
-            home.companions[response.url] = response.text
+            self._add_companion(home, response.url, response.text)
         yield from self._next_companion(home, response.meta.get("gi_companion_rest") or [])
 
-    def _next_companion(self, page: Page, rest: list[str]) -> Iterator[Any]:
-        request = self._companion_request(page, rest) if rest else None
+    def _next_companion(self, home: Any, rest: list[str]) -> Iterator[Any]:
+        request = self._companion_step(home, rest) if rest else None
         if request is not None:
             yield request
         else:
-            yield from self.inspectors.inspect_page(page)
+            yield from self.inspectors.inspect_page(self._homepage(home))
 
     def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
         """Requests for a page's links: in-scope pages crawled, attachments fetched, the rest checked.
@@ -542,7 +586,7 @@ class ClusterSpider(Spider):
             if site_id is not None:
                 self.state.incr(site_id, "failures")
         if site_id is not None and not request.meta.get("gi_handed_over"):
-            yield WorkDone(site_id, request.meta.get("gi_target"))
+            yield WorkDone(site_id, request.meta.get("gi_target"), request.meta.get("gi_unit"))
 
     def parse_fetched(self, response: Response) -> Iterator[Any]:
         return self._tracked(response.request, self._parse_fetched(response.request, response, None))

@@ -248,6 +248,21 @@ class RunState(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook: the memory backend holds no connection
         """Release connections (the state itself stays until :meth:`purge`)."""
 
+    # ---- units of work (fleet: a request redone after its worker died is counted once) ----------------
+    @abstractmethod
+    def add_units(self, site_id: str, units: Sequence[str]) -> int:
+        """Count each named unit of work pending once per run, however often it is added (a page
+        redone after a worker died adds its follow-ups again). Returns how many were new."""
+
+    @abstractmethod
+    def done_units(self, site_id: str, units: Sequence[str]) -> int:
+        """Take each named unit off the site's pending count once per run, however often it is
+        done (a redone request is done twice). Returns how many were new."""
+
+    @abstractmethod
+    def drop(self, namespace: str) -> None:
+        """Forget every value :meth:`put` under ``namespace`` (data no longer needed)."""
+
 
 def dumps(value: JSON) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)

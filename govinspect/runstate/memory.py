@@ -243,3 +243,22 @@ class MemoryRunState(RunState):
             self._claims.clear()
             self._claim_counts.clear()
             self._tallies.clear()
+
+    # ---- units of work ----------------------------------------------------------------------------
+    def add_units(self, site_id: str, units: Sequence[str]) -> int:
+        return self._once(site_id, units, "added", 1)
+
+    def done_units(self, site_id: str, units: Sequence[str]) -> int:
+        return self._once(site_id, units, "done", -1)
+
+    def _once(self, site_id: str, units: Sequence[str], kind: str, sign: int) -> int:
+        with self._lock:
+            seen = self.__dict__.setdefault("_units", defaultdict(set))[(site_id, kind)]
+            new = [u for u in dict.fromkeys(units) if u not in seen]
+            seen.update(new)
+            self._site(site_id).pending += sign * len(new)
+            return len(new)
+
+    def drop(self, namespace: str) -> None:
+        with self._lock:
+            self._data.pop(namespace, None)

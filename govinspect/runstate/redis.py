@@ -14,6 +14,7 @@ Keys (``P`` = ``<prefix>:run:<run_id>``):
   of items waiting for the key, renamed to ``P:w:<namespace>:h:<sha1(key)>`` when handed over
 * ``P:c:<namespace>`` set of claimed keys, ``P:c:<namespace>:n`` hash group → keys it claimed;
   ``P:n:<namespace>`` hash key → tally
+* ``P:s:<site>:units-added`` / ``units-done`` sets of named units of work counted (fleet redo safety)
 
 Decisions that read and write (budget, target claims, releases, trap variants) are Lua scripts, so
 they are atomic across processes. ``target_done`` touches the waiting sites' hashes by name from the
@@ -419,6 +420,24 @@ class RedisRunState(RunState):
     def close(self) -> None:
         self.r.close()
 
+    # ---- units of work (fleet) ----------------------------------------------------------------------
+    def add_units(self, site_id: str, units: Sequence[str]) -> int:
+        return self._units_once(site_id, units, "added", 1)
+
+    def done_units(self, site_id: str, units: Sequence[str]) -> int:
+        return self._units_once(site_id, units, "done", -1)
+
+    def _units_once(self, site_id: str, units: Sequence[str], kind: str, sign: int) -> int:
+        if not units:
+            return 0
+        script = self.__dict__.get("_units_script")
+        if script is None:
+            script = self._units_script = self.r.register_script(_UNITS_ONCE)
+        return int(script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"], args=[sign, *units]))
+
+    def drop(self, namespace: str) -> None:
+        self.r.delete(f"{self.p}:d:{namespace}")
+
 
 def _progress(site_id: str, raw: dict[bytes, bytes], finalised: bool) -> SiteProgress:
     v = {k.decode(): int(x) for k, x in raw.items()}
@@ -429,3 +448,14 @@ def _progress(site_id: str, raw: dict[bytes, bytes], finalised: bool) -> SitePro
         budget_exhausted=bool(v.get("budget_exhausted")), homepage_ok=bool(v.get("homepage_ok")),
         homepage_done=bool(v.get("homepage_done")), finalised=finalised,
     )
+
+
+# units of work (fleet). KEYS: site hash, the site's set of units added (or done); ARGV: sign, units…
+_UNITS_ONCE = """
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then n = n + 1 end
+end
+if n > 0 then redis.call('HINCRBY', KEYS[1], 'pending', n * tonumber(ARGV[1])) end
+return n
+"""

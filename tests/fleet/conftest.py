@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from govinspect.demo.generator import Cluster, build_cluster
-from tests.fleet.helpers import AS_OF, FLEET_SEEDS, HANG_CAP, REDIS_URL, SETTINGS, cli, findings, gets, redis_client
+from tests.fleet.helpers import (
+    AS_OF,
+    FLEET_SEEDS,
+    HANG_CAP,
+    REDIS_URL,
+    SETTINGS,
+    cli,
+    findings,
+    gets,
+    redis_client,
+    site_completion,
+)
 from tests.support.cli import clean_env
 from tests.support.counting import CountingClusterServer
 
@@ -19,6 +30,7 @@ class Baseline:
     server: CountingClusterServer
     gets: dict
     findings: set
+    completion: dict  # site -> (completed, reason)
 
 
 @pytest.fixture
@@ -39,7 +51,7 @@ def baseline(tmp_path_factory) -> Baseline:
     result = cli("crawl", "--registry", str(cluster.registry_path), "--store", str(store), "--as-of", AS_OF,
                  "--run-id", "single", *SETTINGS, env=clean_env(http_proxy=server.proxy_url))
     assert result.returncode == 0, result.stderr[-3000:]
-    base = Baseline(cluster, server, gets(server), findings(store))
+    base = Baseline(cluster, server, gets(server), findings(store), site_completion(store, "single"))
     yield base
     server.stop()
 

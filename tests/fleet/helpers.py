@@ -37,9 +37,6 @@ SETTINGS = [
     "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "DOWNLOAD_DELAY=0", "-s", "PROGRESS_INTERVAL=0",
     "-s", "RENDER_ENABLED=false", "-s", "DOWNLOAD_TIMEOUT=6", "-s", "RETRY_TIMES=1",
     "-s", "FLEET_WORKER_TIMEOUT=4", "-s", "FLEET_HEARTBEAT_SECONDS=0.5", "-s", FLEET_INSPECTORS,
-    # a fleet inspects homepages without companions (crawler/fleet/spider.py): the single-process
-    # reference run does the same, so the two compare like for like
-    "-s", "HOMEPAGE_COMPANIONS_MAX=0",
     "-s", "FLEET_MAX_IN_FLIGHT=8",  # a small cluster: share it out rather than let one worker hoard it
 ]
 HANG_CAP = 9.0  # the demo's hanging URL is held this long: beyond DOWNLOAD_TIMEOUT
@@ -101,6 +98,16 @@ def run_status(store: Path, run_id: str) -> str | None:
     try:
         row = db.execute("SELECT status FROM runs WHERE run_id=?", (run_id,)).fetchone()
         return row[0] if row else None
+    finally:
+        db.close()
+
+
+def site_completion(store: Path, run_id: str) -> dict[str, tuple[int, str]]:
+    """Per site of the run: (completed, reason) as folded."""
+    db = sqlite3.connect(store)
+    try:
+        return {site: (done, reason) for site, done, reason in db.execute(
+            "SELECT site_id, completed, reason FROM run_sites WHERE run_id=?", (run_id,))}
     finally:
         db.close()
 

@@ -21,6 +21,7 @@ from tests.fleet.helpers import (
     gets,
     redis_client,
     run_status,
+    site_completion,
     start_worker,
     wait_all,
 )
@@ -78,6 +79,7 @@ class OwnRedis:
             self.proc = None
 
 
+@pytest.mark.timeout(600)  # the module's single-process baseline crawl runs within the first test, this one
 def test_workers_ride_out_a_redis_restart(baseline, served, tmp_path):
     own = OwnRedis(tmp_path, _free_port()).start()
     try:
@@ -87,7 +89,7 @@ def test_workers_ride_out_a_redis_restart(baseline, served, tmp_path):
         assert seed(baseline.cluster, store, env, "restart").returncode == 0
         workers = [start_worker(store, env, tmp_path / f"w{i}.log") for i in range(2)]
         client = redis_client(own.url)
-        assert _wait_for(lambda: sum(int(v) for v in client.hvals("govinspect:fleet:run:restart:done-by")) > 15)
+        assert _wait_for(lambda: sum(int(v) for v in client.hvals("govinspect:fleet:run:restart:done-by")) > 15, 240)
         own.stop()
         time.sleep(2.0)
         assert all(w.poll() is None for w in workers), "a worker gave up while Redis was down"
@@ -101,6 +103,10 @@ def test_workers_ride_out_a_redis_restart(baseline, served, tmp_path):
     assert run_status(store, "restart") == "finished"
     assert findings(store) == baseline.findings
     assert set(gets(served)) == set(baseline.gets)
+    # nothing failed meanwhile (a client that gave up would fold its sites incomplete) and no live
+    # worker was taken for dead (the heartbeats stopped for everyone at once)
+    assert site_completion(store, "restart") == baseline.completion
+    assert not any("silent for" in log or "processing http" in log for log in logs), [log[-3000:] for log in logs]
 
 
 def test_an_idle_worker_waits_while_another_holds_the_only_page(redis_db, tmp_path):

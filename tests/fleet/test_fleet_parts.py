@@ -76,8 +76,11 @@ def test_a_silent_worker_is_reaped_and_its_requests_requeued_at_their_priority(r
     q.pop()
     assert alive.reap() == 0  # first sight of the counter
     assert not alive.is_done()
-    time.sleep(0.4)
-    assert alive.reap() == 1
+    start, reaped = time.monotonic(), 0
+    while not reaped and time.monotonic() - start < 2:  # watched continuously (each heartbeat)
+        time.sleep(0.05)
+        reaped = alive.reap()
+    assert reaped == 1 and time.monotonic() - start >= 0.3
     assert redis_db.zrange(keys.queue, 0, -1, withscores=True)[0][1] == -7
     assert redis_db.hlen(keys.inflight("dead")) == 0 and not redis_db.hexists(keys.workers, "dead")
     assert int(redis_db.get(keys.requeued)) == 1
@@ -267,3 +270,72 @@ def test_leases_on_their_way_back_are_returned_at_once_when_the_queue_wants_them
         assert second is not None and second.url == "http://solo.gov.cn/2"
 
     asyncio.run(main())
+def test_a_unit_of_work_is_queued_once_a_retry_of_it_again(redis_db, keys):
+    """A page redone after its worker died yields its follow-ups again: those its first run queued
+    are not queued twice (and not reported dropped either); a retry (re-enqueued with the in-flight
+    token of its original) is always queued."""
+    from crawler.fleet.queue import ALREADY, FILTERED, QUEUED, UNIT_META
+
+    q = _queue(redis_db, keys, "w1")
+    q.bind(keys.inflight("w1"), keys.redo, keys.units)
+    script = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True, meta={UNIT_META: "C s1 home js"})
+    assert q.push(script) == QUEUED
+    again = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True, meta={UNIT_META: "C s1 home js"})
+    assert q.push(again) == ALREADY and len(q) == 1
+    popped = q.pop()
+    assert q.push(popped.replace(dont_filter=True)) == QUEUED  # the retry: token in meta
+    assert redis_db.hlen(keys.inflight("w1")) == 0 and len(q) == 1
+    # decoy: requests without a unit are queued as scrapy-redis would (filtered only by fingerprint)
+    plain = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True)
+    assert q.push(plain) == QUEUED and q.push(plain.replace(priority=1)) == QUEUED and len(q) == 3
+    assert q.push(_req("p"), keys.dupefilter, "fp1") == QUEUED and q.push(_req("p"), keys.dupefilter, "fp1") == FILTERED
+
+
+def test_a_held_homepage_is_rebuilt_as_the_spider_parsed_it():
+    """The fleet keeps a homepage waiting for its companions as JSON: rebuilt, it has the same text,
+    the same links (with their elements in the new tree) — also for GBK pages and early ``</html>``."""
+    import json
+
+    from scrapy.http import HtmlResponse
+
+    from crawler.fleet.homepages import page_from_record, page_record
+    from crawler.links import extract_links
+    from crawler.markup import page_tree
+    from govinspect.vocabulary import ElementBox, Page, RenderInfo
+
+    site = Site("s1", "某市政府", "某市", "portal", "http://www.a.gov.cn/")
+    body = ('<html><head><meta charset="gbk"><base href="http://www.a.gov.cn/sub/"><title>某市</title></head>'
+            '<body><!--#include header--></html><a href="x.html">新闻</a><iframe src="/foot/"></iframe>'
+            '<img src="logo.png" data-gi-id="7"></body></html>').encode("gbk")
+    response = HtmlResponse("http://www.a.gov.cn/", body=body, headers={"Content-Type": "text/html; charset=gbk"})
+    tree = page_tree(response)
+    page = Page(url=response.url, site=site, status=200, headers={"content-type": "text/html; charset=gbk"},
+                text=response.text, tree=tree, links=extract_links(tree, response.url), is_homepage=True,
+                rendered=RenderInfo(boxes={"7": ElementBox(1, 2, 3, 4)}, extra={"document_size": (800, 600)}))
+    back = page_from_record(json.loads(json.dumps(page_record(page, cut=False))), site, None, 0)
+    assert back.text == page.text and back.is_homepage and back.url == page.url
+    assert [(link.url, link.tag, link.text) for link in back.links] == [
+        (link.url, link.tag, link.text) for link in page.links]
+    assert ("http://www.a.gov.cn/sub/x.html", "a") in [(link.url, link.tag) for link in back.links]  # after </html>
+    assert all(link.element is None or link.element.getroottree().getroot() is back.tree for link in back.links)
+    assert back.rendered.boxes["7"] == ElementBox(1, 2, 3, 4) and back.rendered.extra["document_size"] == (800, 600)
+    assert [link.url for link in page_from_record(page_record(page, cut=False), site, None, 1).links] == [
+        back.links[0].url]  # PAGE_MAX_LINKS applies as in the crawl
+
+
+def test_a_watcher_that_could_not_look_does_not_count_the_gap_as_silence(redis_db, keys):
+    """After a Redis restart (or a stall of the watcher) every counter is old by the length of the
+    gap: the watcher starts afresh instead of reaping workers that could not beat either."""
+    quiet = Membership(redis_db, keys, "quiet", timeout=0.4)
+    watcher = Membership(redis_db, keys, "watcher", timeout=0.4)
+    quiet.heartbeat()
+    q = _queue(redis_db, keys, "quiet")
+    q.push(_req("p"))
+    q.pop()
+    assert watcher.reap() == 0
+    time.sleep(0.5)  # the watcher could not look: beyond the timeout, yet nobody is judged on it
+    assert watcher.reap() == 0 and redis_db.hlen(keys.inflight("quiet")) == 1
+    for _ in range(5):  # decoy: watched continuously and still silent, it is reaped
+        time.sleep(0.1)
+        watcher.reap()
+    assert redis_db.hlen(keys.inflight("quiet")) == 0 and len(q) == 1

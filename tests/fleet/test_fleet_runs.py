@@ -17,7 +17,7 @@ import pytest
 from govinspect.registry import load_registry
 from govinspect.urls import normalize_url
 from tests.fleet.conftest import seed
-from tests.fleet.helpers import cli, findings, fleet_env, gets, run_status, start_worker, wait_all
+from tests.fleet.helpers import cli, findings, fleet_env, gets, run_status, site_completion, start_worker, wait_all
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +56,7 @@ def test_three_workers_fetch_every_page_once_and_find_what_one_process_finds(bas
     assert set(fetched) == set(baseline.gets)
     assert findings(store) == baseline.findings
     assert run_status(store, "three") == "finished"
+    assert site_completion(store, "three") == baseline.completion
     # the workers took part, and each site was folded once, by whichever worker saw it done
     listing = json.loads(cli("runs", "--json", env=env).stdout)
     run = next(r for r in listing if r["run_id"] == "three")
@@ -97,6 +98,12 @@ def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
     assert requeued >= 1
     assert findings(store) == baseline.findings
     assert run_status(store, "kill") == "finished"
+    # complete: every site folded as the single process folds it (none left with work counted but
+    # never done, which would fold it incomplete and mark nothing fixed)
+    assert site_completion(store, "kill") == baseline.completion
+    assert any(done for done, _ in baseline.completion.values())
+    logs = "".join((tmp_path / f"w{i}.log").read_text() for i in range(1, 3))
+    assert "lost with a dead worker" not in logs
     # pages fetched twice: only those in flight at the kill
     extra = _extra_gets(baseline.gets, gets(served))
     assert sum(n - b for b, n in extra.values()) <= requeued

@@ -307,3 +307,27 @@ def test_purge_forgets_rooms_claims_and_tallies(make_state):
     state.purge()
     assert state.results("room", ["j"]) == {} and state.resolve("room", "k", 3) == (True, [])
     assert state.claimed("req", ["i"]) == [False] and state.tally("n", "a") == 1
+def test_named_units_are_counted_and_counted_off_once(make_state):
+    """A fleet redoes a dead worker's request: its follow-ups are added again and it is done again;
+    each named unit moves the pending count once (another process sees the same)."""
+    state = make_state("r1")
+    state.begin({"a": 0})
+    state.add_pending("a")  # a page counted by its claim
+    assert state.add_units("a", ["C home js", "R home"]) == 2
+    assert state.add_units("a", ["C home js"]) == 0  # the redo adds it again: no change
+    assert state.progress("a").pending == 3
+    other = make_state("r1")
+    assert other.done_units("a", ["P home", "P home"]) == 1
+    assert state.done_units("a", ["P home", "C home js"]) == 1  # the redone page is not counted again
+    assert other.progress("a").pending == 1
+    assert state.done_units("a", ["R home"]) == 1 and state.progress("a").pending == 0
+    assert state.done_units("b", []) == 0  # decoy: nothing named, nothing moves
+
+
+def test_a_namespace_is_dropped_whole(state: RunState):
+    state.put("home:a", "page", {"url": "http://a/"})
+    state.put("home:a", "http://a/f.html", "<p>footer</p>")
+    state.put("home:b", "page", {"url": "http://b/"})
+    state.drop("home:a")
+    assert state.get_many("home:a", ["page", "http://a/f.html"]) == [None, None]
+    assert state.get("home:b", "page") == {"url": "http://b/"}
