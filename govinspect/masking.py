@@ -38,6 +38,17 @@ _TEXT_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#@\"'<>]+@")
 
 def mask_text(text: str) -> str:
     """Mask every ID-, card- or mobile-shaped number in free text (and credentials in URLs in it)."""
+    if text and len(text) <= 200:  # link texts, titles: the same few thousand strings over and over
+        return _mask_short_text(text)
+    return _mask_text(text)
+
+
+@lru_cache(maxsize=32768)
+def _mask_short_text(text: str) -> str:
+    return _mask_text(text)
+
+
+def _mask_text(text: str) -> str:
     if text and "@" in text and "://" in text:
         text = _TEXT_CREDENTIALS.sub(r"\1", text)
     if not text or not _DIGIT.search(text):
