@@ -4,7 +4,9 @@ Builds the issue-9 cluster (as ``bench_downloads.py`` does), reads its pages fro
 as the response Scrapy would deliver, to a real ``ClusterSpider`` (every configured inspector, the
 run state, link claims) and its items to the real ``StorePipeline``. No server, no scheduler, no
 downloader: what is timed is govinspect's own work per page, the part a plain spider does not do. CPU
-time of the best of ``--repeat`` passes (other processes on a shared machine only add to it).
+time of the best of ``--repeat`` passes (other processes on a shared machine only add to it). The
+requests the spider yields are not answered: the soft-404 inspector never learns a site's error page,
+so it reads every page's text (a crawl decides most pages without), a little harsher than a crawl.
 
     .venv/bin/python bench/bench_page_cost.py [--sites 24] [--pages-per-site 125] [--repeat 3]
 """
