@@ -69,6 +69,8 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=24)
     parser.add_argument("--pages-per-site", type=int, default=125)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each crawler; medians are shown")
+    parser.add_argument("--rendering-off-only", action="store_true",
+                        help="skip the run with rendering on (the browser's cost has its own work)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="govinspect-bench-dl-"))
     cluster = build_cluster(work / "cluster", sites=args.sites, pages_per_site=args.pages_per_site,
@@ -86,8 +88,8 @@ def main() -> None:
                      str(out)], env)
             r.update(json.loads(out.read_text()))
             runs["plain, same downloads"].append(r)
-            for label, extra in (("govinspect, rendering on", []),
-                                 ("govinspect, rendering off", ["-s", "RENDER_ENABLED=false"])):
+            modes = [("govinspect, rendering on", []), ("govinspect, rendering off", ["-s", "RENDER_ENABLED=false"])]
+            for label, extra in modes[1:] if args.rendering_off_only else modes:
                 store = work / f"store-{label[-3:].strip()}-{i}.sqlite3"
                 r = run([sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(cluster.registry_path),
                          "--store", str(store), *COMMON, *extra], env)
@@ -96,7 +98,7 @@ def main() -> None:
                 db.close()
                 runs[label].append(r)
     med = {name: {k: statistics.median(x[k] for x in rs) for k in ("wall", "cpu", "pages")}
-           for name, rs in runs.items()}
+           for name, rs in runs.items() if rs}
     base = med["plain, same downloads"]
     print(f"{'crawler':<28}{'pages':>8}{'wall s':>9}{'CPU s':>9}{'wall ×':>9}{'CPU ×':>9}")
     for name, m in med.items():

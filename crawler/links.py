@@ -7,8 +7,10 @@ run with HEAD (GET fallback). Keeping extraction pure makes it testable without 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from govinspect.formats import url_format
@@ -91,10 +93,13 @@ def _option_url(value: str) -> str | None:
 
 
 def _text(el: HtmlElement) -> str:
-    try:
-        text = el.text_content()
-    except (ValueError, AttributeError):
+    if len(el) == 0:  # no child: its text is el.text (what text_content() would build, without XPath)
         text = el.text or ""
+    else:
+        try:
+            text = el.text_content()
+        except (ValueError, AttributeError):
+            text = el.text or ""
     text = " ".join(text.split())
     if not text:
         text = (el.get("title") or el.get("alt") or "").strip()
@@ -113,54 +118,97 @@ def base_url(tree: HtmlElement, page_url: str) -> str:
     return page_url
 
 
+# What a link value resolves to: (absolute URL, kind, format name), or None when it is no http(s) link.
+_Resolved = tuple[str, str, str] | None
+
+
+@lru_cache(maxsize=32768)  # navigation, footer and resource links repeat on every page of a site
+def _resolve(base: str, value: str, classified: bool, implied: str) -> _Resolved:
+    """Resolve and classify one cleaned link value: a pure function of its arguments, hence cached.
+
+    ``classified`` is False for ``<link>`` (its kind is the one the tag implies, whatever the URL).
+    """
+    if _ABSOLUTE_HTTP.match(value) and url_problem(value.split("#", 1)[0]):
+        # ``http://`` alone: urljoin would quietly turn it into the page's own URL
+        return value[:MAX_MALFORMED_URL], MALFORMED, ""
+    try:
+        url = urljoin(base, value)
+    except ValueError:  # the href itself cannot be parsed (``http://[::1/``)
+        return value[:MAX_MALFORMED_URL], MALFORMED, ""
+    url = url.split("#", 1)[0]
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        scheme = value.split(":", 1)[0].lower()
+    if scheme == "file" or (len(scheme) == 1 and scheme.isalpha()):  # file: or a drive letter (C:\…)
+        return value[:MAX_MALFORMED_URL], LOCAL_FILE, ""
+    if scheme not in ("http", "https"):
+        return None
+    if url_problem(url):
+        return url[:MAX_MALFORMED_URL], MALFORMED, ""
+    kind = classify(url, implied) if classified else implied
+    fmt = url_format(url) if kind == ATTACHMENT else None
+    return url, kind, fmt.name if fmt else ""
+
+
+def _origin_of(base: str) -> str | None:
+    """``scheme://netloc`` of an http(s) base URL: all an absolute-path or absolute reference needs of it
+    (RFC 3986 5.2.2; ``urljoin`` reads neither the base's path nor its query then), so such links
+    share one cache entry across every page of a site. None when the base is not plain http(s)."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# References that need only the base's scheme and authority: an absolute path (``/a/b``), a network
+# path with a host (``//host/x``), an absolute http(s) URL (its host checked by ``url_problem`` first).
+_ORIGIN_ENOUGH = re.compile(r"/(?!/)|//[^/?#]|(?i:https?)://")
+
+
+# Tags that carry a URL in an attribute: tag → (attribute, implied kind, whether the link has a text).
+_TAG_ATTR = {tag: (attr, implied, tag not in ("img", "script", "link")) for tag, attr, implied in _TAG_ATTRS}
+# The elements that may carry a link, in document order: one XPath pass in libxml2 instead of a Python
+# step (and an element proxy) for every element of the page.
+_CANDIDATES = etree.XPath(
+    "descendant-or-self::*[" + " or ".join(f"self::{tag}" for tag in _TAG_ATTR) + " or self::option or @onclick]"
+)
+
+
 def extract_links(tree: HtmlElement, page_url: str) -> list[Link]:
     """All links of a page in document order, absolute, fragments dropped, non-links left out."""
     base = base_url(tree, page_url)
+    origin = _origin_of(base)
     links: list[Link] = []
 
     def add(raw: str | None, tag: str, implied: str, el: HtmlElement, text: str | None = None) -> None:
         value = _clean(raw)
         if value is None:
             return
+        join_base = base
+        if origin is not None and _ORIGIN_ENOUGH.match(value):
+            join_base = origin
+        resolved = _resolve(join_base, value, tag != "link", implied)
+        if resolved is None:
+            return
+        url, kind, fmt = resolved
         label = text if text is not None else _text(el)
-        if _ABSOLUTE_HTTP.match(value) and url_problem(value.split("#", 1)[0]):
-            # ``http://`` alone: urljoin would quietly turn it into the page's own URL
-            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
-            return
-        try:
-            url = urljoin(base, value)
-        except ValueError:  # the href itself cannot be parsed (``http://[::1/``)
-            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
-            return
-        url = url.split("#", 1)[0]
-        try:
-            scheme = urlsplit(url).scheme.lower()
-        except ValueError:
-            scheme = value.split(":", 1)[0].lower()
-        if scheme == "file" or (len(scheme) == 1 and scheme.isalpha()):  # file: or a drive letter (C:\…)
-            links.append(Link(url=value[:MAX_MALFORMED_URL], tag=tag, text=label, kind=LOCAL_FILE, element=el))
-            return
-        if scheme not in ("http", "https"):
-            return
-        if url_problem(url):
-            links.append(Link(url=url[:MAX_MALFORMED_URL], tag=tag, text=label, kind=MALFORMED, element=el))
-            return
-        kind = implied if tag in ("link",) else classify(url, implied)
-        fmt = url_format(url) if kind == ATTACHMENT else None
-        links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el, format=fmt.name if fmt else ""))
+        links.append(Link(url=url, tag=tag, text=label, kind=kind, element=el, format=fmt))
 
-    for el in tree.iter():
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
-        for t, attr, implied in _TAG_ATTRS:
-            if tag == t:
-                add(el.get(attr), tag, implied, el, "" if tag in ("img", "script", "link") else None)
-                break
-        if tag == "option":
+    for el in _CANDIDATES(tree):
+        tag = el.tag
+        spec = _TAG_ATTR.get(tag)
+        if spec is not None:
+            attr, implied, has_text = spec
+            add(el.get(attr), tag, implied, el, None if has_text else "")
+        elif tag == "option":
             value = _option_url((el.get("value") or "").strip())
             if value:
                 add(value, "option", PAGE, el)
-        onclick = el.get("onclick") if tag else None
+        onclick = el.get("onclick")
         if onclick:
             for match in _ONCLICK.finditer(onclick):
                 add(match.group("url"), "onclick", PAGE, el)

@@ -21,13 +21,15 @@ from crawler.addresses import BLOCKED_ADDRESS, BlockedAddress, BlockedAddressLoo
 from govinspect.findings import LinkCheck
 
 BLOCK_STATUSES = frozenset({403, 429})
-_CHALLENGE = re.compile(
+# Lower-case, searched in a lower-cased body (``bytes.lower`` touches ASCII letters only, as IGNORECASE
+# on bytes does): a case-blind alternation tried at every position cost ~0.5 ms per page; the copy and
+# a case-sensitive search ~0.06 ms.
+_CHALLENGE_LOWERED = re.compile(
     rb"(?:__jsl_clearance|_waf_|waf\.|cdn_sec|yunsuo_session|challenge-platform|cf-browser-verification|"
-    rb"Just a moment\.\.\.|\xe5\xae\x89\xe5\x85\xa8\xe9\xaa\x8c\xe8\xaf\x81|"  # 安全验证
+    rb"just a moment\.\.\.|\xe5\xae\x89\xe5\x85\xa8\xe9\xaa\x8c\xe8\xaf\x81|"  # 安全验证
     rb"\xe8\xae\xbf\xe9\x97\xae\xe9\xaa\x8c\xe8\xaf\x81|"  # 访问验证
-    rb"\xe8\xaf\xb7\xe5\xbc\x80\xe5\x90\xaf ?JavaScript|"  # 请开启JavaScript
-    rb"\xe8\xaf\xb7\xe5\x90\xaf\xe7\x94\xa8 ?JavaScript)",  # 请启用JavaScript
-    re.IGNORECASE,
+    rb"\xe8\xaf\xb7\xe5\xbc\x80\xe5\x90\xaf ?javascript|"  # 请开启JavaScript
+    rb"\xe8\xaf\xb7\xe5\x90\xaf\xe7\x94\xa8 ?javascript)"  # 请启用JavaScript
 )
 
 
@@ -35,9 +37,10 @@ _SCRIPT_TAG = re.compile(rb"<script", re.IGNORECASE)
 
 
 def is_challenge(response: Response) -> bool:
-    """A small page whose only job is a bot challenge (WAF), not content (no lower-cased copy)."""
+    """A small page whose only job is a bot challenge (WAF), not content."""
     body = response.body
-    return len(body) < 20000 and _SCRIPT_TAG.search(body) is not None and _CHALLENGE.search(body) is not None
+    return len(body) < 20000 and _SCRIPT_TAG.search(body) is not None and \
+        _CHALLENGE_LOWERED.search(body.lower()) is not None
 
 
 def is_blocked(response: Response) -> bool:
@@ -72,7 +75,7 @@ def waf_signature(response: Response) -> str | None:
         if value and _WAF_SERVER.search(value):
             return f"WAF header {name.decode()}: {value.decode('latin-1')[:40]}"
     body = response.body[:20000] if response.body else b""
-    if body and _CHALLENGE.search(body):
+    if body and _CHALLENGE_LOWERED.search(body.lower()):
         return "challenge page"
     if body and _BLOCK_PAGE.search(body):
         return "WAF block page"

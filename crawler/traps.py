@@ -7,6 +7,7 @@ capped per path, so a single script-built listing cannot eat the whole page budg
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from govinspect.runstate import MemoryRunState, RunState
@@ -19,6 +20,7 @@ _DATE_PARAM = re.compile(r"(?:date|day|month|year|time|cal|calendar|week|rq|ny)"
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2[0-9]\d\d)(?!\d)")
 
 
+@lru_cache(maxsize=32768)  # every page's navigation links again: a pure function of the URL
 def strip_session_ids(url: str) -> str:
     """Remove ``;jsessionid=…`` path parameters and session query arguments."""
     url = _PATH_SESSION.sub("", url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 
 # 18-char ID (17 digits + digit/X), 15-digit legacy ID, 16-19 digit cards (maybe grouped by 4),
@@ -37,6 +38,17 @@ _TEXT_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#@\"'<>]+@")
 
 def mask_text(text: str) -> str:
     """Mask every ID-, card- or mobile-shaped number in free text (and credentials in URLs in it)."""
+    if text and len(text) <= 200:  # link texts, titles: the same few thousand strings over and over
+        return _mask_short_text(text)
+    return _mask_text(text)
+
+
+@lru_cache(maxsize=32768)
+def _mask_short_text(text: str) -> str:
+    return _mask_text(text)
+
+
+def _mask_text(text: str) -> str:
     if text and "@" in text and "://" in text:
         text = _TEXT_CREDENTIALS.sub(r"\1", text)
     if not text or not _DIGIT.search(text):
@@ -98,19 +110,24 @@ def mask_url(url: str | None) -> str | None:
     url = strip_credentials(url)
     if not url or not _DIGIT.search(url):
         return url
+    return _mask_url_numbers(url)
 
-    def repl(m: re.Match) -> str:
-        value = m.group(1)
-        if len(value) == 18 and _id18_checksum_ok(value):
-            return mask_id(value)
-        if len(value) >= 16 and value.isdigit() and value[0] in "456" and (
-                value[0] != "6" or value.startswith("62")) and _luhn_ok(value):
-            return mask_digits(value)
-        if len(value) == 11:
-            return mask_digits(value)
-        return value
 
-    return _MOBILE.sub(lambda m: mask_digits(m.group(0)), _URL_NUMBER.sub(repl, url))
+def _url_number(m: re.Match) -> str:
+    value = m.group(1)
+    if len(value) == 18 and _id18_checksum_ok(value):
+        return mask_id(value)
+    if len(value) >= 16 and value.isdigit() and value[0] in "456" and (
+            value[0] != "6" or value.startswith("62")) and _luhn_ok(value):
+        return mask_digits(value)
+    if len(value) == 11:
+        return mask_digits(value)
+    return value
+
+
+@lru_cache(maxsize=32768)  # a run writes the same targets and pages over and over (link references)
+def _mask_url_numbers(url: str) -> str:
+    return _MOBILE.sub(lambda m: mask_digits(m.group(0)), _URL_NUMBER.sub(_url_number, url))
 
 
 class MaskingFilter(logging.Filter):

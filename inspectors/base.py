@@ -126,10 +126,19 @@ class InspectorManager:
         for inspector in self.inspectors:
             yield from self._guard(inspector, "page", page.url, _lazy(inspector.inspect_page, page), page.site.id)
 
+    def _choosers(self) -> list[Inspector]:
+        """The inspectors that may want attachments (the base class wants none): asking the others about
+        every link of every page was ~links × inspectors calls for nothing."""
+        base = Inspector.wants_attachment
+        return [i for i in self.inspectors if getattr(type(i), "wants_attachment", base) is not base]
+
     def wanted_attachments(self, page: Page) -> list[Link]:
         wanted = []
+        choosers = self._choosers()
+        if not choosers:
+            return wanted
         for link in page.links:
-            for inspector in self.inspectors:
+            for inspector in choosers:
                 try:
                     if inspector.wants_attachment(link, page):
                         wanted.append(link)

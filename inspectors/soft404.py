@@ -38,7 +38,8 @@ ERROR_PAGES = "soft404.error-page"
 HOMEPAGES = "soft404.homepage"
 # the page's text without scripts and styles, in C (the inline-hidden walk of identity.visible_text costs
 # ~1 ms a page, and an error page's text needs no such care)
-_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]",
+                   smart_strings=False)  # plain strings: no back-reference to the tree built per node
 _SEGMENTS = re.compile(r"\s*[-_|–—·:：,，!！。>»/]+\s*|\s{2,}")
 
 

@@ -51,18 +51,36 @@ class UnregisteredSiteInspector(Inspector):
 
     enabled_setting = "INSPECT_UNREGISTERED_ENABLED"
 
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        # host → unregistered?, for one registry: a page's links repeat a handful of hosts, and every
+        # page of the run the same ones (an optimisation only: the verdict is a function of the two)
+        self._registry: Registry | None = None
+        self._domains: set[str] = set()
+        self._verdicts: dict[str, bool] = {}
+
+    def _unregistered(self, key: str, registry: Registry) -> bool:
+        if registry is not self._registry:
+            self._registry, self._domains, self._verdicts = registry, cluster_domains(registry), {}
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = is_unregistered(key, registry, self._domains)
+        return verdict
+
     def inspect_page(self, page: Page) -> Iterator[Observation]:
         if page.run is None:
             return
         registry = page.run.registry
-        domains = cluster_domains(registry)
+        domains = cluster_domains(registry) if registry is not self._registry else self._domains
         if not domains:
             return
         seen: set[str] = set()
         for link in page.links:
             key = host_key(link.url)
+            if not self._unregistered(key, registry):
+                continue
             target = origin(link.url)
-            if target in seen or not is_unregistered(key, registry, domains):
+            if target in seen:
                 continue
             seen.add(target)
             yield Observation(

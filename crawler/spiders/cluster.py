@@ -8,7 +8,7 @@ scripts, attachments) is checked once per run with HEAD, falling back to GET whe
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import replace
 from itertools import chain
 from typing import Any
@@ -184,14 +184,27 @@ class ClusterSpider(Spider):
             raise StopDownload(fail=False)
 
     def in_scope(self, site: Site, url: str) -> bool:
-        host = host_key(url)
+        return self._scope_test(site)(url)
+
+    def _scope_test(self, site: Site) -> Callable[[str], bool]:
+        """``in_scope`` for many URLs of one page: the run state's extra scope hosts are read once (at
+        the first URL off the known hosts), not once per link (a Redis round trip each in a fleet)."""
         scope = self._scope.setdefault(site.id, set(site.hosts))
-        if host in scope:
-            return True
-        if host in self.state.scope_hosts(site.id):  # the homepage redirected there (maybe elsewhere)
-            scope.add(host)
-            return True
-        return False
+        extra: set[str] | None = None
+
+        def test(url: str) -> bool:
+            nonlocal extra
+            host = host_key(url)
+            if host in scope:
+                return True
+            if extra is None:
+                extra = self.state.scope_hosts(site.id)
+            if host in extra:  # the homepage redirected there (maybe elsewhere)
+                scope.add(host)
+                return True
+            return False
+
+        return test
 
     # ---- outcomes --------------------------------------------------------------------------------
     def _record(self, response: Response) -> LinkCheck:
@@ -482,12 +495,13 @@ class ClusterSpider(Spider):
         attachments = set() if pages_only else {id(link) for link in self.inspectors.wanted_attachments(page)}
         wanted: list[tuple[Link, str, str]] = []  # (link, url, target) of pages to claim
         rest: list[tuple[Link, str, str]] = []  # links to check (or fetch as attachments)
+        in_scope = self._scope_test(site)
         for link in page.links:
             url = strip_session_ids(link.url)
             target = normalize_url(url)
             if id(link) in attachments:
                 rest.append((link, url, "A " + target))
-            elif link.kind == PAGE and self.in_scope(site, url) and page.depth < self.max_depth:
+            elif link.kind == PAGE and in_scope(url) and page.depth < self.max_depth:
                 if not self.traps.is_trap(site.id, url):
                     wanted.append((link, url, target))
             elif not pages_only:

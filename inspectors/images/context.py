@@ -113,7 +113,9 @@ class ImageContext:
     box: ElementBox | None
     page_shot: str | None
     evidence_dir: str | None
-    approval: bool
+    #: whether the page shows a map approval number (审图号); None when no image of the page looks like
+    #: a map (only maps are judged by it)
+    approval: bool | None
     homepage: bool
 
     @property
@@ -164,7 +166,6 @@ class ImageContext:
 def image_contexts(page: Page) -> list[ImageContext]:
     """Every ``img`` of the page with an http(s) source, in document order."""
     rules = style_rules(page.tree)
-    approval = has_approval(visible_text(page.tree))
     render = page.rendered
     out = []
     for link in page.links:
@@ -180,8 +181,14 @@ def image_contexts(page: Page) -> list[ImageContext]:
             declared=declared_size(el, rules), gi_id=gi_id, box=box,
             page_shot=render.screenshot if render else None,
             evidence_dir=(render.extra.get("evidence_dir") if render else None),
-            approval=approval, homepage=page.is_homepage,
+            approval=None, homepage=page.is_homepage,
         ))
+    if any(ctx.map_hint for ctx in out):
+        # the page's text is read only for maps (the approval number is judged for them alone): reading
+        # it on every page with an image cost ~1 ms a page
+        approval = has_approval(visible_text(page.tree))
+        for ctx in out:
+            ctx.approval = approval
     return out
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from inspectors.images.colour import FLAG_RED, FLAG_YELLOW, chroma, delta_e2000, lab_of
 from inspectors.images.decode import Decoded
@@ -85,6 +84,10 @@ def _analyse(img: Decoded, lab: np.ndarray, median: np.ndarray) -> FlagFacts | N
     bh, bw = fm.shape
     if fm.mean() < 0.85 or (y1 - y0) * (x1 - x0) < 0.3 * h * w:
         return None
+    # scipy.ndimage costs ~0.5 s to import: every crawl process paid it at start, only flat-field
+    # pictures (flag candidates) need it
+    from scipy import ndimage
+
     other = ~fm & opaque[y0:y1, x0:x1]
     labels, count = ndimage.label(other)
     if count < 2:
