@@ -375,3 +375,9 @@ FLEET_HOST_CONCURRENCY = None
 FLEET_HOST_DELAY = None
 FLEET_RUN_ID = ""  # set by `govinspect worker` for the run it works
 FLEET_WORKER_ID = ""  # set by `govinspect worker`: host:pid:random
+
+# ---- rendering cost (issue 9, branch render) ----
+# False: capture (full-page screenshot) only homepages and pages where an inspector may need the
+# capture as evidence (govinspect.vocabulary.RenderWishes: an image not analysed yet or suspect);
+# True: every rendered page, as before. A capture costs about as much browser CPU as the render.
+RENDER_SCREENSHOTS_ALL = False
