@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
@@ -109,6 +110,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def _render(self, request: Request) -> Response:
         """One render, on the browser's loop: a slot, a pooled page, then at most ``page_timeout`` s."""
         async with self.slots:
+            started = time.monotonic()
             await self._ensure_started()
             page = await self.pool.acquire(await self._render_context())
             request.meta["_gi_page"] = page
@@ -120,6 +122,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await self._discard_page(request)
                 raise
             request.meta.pop("_gi_page", None)
+            self.stats.inc_value("govinspect/render_seconds", round(time.monotonic() - started, 3))
             request.meta["gi_render_result"] = result
             await self.pool.release(page, healthy=True)
             self.stats.set_value("govinspect/render_pages_opened", self.pool.opened)
