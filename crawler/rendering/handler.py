@@ -122,6 +122,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await self._discard_page(request)
                 raise
             request.meta.pop("_gi_page", None)
+            self.stats.inc_value("govinspect/renders")
             self.stats.inc_value("govinspect/render_seconds", round(time.monotonic() - started, 3))
             request.meta["gi_render_result"] = result
             await self.pool.release(page, healthy=True)
