@@ -80,7 +80,9 @@ _MEASURE_JS = r"""
       images.push([el.src, el.alt || '', el.title || '', near(el), r.width, r.height,
                    el.naturalWidth, el.naturalHeight, reason === null]);
   }
-  return {boxes: boxes, images: images, width: docW, height: docH};
+  const html = opts.html ? (document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '')
+                           + document.documentElement.outerHTML : null;
+  return {boxes: boxes, images: images, width: docW, height: docH, html: html};
 }
 """
 
@@ -196,15 +198,22 @@ async def measure_page(page: Any, options: dict[str, Any], wishes: Sequence[Rend
     return await measure_loaded_page(page, options, wishes)
 
 
-async def measure_loaded_page(page: Any, options: dict[str, Any],
-                              wishes: Sequence[RenderWishes] = ()) -> dict[str, Any]:
+async def measure_loaded_page(page: Any, options: dict[str, Any], wishes: Sequence[RenderWishes] = (),
+                              settle_js: str | None = None, settle: dict | None = None) -> dict[str, Any]:
     """Stamp and measure elements, take the page screenshot, keep image bytes (the page has settled).
 
     ``wishes`` (the inspectors' :class:`RenderWishes`) decide which image bodies are handed over and
-    whether a page other than a homepage is captured (``shot_all``: every page is).
+    whether a page other than a homepage is captured (``shot_all``: every page is). With ``settle_js``
+    the page first settles (``settle`` its options) and the result carries the DOM as ``html``, taken
+    after stamping: one protocol round trip for all three.
     """
     started = time.monotonic()
-    result = await page.evaluate(_MEASURE_JS, {"selector": options["selector"], "max": options["max"]})
+    args = {"selector": options["selector"], "max": options["max"]}
+    if settle_js:
+        script = f"async (o) => {{ await ({settle_js.strip()})(o.settle); return ({_MEASURE_JS.strip()})(o); }}"
+        result = await page.evaluate(script, {**args, "settle": settle, "html": True})
+    else:
+        result = await page.evaluate(_MEASURE_JS, args)
     seen = [RenderedImage(url=r[0], alt=r[1], title=r[2], text=r[3], width=r[4], height=r[5],
                           natural_width=r[6] or 0, natural_height=r[7] or 0, visible=bool(r[8]))
             for r in result.pop("images", None) or ()]

@@ -254,10 +254,12 @@ async def render(page: Any, request: Request, options: dict[str, Any], timeout_m
         for pattern, handler in routes:  # the page is reused: its next render must not see them
             if not page.is_closed():
                 await page.unroute(pattern, handler)
-    await page.evaluate(SETTLE_JS, {"quiet": options.get("settle_quiet_ms", 100), "limit": options["settle_ms"]})
-    result = await measure_loaded_page(page, options, wishes)
-    html = await page.content()
-    headers = Headers(await response.all_headers()) if response is not None else Headers()
+    # One round trip: settle, stamp and measure, and the DOM's text (after stamping).
+    result = await measure_loaded_page(page, options, wishes, settle_js=SETTLE_JS, settle={
+        "quiet": options.get("settle_quiet_ms", 100), "limit": options["settle_ms"]})
+    html = result.pop("html")
+    # ``headers`` (not ``all_headers()``): no round trip; repeated raw headers do not matter here.
+    headers = Headers(response.headers) if response is not None else Headers()
     headers.pop("Content-Encoding", None)
     if response is not None:
         redirects = await _redirect_chain(response)
