@@ -114,7 +114,7 @@ def crawl(render: str, cluster, env: dict[str, str], work: Path) -> dict:
                                                  and "node" not in n), 1),
                             "browser": round(sum(c for n, c in mem.cpu.values() if "chrom" in n), 1),
                             "playwright_driver": round(sum(c for n, c in mem.cpu.values() if "node" in n), 1)},
-            "rendered_pages": len(shots), "image_findings": {k: v for k, v in by_rule.items() if "image" in k
+            "captured_pages": len(shots), "image_findings": {k: v for k, v in by_rule.items() if "image" in k
                                                               or "emblem" in k}}
 
 

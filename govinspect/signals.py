@@ -17,6 +17,10 @@ Arguments: ``site`` (:class:`govinspect.registry.Site`), ``run_id`` (str), ``sto
 (:class:`govinspect.store.FindingStore`), ``counts`` (dict of new/seen/reopened/fixed).
 Indexers (Elasticsearch) use it to push the lifecycle changes.
 
+``render_wishes``: sent once by the render handler before its first render; receivers (inspectors)
+return a :class:`govinspect.vocabulary.RenderWishes` (which images' bytes and which pages' captures
+they want) or None. No arguments.
+
 ``run_finished``: sent once after every site was finalized and the run record closed.
 Arguments: ``run_id``, ``store``, ``status``.
 """
@@ -25,3 +29,4 @@ work_done = object()
 site_concluding = object()
 site_finalized = object()
 run_finished = object()
+render_wishes = object()

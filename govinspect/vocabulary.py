@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from govinspect.runstate.base import RunState
 
 __all__ = [
+    "RenderWishes", "RenderedImage",
     "ATTACHMENT", "PAGE", "RESOURCE", "Attachment", "ElementBox", "FetchWish", "Fetched", "Link", "LinkCheck",
     "LinkRef", "Observation", "Page", "PageLinks", "RUN_CONTEXT_SETTING", "RenderInfo", "RunContext", "RunView",
 ]
@@ -78,6 +79,38 @@ class RenderInfo:
     boxes: dict[str, ElementBox] = field(default_factory=dict)
     screenshot: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """An ``img`` as the browser saw it, before the page is inspected: what inspectors answer
+    :class:`RenderWishes` about. ``text`` is the short text around it (caption, link title);
+    ``width``/``height`` its rendered box, ``natural_*`` its intrinsic size (0: not loaded)."""
+
+    url: str
+    alt: str = ""
+    title: str = ""
+    text: str = ""
+    width: float = 0.0
+    height: float = 0.0
+    natural_width: int = 0
+    natural_height: int = 0
+    visible: bool = True
+
+
+class RenderWishes(Protocol):
+    """What an inspector wants from each render, asked on the browser's side before inspection.
+
+    A render hands over the bytes of an image only if some inspector wants them (the others the
+    inspector would never examine, or has analysed already, stay in the browser), and captures the
+    page only if it is a homepage or some inspector may need the capture as evidence. Inspectors
+    answer the ``govinspect.signals.render_wishes`` signal with an object like this. Called on the
+    browser's thread: answers must only read the inspector's state.
+    """
+
+    def wants_image_body(self, image: RenderedImage) -> bool: ...
+
+    def wants_evidence(self, image: RenderedImage) -> bool: ...
 
 
 @dataclass

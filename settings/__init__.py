@@ -405,3 +405,8 @@ FLEET_POP_WINDOW = 64
 # An idle worker looks for queued work (and for the end of the run) this often, not only at Scrapy's
 # 5 s engine heartbeat: at the end of a run the other workers stop within this delay of the last one.
 FLEET_IDLE_POLL_SECONDS = 0.5
+# ---- rendering cost (issue 9, branch render) ----
+# False: capture (full-page screenshot) only homepages and pages where an inspector may need the
+# capture as evidence (govinspect.vocabulary.RenderWishes: an image not analysed yet or suspect);
+# True: every rendered page, as before. A capture costs about as much browser CPU as the render.
+RENDER_SCREENSHOTS_ALL = False

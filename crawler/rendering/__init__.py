@@ -9,10 +9,12 @@ pages carry :class:`govinspect.vocabulary.RenderInfo`:
 * ``boxes`` — geometry keyed by the ``data-gi-id`` attribute that the browser stamps on every
   ``img``, ``a``, ``area``, ``iframe`` and ``input[type=image]`` before measuring. The response body is
   the DOM *after* stamping, so ``el.get("data-gi-id")`` on the page's lxml tree is the key.
-* ``screenshot`` — a full-page JPEG (height capped) in ``<store folder>/screenshots/pages/``;
-  ``inspectors.evidence.evidence_screenshot`` crops it around an element for a finding.
-* ``extra`` — ``images`` (image bytes the browser already loaded, by URL, so they are not fetched
-  twice), ``document_size``, ``evidence_dir``.
+* ``screenshot`` — a full-page JPEG (height capped) in ``<store folder>/screenshots/pages/``, of
+  homepages and of pages where an inspector may need it as evidence (``RenderWishes``; every page
+  with ``RENDER_SCREENSHOTS_ALL``); ``inspectors.evidence.evidence_screenshot`` crops it around an
+  element for a finding.
+* ``extra`` — ``images`` (bytes the browser already loaded of the images inspectors asked for, by
+  URL, so they are not fetched twice), ``document_size``, ``evidence_dir``.
 
 The handler renders at most ``RENDER_MAX_PAGES`` pages at once and gives each ``RENDER_PAGE_TIMEOUT``
 seconds in all; a render that fails, hangs or crashes the browser falls back to a plain fetch of

@@ -7,16 +7,14 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scrapy import Request
 
-if TYPE_CHECKING:
-
-    pass
-
 from crawler.rendering import guard as guard_state
+from govinspect.vocabulary import RenderedImage, RenderWishes
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,24 @@ _MEASURE_JS = r"""
       return 'off-screen';
     return null;
   };
-  const boxes = {};
+  // The short text around an image (as inspectors.images.context.caption reads it): for the hints.
+  const BLOCKS = new Set(['P', 'LI', 'TD', 'DIV', 'DD', 'DT', 'SPAN', 'A']);
+  const squeeze = t => (t || '').replace(/\s+/g, ' ').trim();
+  const near = el => {
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      if (a.tagName === 'FIGURE') {
+        const c = a.querySelector('figcaption');
+        if (c) return squeeze(c.textContent).slice(0, 80);
+      }
+      if (a.tagName === 'A' && a.title) return a.title.slice(0, 80);
+      if (BLOCKS.has(a.tagName)) {
+        const t = squeeze(a.textContent);
+        return t.length <= 40 ? t : '';
+      }
+    }
+    return '';
+  };
+  const boxes = {}, images = [];
   let n = 0;
   for (const el of document.querySelectorAll(opts.selector)) {
     if (n >= opts.max) break;
@@ -61,8 +76,13 @@ _MEASURE_JS = r"""
     boxes[id] = [r.left + sx, r.top + sy, r.width, r.height, reason === null,
                  img ? el.naturalWidth : null, img ? el.naturalHeight : null, reason,
                  img ? getComputedStyle(el).objectFit : null];
+    if (img && el.src && /^https?:/.test(el.src))
+      images.push([el.src, el.alt || '', el.title || '', near(el), r.width, r.height,
+                   el.naturalWidth, el.naturalHeight, reason === null]);
   }
-  return {boxes: boxes, width: docW, height: docH};
+  const html = opts.html ? (document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '')
+                           + document.documentElement.outerHTML : null;
+  return {boxes: boxes, images: images, width: docW, height: docH, html: html};
 }
 """
 
@@ -172,17 +192,35 @@ async def _settle(page: Any, limit: float, quiet: float = 0.15) -> None:
         await asyncio.sleep(0.05)
 
 
-async def measure_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
+async def measure_page(page: Any, options: dict[str, Any], wishes: Sequence[RenderWishes] = ()) -> dict[str, Any]:
     """Let the page settle (request events counted in Python), then :func:`measure_loaded_page`."""
     await _settle(page, options["settle_ms"] / 1000)
-    return await measure_loaded_page(page, options)
+    return await measure_loaded_page(page, options, wishes)
 
 
-async def measure_loaded_page(page: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Stamp and measure elements, take the page screenshot, keep image bytes (the page has settled)."""
+async def measure_loaded_page(page: Any, options: dict[str, Any], wishes: Sequence[RenderWishes] = (),
+                              settle_js: str | None = None, settle: dict | None = None) -> dict[str, Any]:
+    """Stamp and measure elements, take the page screenshot, keep image bytes (the page has settled).
+
+    ``wishes`` (the inspectors' :class:`RenderWishes`) decide which image bodies are handed over and
+    whether a page other than a homepage is captured (``shot_all``: every page is). With ``settle_js``
+    the page first settles (``settle`` its options) and the result carries the DOM as ``html``, taken
+    after stamping: one protocol round trip for all three.
+    """
     started = time.monotonic()
-    result = await page.evaluate(_MEASURE_JS, {"selector": options["selector"], "max": options["max"]})
+    args = {"selector": options["selector"], "max": options["max"]}
+    if settle_js:
+        script = f"async (o) => {{ await ({settle_js.strip()})(o.settle); return ({_MEASURE_JS.strip()})(o); }}"
+        result = await page.evaluate(script, {**args, "settle": settle, "html": True})
+    else:
+        result = await page.evaluate(_MEASURE_JS, args)
+    seen = [RenderedImage(url=r[0], alt=r[1], title=r[2], text=r[3], width=r[4], height=r[5],
+                          natural_width=r[6] or 0, natural_height=r[7] or 0, visible=bool(r[8]))
+            for r in result.pop("images", None) or ()]
     shot = options.get("shot")
+    if shot and not (options.get("shot_all") or options.get("homepage")
+                     or any(w.wants_evidence(img) for img in seen for w in wishes)):
+        shot = None  # no inspector can make a finding here that needs the capture
     if shot:
         Path(shot).parent.mkdir(parents=True, exist_ok=True)
         height = max(1, min(int(result["height"] or 1), options["shot_max_height"]))
@@ -200,10 +238,14 @@ async def measure_loaded_page(page: Any, options: dict[str, Any]) -> dict[str, A
                 if result.get("redactions"):
                     await page.evaluate(_UNREDACT_JS)  # the DOM handed to the inspectors stays the page's own
         result["screenshot"] = shot
+    # Bytes only of the images some inspector will examine and does not know yet (one round trip each).
+    wanted = {img.url for img in seen if any(w.wants_image_body(img) for w in wishes)}
     images: dict[str, bytes] = {}
-    for url, resp in list(getattr(page, "_gi_images", {}).items())[: options["capture_images"]]:
+    captured = getattr(page, "_gi_images", {})
+    for url in [u for u in captured if u in wanted][: options["capture_images"]]:
+        resp = captured[url]
         try:
-            size = int((await resp.all_headers()).get("content-length") or 0)
+            size = int(resp.headers.get("content-length") or 0)  # no round trip: the headers are here
             if size <= options["image_maxsize"]:
                 body = await resp.body()
                 if len(body) <= options["image_maxsize"]:
@@ -211,6 +253,7 @@ async def measure_loaded_page(page: Any, options: dict[str, Any]) -> dict[str, A
         except Exception:  # evicted from the browser cache, redirect, aborted: the crawl fetches it
             continue
     result["images"] = images
+    result["images_seen"] = len(seen)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 from crawler.addresses import policy_from_settings
 from crawler.rendering.guard import NetworkGuard, install, launch_options, proxy_from_env
 from crawler.rendering.pool import PagePool, render
-from govinspect.vocabulary import RunContext
+from govinspect import signals as gi_signals
+from govinspect.vocabulary import RenderWishes, RunContext
 
 # The browser context renders share (the pool's pages live in it).
 RENDER_CONTEXT = "render"
@@ -53,6 +55,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.navigation_timeout_ms = settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT")
         self._started = False
         self._start_lock = asyncio.Lock()
+        self.wishes: list[RenderWishes] | None = None  # asked once, before the first render
         # Scrapy builds one handler per scheme: http and https share the first one's browser.
         self.primary: RenderDownloadHandler = getattr(crawler, "_govinspect_render_handler", None) or self
         crawler._govinspect_render_handler = self.primary
@@ -88,6 +91,9 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if not request.meta.get("playwright"):
             return await HTTP11DownloadHandler.download_request(self, request)
         owner = self.primary
+        if owner.wishes is None:  # on Scrapy's thread: the inspectors answer here, the renders read them
+            owner.wishes = [w for _, w in self._crawler.signals.send_catch_log(gi_signals.render_wishes)
+                            if w is not None and not isinstance(w, Exception) and hasattr(w, "wants_evidence")]
         try:
             return await owner._maybe_future_from_coro(owner._render(request))
         except Exception as exc:  # TimeoutError, Playwright errors, a crashed browser
@@ -104,19 +110,26 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def _render(self, request: Request) -> Response:
         """One render, on the browser's loop: a slot, a pooled page, then at most ``page_timeout`` s."""
         async with self.slots:
+            started = time.monotonic()
             await self._ensure_started()
             page = await self.pool.acquire(await self._render_context())
             request.meta["_gi_page"] = page
             try:
                 response, result = await asyncio.wait_for(
-                    render(page, request, request.meta["gi_render"], self.navigation_timeout_ms), self.page_timeout)
+                    render(page, request, request.meta["gi_render"], self.navigation_timeout_ms, self.wishes or ()),
+                    self.page_timeout)
             except BaseException:
                 await self._discard_page(request)
                 raise
             request.meta.pop("_gi_page", None)
+            self.stats.inc_value("govinspect/renders")
+            self.stats.inc_value("govinspect/render_seconds", round(time.monotonic() - started, 3))
             request.meta["gi_render_result"] = result
             await self.pool.release(page, healthy=True)
             self.stats.set_value("govinspect/render_pages_opened", self.pool.opened)
+            self.stats.inc_value("govinspect/render_images_seen", result.get("images_seen", 0))
+            self.stats.inc_value("govinspect/render_image_bodies", len(result.get("images") or ()))
+            self.stats.inc_value("govinspect/render_screenshots", 1 if result.get("screenshot") else 0)
             return response
 
     async def _render_context(self):

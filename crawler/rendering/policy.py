@@ -80,6 +80,7 @@ class RenderPolicy:
         self.max_elements = settings.getint("RENDER_MAX_ELEMENTS")
         self.settle_ms = settings.getint("RENDER_SETTLE_MS")
         self.screenshots = settings.getbool("RENDER_SCREENSHOTS")
+        self.screenshots_all = settings.getbool("RENDER_SCREENSHOTS_ALL")
         self.shot_max_height = settings.getint("RENDER_SCREENSHOT_MAX_HEIGHT")
         self.capture_images = settings.getint("RENDER_CAPTURE_IMAGES")
         self.image_maxsize = settings.getint("IMAGE_MAXSIZE")
@@ -104,15 +105,16 @@ class RenderPolicy:
         """
         if not (force or self.wants(site, homepage)):
             return request
-        request.meta.update(self.render_meta(request.url))
+        request.meta.update(self.render_meta(request.url, homepage))
         if static is not None:
             request.meta["gi_static"] = static_document(static)
         if frames:
             request.meta["gi_frames"] = frames
         return request.replace(dont_filter=True) if force else request
 
-    def render_meta(self, url: str) -> dict[str, Any]:
+    def render_meta(self, url: str, homepage: bool = False) -> dict[str, Any]:
         options = {
+            "homepage": homepage, "shot_all": self.screenshots_all,
             "selector": MEASURED, "max": self.max_elements, "settle_ms": self.settle_ms,
             "capture_images": self.capture_images, "image_maxsize": self.image_maxsize,
             "shot": str(self.screenshot_dir / "pages" / (_digest(url) + ".jpg")) if self.screenshots else None,

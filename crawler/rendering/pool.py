@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from scrapy import Request
@@ -36,40 +37,67 @@ IP_URL = re.compile(
     r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])(?::\d+)?(?:[/?#]|$)",
     re.IGNORECASE)
 
-# In the page before any of its own scripts: count fetch/XHR in flight, so "settled" can be decided
-# in the page (no per-request events to Python).
+# In the page before any of its own scripts: count fetch/XHR in flight and short timers pending (a
+# script that fills a list "in a moment"), and note when either last changed, so "settled" can be
+# decided in the page (no per-request events to Python). Timers chained more than twice (tickers,
+# scrolling news) are not waited for, nor intervals: they never end.
 COUNT_INFLIGHT_JS = r"""
 (() => {
   if (window.__giInflight !== undefined) return;
   window.__giInflight = 0;
-  const done = () => { window.__giInflight = Math.max(0, window.__giInflight - 1); };
+  window.__giTimers = 0;
+  window.__giLast = 0;
+  const touch = () => { window.__giLast = performance.now(); };
+  const done = () => { window.__giInflight = Math.max(0, window.__giInflight - 1); touch(); };
   const f = window.fetch;
   if (f) window.fetch = function () {
-    window.__giInflight++;
+    window.__giInflight++; touch();
     return f.apply(this, arguments).finally(done);
   };
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function () {
-    window.__giInflight++;
+    window.__giInflight++; touch();
     this.addEventListener('loadend', done, {once: true});
     return send.apply(this, arguments);
+  };
+  const setT = window.setTimeout, clearT = window.clearTimeout, pending = new Map();
+  window.__giSetTimeout = setT;
+  let depth = 0;
+  window.setTimeout = function (fn, ms) {
+    const mine = depth + 1;
+    if (typeof fn !== 'function' || mine > 3 || !((+ms || 0) <= 1000)) return setT.apply(this, arguments);
+    const args = Array.prototype.slice.call(arguments, 2);
+    const id = setT(function () {
+      if (pending.delete(id)) window.__giTimers--;
+      depth = mine;
+      try { fn.apply(this, args); } finally { depth = 0; touch(); }
+    }, ms);
+    pending.set(id, true); window.__giTimers++;
+    return id;
+  };
+  window.clearTimeout = function (id) {
+    if (pending.delete(id)) window.__giTimers--;
+    return clearT.apply(this, arguments);
   };
 })();
 """
 
-# Resolves once nothing has been in flight and no resource has finished for ``quiet`` ms, or after
-# ``limit`` ms: scripts that fill lists after load get their chance, at no cost to Python.
+# Resolves once the page is loaded, nothing is in flight, no short timer is pending, no resource has
+# finished since the last look, and ``quiet`` ms have passed since the last of these happened — at
+# once for a static page whose scripts have all run; at the latest after ``limit`` ms.
 SETTLE_JS = r"""
 (opts) => new Promise(resolve => {
+  const later = window.__giSetTimeout || setTimeout;
   const t0 = performance.now();
-  let count = -1, since = t0;
+  let count = performance.getEntriesByType('resource').length, since = window.__giLast || 0;
   const tick = () => {
     const now = performance.now();
     const n = performance.getEntriesByType('resource').length;
-    const busy = (window.__giInflight || 0) > 0 || document.readyState !== 'complete';
+    const busy = (window.__giInflight || 0) > 0 || (window.__giTimers || 0) > 0 || document.readyState !== 'complete';
     if (n !== count || busy) { count = n; since = now; }
+    since = Math.max(since, window.__giLast || 0);
     if (now - since >= opts.quiet || now - t0 >= opts.limit) return resolve(now - t0);
-    setTimeout(tick, 40);
+    later(tick, 25);
   };
   tick();
 })
@@ -209,8 +237,12 @@ async def _serve_known(page: Any, request: Request) -> list[tuple[re.Pattern, An
     return routes
 
 
-async def render(page: Any, request: Request, options: dict[str, Any], timeout_ms: float) -> tuple[Any, dict]:
-    """Navigate ``page`` to the request's URL; return a Scrapy response and the measurements."""
+async def render(page: Any, request: Request, options: dict[str, Any], timeout_ms: float,
+                 wishes: Sequence[Any] = ()) -> tuple[Any, dict]:
+    """Navigate ``page`` to the request's URL; return a Scrapy response and the measurements.
+
+    ``wishes``: the inspectors' ``RenderWishes`` (which image bodies to hand over, whether to capture).
+    """
     from crawler.rendering.browser import measure_loaded_page
 
     page._gi_images = {}
@@ -222,10 +254,12 @@ async def render(page: Any, request: Request, options: dict[str, Any], timeout_m
         for pattern, handler in routes:  # the page is reused: its next render must not see them
             if not page.is_closed():
                 await page.unroute(pattern, handler)
-    await page.evaluate(SETTLE_JS, {"quiet": options.get("settle_quiet_ms", 150), "limit": options["settle_ms"]})
-    result = await measure_loaded_page(page, options)
-    html = await page.content()
-    headers = Headers(await response.all_headers()) if response is not None else Headers()
+    # One round trip: settle, stamp and measure, and the DOM's text (after stamping).
+    result = await measure_loaded_page(page, options, wishes, settle_js=SETTLE_JS, settle={
+        "quiet": options.get("settle_quiet_ms", 100), "limit": options["settle_ms"]})
+    html = result.pop("html")
+    # ``headers`` (not ``all_headers()``): no round trip; repeated raw headers do not matter here.
+    headers = Headers(response.headers) if response is not None else Headers()
     headers.pop("Content-Encoding", None)
     if response is not None:
         redirects = await _redirect_chain(response)

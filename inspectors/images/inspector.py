@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from urllib.parse import unquote, urlsplit
 
+from govinspect import signals as gi_signals
 from govinspect.findings import Observation
 from govinspect.urls import extension
+from govinspect.vocabulary import RenderedImage
 from inspectors.base import Attachment, Inspector, Link, Page, RenderInfo
 from inspectors.evidence import evidence_screenshot
 from inspectors.images import emblem as emblem_mod
 from inspectors.images import flag as flag_mod
 from inspectors.images.cache import Analysis, ImageStore
-from inspectors.images.context import ImageContext, image_contexts
+from inspectors.images.context import EMBLEM_WORDS, FLAG_WORDS, MAP_WORDS, NOT_MAP, ImageContext, image_contexts
 
 SKIP_EXTENSIONS = {"svg", "ico"}
 
@@ -40,6 +43,42 @@ class ImageInspector(Inspector):
         self.map_min_side = s.getfloat("IMAGE_MAP_MIN_SIDE")
         # the images of the last page inspected that the crawl should download (wants_attachment)
         self._wanted: tuple[Page | None, set[str]] = (None, set())
+        crawler.signals.connect(self._render_wishes, signal=gi_signals.render_wishes)
+
+    # ---- what renders should hand over (govinspect.vocabulary.RenderWishes) ---------------------------
+    def _render_wishes(self) -> ImageInspector:
+        return self
+
+    def _rendered_worth(self, image: RenderedImage) -> tuple[bool, str]:
+        """The browser's view of :meth:`_worth` (same rule), and the image's words for the hints."""
+        if extension(image.url) in SKIP_EXTENSIONS:
+            return False, ""
+        words = " ".join((image.alt, image.title, unquote(urlsplit(image.url).path.rsplit("/", 1)[-1]), image.text))
+        shown = (image.width, image.height) if image.visible else None
+        worth = (not shown or min(shown) >= self.min_side or bool(FLAG_WORDS.search(words))
+                 or bool(EMBLEM_WORDS.search(words)))
+        return worth, words
+
+    def wants_image_body(self, image: RenderedImage) -> bool:
+        """Bytes only of images this inspector will examine and has not analysed yet in this run."""
+        return self._rendered_worth(image)[0] and self.store.get(image.url) is None
+
+    def wants_evidence(self, image: RenderedImage) -> bool:
+        """The page capture is wanted when a finding on this image is possible: not analysed yet, or
+        its analysis or words can make one (a flag, an emblem, a map); known clean pictures need none."""
+        worth, words = self._rendered_worth(image)
+        if not worth:
+            return False
+        analysis = self.store.get(image.url)
+        if analysis is None:
+            return True
+        if analysis.error:
+            return False
+        if analysis.flag is not None and (analysis.flag.red_field or FLAG_WORDS.search(words)):
+            return True
+        if analysis.emblem and (self.store.is_emblem(analysis) or EMBLEM_WORDS.search(words)):
+            return True
+        return bool(MAP_WORDS.search(NOT_MAP.sub(" ", words)))
 
     # ---- crawl hooks -----------------------------------------------------------------------------
     def inspect_page(self, page: Page) -> Iterator[Observation]:

@@ -146,7 +146,8 @@ def test_pages_rendered_side_by_side_get_their_own_full_page_capture(tmp_path):
                                   f'<div style="width:400px;height:200px;background:rgb({r},{g},{b})"></div>'))
         routes[f"/slow{i}.png"] = Route(encode(draw_flag(30, 20)), headers=PNG, delay=1.0)
     with RouteServer(routes) as srv:
-        crawl(tmp_path, [site(srv.url + "/")], "-s", "RENDER_MAX_PAGES=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+        crawl(tmp_path, [site(srv.url + "/")], "-s", "RENDER_MAX_PAGES=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+              "-s", "RENDER_SCREENSHOTS_ALL=true")  # 10-px images alone would not call for a capture
     for path, colour in colours.items():
         shot = tmp_path / "screenshots" / "pages" / f"{_digest(srv.url + path)}.jpg"
         im = Image.open(shot).convert("RGB")
