@@ -173,6 +173,11 @@ def _retrying(method: Callable[..., _T]) -> Callable[..., _T]:
 _SHARED: dict[tuple[str, str], FindingStore] = {}
 
 
+
+def _page_order(url: str) -> tuple[int, int, str]:
+    """Shallow pages before deep ones (the homepage first), then shorter, then by text."""
+    return url.count("/"), len(url), url
+
 class FindingStore:
     """The store over SQLite or PostgreSQL. One connection per process; safe to share between threads."""
 
@@ -608,10 +613,9 @@ class FindingStore:
             inserts: dict[str, list[list[Any]]] = {}
             updates: dict[str, list[list[Any]]] = {}
             for fp, rows in groups.items():
-                pages: list[str] = []
-                for r in rows:
-                    if r["page_url"] not in pages:
-                        pages.append(r["page_url"])
+                # the pages in a fixed order (shallowest first), not the order they were crawled in: the
+                # finding's page_url is then the same however workers and timing interleaved the crawl
+                pages = sorted({r["page_url"] for r in rows}, key=_page_order)
                 latest = rows[-1]
                 severity = min((r["severity"] for r in rows), key=lambda s: _SEVERITY_RANK.get(s, 9))
                 screenshot = next((r["screenshot"] for r in reversed(rows) if r["screenshot"]), None)

@@ -277,7 +277,7 @@ def test_a_unit_of_work_is_queued_once_a_retry_of_it_again(redis_db, keys):
     from crawler.fleet.queue import ALREADY, FILTERED, QUEUED, UNIT_META
 
     q = _queue(redis_db, keys, "w1")
-    q.bind(keys.inflight("w1"), keys.redo, keys.units)
+    q.bind(keys.inflight("w1"), keys.redo, units_key=keys.units)
     script = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True, meta={UNIT_META: "C s1 home js"})
     assert q.push(script) == QUEUED
     again = Request("http://www.example.gov.cn/js/foot.js", dont_filter=True, meta={UNIT_META: "C s1 home js"})
