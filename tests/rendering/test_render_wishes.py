@@ -22,6 +22,7 @@ def _inspector():
     from inspectors.images.inspector import ImageInspector
 
     values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    values["TWISTED_REACTOR"] = None  # no crawl runs: accept whichever reactor earlier tests installed
     crawler = get_crawler(Spider, settings_dict=values)
     inspector = ImageInspector(crawler)
     return crawler, inspector

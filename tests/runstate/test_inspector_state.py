@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from scrapy.signalmanager import SignalManager
 
 from crawler.spiders.cluster import ClusterSpider
 from govinspect.config import build_settings
@@ -29,7 +30,8 @@ def _worker(cls, make_state, **settings):
     """One worker's inspector: its own crawler, its own handle on run "r1"."""
     state = make_state("r1")
     context = RunContext(run_id="r1", as_of=AS_OF, registry=REGISTRY, state=state)
-    crawler = SimpleNamespace(settings=build_settings(extra={"GOVINSPECT_RUN": context, **settings}), stats=None)
+    crawler = SimpleNamespace(settings=build_settings(extra={"GOVINSPECT_RUN": context, **settings}), stats=None,
+                              signals=SignalManager())
     return cls(crawler)
 
 
