@@ -30,6 +30,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from render_cluster import proxied_env  # noqa: E402  (same folder: run as a script)
+
 from govinspect.demo.generator import build_cluster  # noqa: E402
 from govinspect.demo.server import ClusterServer  # noqa: E402
 
@@ -177,8 +179,7 @@ def main() -> int:
                                 hang_seconds=1.0)
         runs: dict[str, list[dict]] = {"never": [], "auto": []}
         with ClusterServer(work / "cluster") as server:
-            env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
-            env["http_proxy"] = env["HTTP_PROXY"] = server.proxy_url
+            env = proxied_env(server.proxy_url)
             for i in range(args.repeat):  # alternate, so a busy neighbour hurts both modes alike
                 for render in ("never", "auto"):
                     run_dir = work / f"{render}-{i}"

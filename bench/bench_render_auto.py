@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from render_cluster import build, crawl, load, registry_with  # same folder: run as a script
+from render_cluster import build, crawl, load, proxied_env, registry_with  # same folder: run as a script
 
 from govinspect.demo.server import ClusterServer
 
@@ -43,8 +42,7 @@ def main() -> int:
               f"({turned / cluster.page_count:.1%})")
         runs: dict[str, list[dict]] = {"never": [], "auto": []}
         with ClusterServer(work / "cluster") as server:
-            env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
-            env["http_proxy"] = env["HTTP_PROXY"] = server.proxy_url
+            env = proxied_env(server.proxy_url)
             for i in range(args.repeat):  # alternate, so a busy neighbour hurts both modes alike
                 for mode in ("never", "auto"):
                     run_dir = work / f"{mode}-{i}"

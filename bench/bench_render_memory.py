@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from render_cluster import build, crawl, load, registry_with  # same folder: run as a script
+from render_cluster import build, crawl, load, proxied_env, registry_with  # same folder: run as a script
 
 from govinspect.demo.server import ClusterServer
 
@@ -38,8 +37,7 @@ def main() -> int:
         print(f"cluster: {len(cluster.sites)} sites, {cluster.page_count} pages, {turned} built by script; "
               f"render=auto, {args.always} site(s) render=always", flush=True)
         with ClusterServer(work / "cluster") as server:
-            env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
-            env["http_proxy"] = env["HTTP_PROXY"] = server.proxy_url
+            env = proxied_env(server.proxy_url)
             registry = registry_with(cluster.registry_path, work / "registry.csv", "auto", always=args.always)
             r = crawl(registry, work / "findings.sqlite3", env)
     print(json.dumps({**r, "load": load()}, ensure_ascii=False, indent=1))

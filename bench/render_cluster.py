@@ -106,6 +106,13 @@ def registry_with(source: Path, target: Path, render: str, always: int = 0) -> P
     return target
 
 
+def proxied_env(proxy_url: str) -> dict[str, str]:
+    """The environment for a crawl subprocess: every request through the cluster's loopback proxy."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+    env["http_proxy"] = env["HTTP_PROXY"] = proxy_url
+    return env
+
+
 def _pss_kib(pid: int) -> int:
     """PSS of one process from ``/proc/<pid>/smaps_rollup`` (shared pages split between their users)."""
     try:
