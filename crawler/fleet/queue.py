@@ -31,6 +31,7 @@ from scrapy import Request
 from scrapy_redis.queue import PriorityQueue
 
 from crawler.fleet.keys import HOST_PREFIX, host_keys
+from govinspect.runstate.once import OnceScript
 
 # The request meta key carrying the in-flight field of a popped request.
 ACK_META = "fleet_ack"
@@ -152,11 +153,18 @@ class AckPriorityQueue(PriorityQueue):
         self._push = server.register_script(_PUSH)
 
     def bind(self, inflight_key: str, redo_key: str = "", leases: LeasePolicy | None = None,
-             units_key: str = "") -> None:
+             units_key: str = "", memo_seconds: int = 0) -> None:
+        """``memo_seconds`` (the client's retry window): pops and pushes then take effect once even
+        when a Redis restart makes the client resend them (:mod:`govinspect.runstate.once`)."""
         self.inflight_key = inflight_key
         self.redo_key = redo_key
         self.leases = leases
         self.units_key = units_key
+        if memo_seconds:
+            memo = (f"{self.key}:memo", memo_seconds)
+            self._pop = OnceScript(self.server, _POP, *memo)
+            self._pop_leased = OnceScript(self.server, _POP_LEASED, *memo)
+            self._push = OnceScript(self.server, _PUSH, *memo)
 
     def _encode_request(self, request: Request) -> bytes:
         return member(request, super()._encode_request(request))

@@ -28,6 +28,7 @@ from crawler.fleet.keys import RunKeys
 from crawler.fleet.ledger import Ledger
 from crawler.fleet.politeness import FleetPolitenessMiddleware
 from crawler.fleet.queue import ACK_META, ALREADY, FILTERED, LEASE_META
+from govinspect.runstate.once import memo_seconds_for
 
 SEED_META = "fleet_seed"
 QUEUE_CLASS = "crawler.fleet.queue.AckPriorityQueue"
@@ -54,6 +55,7 @@ class AckScheduler(Scheduler):
         scheduler.redo_key = keys.redo
         scheduler.units_key = keys.units
         scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
+        scheduler.memo_seconds = memo_seconds_for(s.getfloat("FLEET_REDIS_RETRY_SECONDS"))
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
         scheduler.held = 0  # requests this worker popped and has not acknowledged
         scheduler._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-ack")
@@ -108,7 +110,7 @@ class AckScheduler(Scheduler):
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
                                                  serializer=self.serializer)
         # pop takes host leases itself when the fleet's politeness middleware is on to return them
-        self.queue.bind(self.inflight_key, self.redo_key, self.lease_policy, self.units_key)
+        self.queue.bind(self.inflight_key, self.redo_key, self.lease_policy, self.units_key, self.memo_seconds)
         if len(self.queue):
             logger.info("%d requests queued for this run", len(self.queue))
 

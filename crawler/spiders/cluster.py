@@ -477,7 +477,22 @@ class ClusterSpider(Spider):
         if request is not None:
             yield request
         else:
-            yield from self.inspectors.inspect_page(self._homepage(home))
+            page = self._homepage(home)
+            yield from self.inspectors.inspect_page(page)
+            yield from self._late_attachments(page)
+
+    def _late_attachments(self, page: Page) -> Iterator[Request]:
+        """Attachments an inspector asked for only when the held homepage was inspected: its links were
+        followed when it arrived, before its companions, when no inspector had looked at it yet (a flag
+        shown on every homepage was then only link-checked, never analysed). Fetched now, once per run."""
+        links = self.inspectors.wanted_attachments(page)
+        if not links:
+            return
+        targets = ["A " + normalize_url(strip_session_ids(link.url)) for link in links]
+        _, firsts, _ = self.state.claim_links(page.site.id, [], [(t, None) for t in targets], check_refused=False)
+        for link, target, first in zip(links, targets, firsts, strict=True):
+            if first:
+                yield self._attachment_request(page.site, link, page, target)
 
     def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
         """Requests for a page's links: in-scope pages crawled, attachments fetched, the rest checked.

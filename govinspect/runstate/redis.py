@@ -32,6 +32,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from govinspect.runstate.base import COUNTERS, JSON, RunState, SiteProgress, dumps, loads
+from govinspect.runstate.once import OnceCommands, OnceScript, memo_seconds_for
 
 _CLAIM_PAGES = """
 local max = tonumber(redis.call('HGET', KEYS[1], 'max_pages') or '0')
@@ -215,10 +216,18 @@ def _h(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+BACKOFF_CAP, BACKOFF_BASE = 5.0, 0.1
+
+
+def retry_window(retries: int) -> float:
+    """How long, at most, a client of :func:`connect` keeps resending a command."""
+    return sum(min(BACKOFF_CAP, BACKOFF_BASE * 2 ** i) for i in range(1, retries + 1))
+
+
 def connect(url: str, retries: int = 5) -> redis.Redis:
     """A client that retries with backoff when Redis is briefly away (a restart)."""
     return redis.Redis.from_url(
-        url, retry=Retry(ExponentialBackoff(cap=5.0, base=0.1), retries),
+        url, retry=Retry(ExponentialBackoff(cap=BACKOFF_CAP, base=BACKOFF_BASE), retries),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError], health_check_interval=30,
     )
 
@@ -226,25 +235,34 @@ def connect(url: str, retries: int = 5) -> redis.Redis:
 class RedisRunState(RunState):
     SCOPE_CACHE_SECONDS = 2.0
 
-    def __init__(self, run_id: str, client: redis.Redis, prefix: str = "govinspect"):
+    def __init__(self, run_id: str, client: redis.Redis, prefix: str = "govinspect", retry_seconds: float = 60.0):
+        """``retry_seconds``: how long ``client`` keeps resending a command whose reply was lost
+        (each claim and count below takes effect once all the same: :mod:`govinspect.runstate.once`)."""
         self.run_id = run_id
         self.r = client
         self.p = f"{prefix}:run:{run_id}"
-        self._claim_pages = client.register_script(_CLAIM_PAGES)
-        self._claim_targets = client.register_script(_CLAIM_TARGETS)
-        self._target_done = client.register_script(_TARGET_DONE)
-        self._trap = client.register_script(_TRAP)
-        self._claim_links = client.register_script(_CLAIM_LINKS)
-        self._targets_done = client.register_script(_TARGETS_DONE)
-        self._homepage = client.register_script(_HOMEPAGE)
+        memo = (f"{self.p}:memo", memo_seconds_for(retry_seconds))
+
+        def once(source: str) -> OnceScript:
+            return OnceScript(client, source, *memo)
+
+        self._once = OnceCommands(client, *memo)
+        self._claim_pages = once(_CLAIM_PAGES)
+        self._claim_targets = once(_CLAIM_TARGETS)
+        self._target_done = once(_TARGET_DONE)
+        self._trap = once(_TRAP)
+        self._claim_links = once(_CLAIM_LINKS)
+        self._targets_done = once(_TARGETS_DONE)
+        self._homepage = client.register_script(_HOMEPAGE)  # sets flags: a resend changes nothing
         self._scope_cache: dict[str, tuple[float, set[str]]] = {}
-        self._wait_for = client.register_script(_WAIT_FOR)
-        self._resolve = client.register_script(_RESOLVE)
-        self._claim_within = client.register_script(_CLAIM_WITHIN)
+        self._wait_for = once(_WAIT_FOR)
+        self._resolve = once(_RESOLVE)
+        self._claim_within = once(_CLAIM_WITHIN)
+        self._units_script = once(_UNITS_ONCE)
 
     @classmethod
     def from_url(cls, run_id: str, url: str, prefix: str = "govinspect", retries: int = 5) -> RedisRunState:
-        return cls(run_id, connect(url, retries), prefix)
+        return cls(run_id, connect(url, retries), prefix, retry_window(retries))
 
     def _s(self, site_id: str) -> str:
         return f"{self.p}:s:{site_id}"
@@ -301,15 +319,15 @@ class RedisRunState(RunState):
         return sorted(s.decode() for s in sites)
 
     def add_pending(self, site_id: str, n: int = 1) -> None:
-        self.r.hincrby(self._s(site_id), "pending", n)
+        self._once.hincrby(self._s(site_id), "pending", n)
 
     def done_pending(self, site_id: str, n: int = 1) -> int:
-        return int(self.r.hincrby(self._s(site_id), "pending", -n))
+        return self._once.hincrby(self._s(site_id), "pending", -n)
 
     def incr(self, site_id: str, counter: str, n: int = 1) -> int:
         if counter not in COUNTERS:
             raise ValueError(f"unknown counter {counter!r}")
-        return int(self.r.hincrby(self._s(site_id), counter, n))
+        return self._once.hincrby(self._s(site_id), counter, n)
 
     def homepage_fetched(self, site_id: str, ok: bool) -> None:
         self._homepage(keys=[self._s(site_id)], args=["1" if ok else "0"])
@@ -396,16 +414,16 @@ class RedisRunState(RunState):
         return [bool(x) for x in self.r.smismember(f"{self.p}:c:{namespace}", list(keys))]
 
     def tally(self, namespace: str, key: str, n: int = 1) -> int:
-        return int(self.r.hincrby(f"{self.p}:n:{namespace}", key, n))
+        return self._once.hincrby(f"{self.p}:n:{namespace}", key, n)
 
     def claim_finalisation(self, site_id: str) -> bool:
-        return bool(self.r.sadd(f"{self.p}:final", site_id))
+        return self._once.sadd(f"{self.p}:final", site_id)
 
     def finalised_sites(self) -> set[str]:
         return {s.decode() for s in self.r.smembers(f"{self.p}:final")}
 
     def claim_run_end(self) -> bool:
-        return bool(self.r.set(f"{self.p}:end", "1", nx=True))
+        return self._once.setnx(f"{self.p}:end", "1")
 
     def purge(self) -> None:
         batch = []
@@ -430,10 +448,7 @@ class RedisRunState(RunState):
     def _units_once(self, site_id: str, units: Sequence[str], kind: str, sign: int) -> int:
         if not units:
             return 0
-        script = self.__dict__.get("_units_script")
-        if script is None:
-            script = self._units_script = self.r.register_script(_UNITS_ONCE)
-        return int(script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"], args=[sign, *units]))
+        return int(self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"], args=[sign, *units]))
 
     def drop(self, namespace: str) -> None:
         self.r.delete(f"{self.p}:d:{namespace}")

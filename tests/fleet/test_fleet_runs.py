@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from govinspect.demo.seeds.fleet import GONE, REMOVED, SHARED_FLAG
 from govinspect.registry import load_registry
 from govinspect.urls import normalize_url
 from tests.fleet.conftest import seed
@@ -158,3 +159,14 @@ def test_two_seeds_at_once_one_is_refused_with_exit_3(baseline, served, redis_db
     listing = json.loads(cli("runs", "--json", env=env).stdout)
     assert [r["run_id"] for r in listing] == [winner]
     assert listing[0]["status"] == "running"
+
+
+def test_the_single_process_finds_the_fleet_seeds_cases(baseline):
+    """The comparisons above mean something only if the baseline finds the shared-state cases: the
+    mirrored flag shown on every homepage (each homepage waits for its footer companion before it is
+    inspected, so its image is fetched after its links were followed), the soft 404s."""
+    manifest = json.loads(baseline.cluster.manifest_path.read_text(encoding="utf-8"))
+    wanted = {(e["rule"], e["page_url"], e["target_url"]) for e in manifest["entries"]
+              if e["expect"] == "finding" and (e["target_url"] or "").endswith((SHARED_FLAG, REMOVED, GONE))}
+    found = {(rule, page, target) for _, rule, _, _, _, page, target in baseline.findings}
+    assert len(wanted) >= 6 and wanted <= found, wanted - found
