@@ -18,25 +18,16 @@ from tests.support.cli import clean_env
 
 REDIS_URL = os.environ.get("GOVINSPECT_TEST_REDIS_URL", "redis://127.0.0.1:6390/3")
 AS_OF = "2026-11-20"
-# Every inspector whose findings come from pages, images, landing pages and error pages: the state
-# they share lives in the run state (Redis), so a fleet finds what one process finds.
-FLEET_INSPECTORS = (
-    'INSPECTORS={"inspectors.links.BrokenLinkInspector": 100, "inspectors.reachability.ReachabilityInspector": 110,'
-    ' "inspectors.soft404.Soft404Inspector": 130, "inspectors.hijacked.HijackedExternalInspector": 140,'
-    ' "inspectors.ads_network.AdNetworkInspector": 200, "inspectors.ads_commercial.AdCommercialInspector": 210,'
-    ' "inspectors.hidden_links.HiddenLinkInspector": 220, "inspectors.leaks.LeakInspector": 300,'
-    ' "inspectors.archives.ArchiveInspector": 400, "inspectors.images.ImageInspector": 500,'
-    ' "inspectors.identity_emblem.EmblemMissingInspector": 510, "inspectors.identity.IdentityInspector": 800,'
-    ' "inspectors.freshness.FreshnessInspector": 810, "inspectors.unregistered.UnregisteredSiteInspector": 820}'
-)
-# Seeds of the fleet cluster (the traps seed left out). "fleet" plants what only shared state finds: one problem image shown by every
-# site, a misused emblem in every page header, a site's own error page served with 200 (soft 404s).
+# Seeds of the fleet cluster (every inspector runs, as configured by default). Left out: traps (a
+# trap's variants are cut by counters, whichever arrive first) and probes/endpoints (probe runs and
+# CMS endpoints, not a crawl's pages). "fleet" plants what only shared state finds: one problem image
+# shown by every site, a misused emblem in every page header, a site's own error page served with 200.
 FLEET_SEEDS = ["encodings", "availability", "identity", "freshness", "links", "ads", "leaks", "archives", "images",
-               "hijacked", "fleet"]
+               "hijacked", "injected", "interaction", "coordination", "fleet", "site_marks"]
 SETTINGS = [
     "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "DOWNLOAD_DELAY=0", "-s", "PROGRESS_INTERVAL=0",
     "-s", "RENDER_ENABLED=false", "-s", "DOWNLOAD_TIMEOUT=6", "-s", "RETRY_TIMES=1",
-    "-s", "FLEET_WORKER_TIMEOUT=4", "-s", "FLEET_HEARTBEAT_SECONDS=0.5", "-s", FLEET_INSPECTORS,
+    "-s", "FLEET_WORKER_TIMEOUT=4", "-s", "FLEET_HEARTBEAT_SECONDS=0.5",
     "-s", "FLEET_MAX_IN_FLIGHT=8",  # a small cluster: share it out rather than let one worker hoard it
 ]
 HANG_CAP = 9.0  # the demo's hanging URL is held this long: beyond DOWNLOAD_TIMEOUT
