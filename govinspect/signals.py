@@ -8,6 +8,12 @@ without importing each other.
 before the markers, and by the spider for requests that were dropped; the finaliser counts the
 work off the run state and folds the sites that are done.
 
+``work_held``: the store pipeline keeps work markers back, or has just announced them (argument
+``held``: bool). While held, their rows are only in the outage buffer (the database is unreachable):
+a fleet worker does not acknowledge the requests behind them yet, so if it is killed meanwhile those
+requests go back to the queue and are done again, markers included (the buffered rows are replayed
+too; the fold takes the duplicate observations as one).
+
 ``site_concluding``: a site is about to be folded; receivers return the observations they conclude
 (an iterable of :class:`govinspect.findings.Observation`). Arguments: ``site``, ``view`` (a
 :class:`govinspect.vocabulary.RunView`). The inspector manager answers it (``site_finished``).
@@ -26,6 +32,7 @@ Arguments: ``run_id``, ``store``, ``status``.
 """
 
 work_done = object()
+work_held = object()
 site_concluding = object()
 site_finalized = object()
 run_finished = object()

@@ -46,6 +46,7 @@ class StorePipeline:
         self._checks: list[LinkCheck] = []
         self._facts: list[Fact] = []
         self._markers: list[WorkDone] = []
+        self._holding = False  # markers kept back: their rows are only in the outage buffer (work_held)
         self._last_flush = time.monotonic()
         self._timer: task.LoopingCall | None = None
         self.failed: str | None = None  # set when the disk is full: the run stops, nothing more is written
@@ -147,9 +148,17 @@ class StorePipeline:
         self._last_flush = time.monotonic()
         # Work counts as done only once its rows are in the database, not in the outage buffer:
         # the finaliser may fold the site on another machine as soon as it hears of it.
-        if self._markers and self.store.try_replay():
+        if not self._markers:
+            return
+        if self.store.try_replay():
             markers, self._markers = self._markers, []
             self.crawler.signals.send_catch_log(gi_signals.work_done, markers=markers)
+            if self._holding:
+                self._holding = False
+                self.crawler.signals.send_catch_log(gi_signals.work_held, held=False)
+        elif not self._holding:
+            self._holding = True
+            self.crawler.signals.send_catch_log(gi_signals.work_held, held=True)
 
     def _tick(self) -> None:
         if self.failed is None and time.monotonic() - self._last_flush >= self.flush_seconds:

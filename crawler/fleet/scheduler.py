@@ -28,6 +28,7 @@ from crawler.fleet.keys import RunKeys
 from crawler.fleet.ledger import Ledger
 from crawler.fleet.politeness import FleetPolitenessMiddleware
 from crawler.fleet.queue import ACK_META, ALREADY, FILTERED, LEASE_META
+from govinspect import signals as gi_signals
 from govinspect.runstate.once import memo_seconds_for
 
 SEED_META = "fleet_seed"
@@ -62,11 +63,14 @@ class AckScheduler(Scheduler):
         scheduler._ack_lock = threading.Lock()
         scheduler._pending_acks = []
         scheduler._acking = False
+        scheduler._store_holds = False  # the store keeps work markers back (database unreachable)
+        scheduler._kept_acks = []  # acknowledgements waiting for those markers
         scheduler._queued_hint = True
         scheduler._counted_at = 0.0
         politeness = s.getdict("DOWNLOADER_MIDDLEWARES").get(POLITENESS) is not None
         scheduler.lease_policy = FleetPolitenessMiddleware.policy(s) if politeness else None
         crawler.signals.connect(scheduler.request_done, signal=fleet_signals.request_done)
+        crawler.signals.connect(scheduler.work_held, signal=gi_signals.work_held)
         return scheduler
 
     def request_done(self, meta: dict) -> None:
@@ -77,7 +81,25 @@ class AckScheduler(Scheduler):
         # before this point, so the acknowledgement can only follow them. Acknowledgements that
         # arrive while one is on its way go together in the next round trip (no waiting added).
         with self._ack_lock:
+            if self._store_holds:  # its markers may be only in the outage buffer: a kill must redo it
+                self._kept_acks.append(meta.pop(ACK_META))
+                return
             self._pending_acks.append(meta.pop(ACK_META))
+            if self._acking:
+                return
+            self._acking = True
+        self._acks.submit(self._drain_acks)
+
+    def work_held(self, held: bool) -> None:
+        """The store keeps work markers back while the database is unreachable: the requests done
+        meanwhile stay in flight (a worker killed now has them done again, markers and all) until
+        the markers are announced."""
+        with self._ack_lock:
+            self._store_holds = held
+            if held or not self._kept_acks:
+                return
+            self._pending_acks += self._kept_acks
+            self._kept_acks = []
             if self._acking:
                 return
             self._acking = True
