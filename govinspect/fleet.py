@@ -26,6 +26,7 @@ from crawler.fleet.runs import (
     LockHeld,
     create_run,
     describe_runs,
+    expire_run,
     pick_run,
     queue_seeds,
     release_lock,
@@ -191,6 +192,10 @@ def work_run(settings: Settings, run_id: str, meta: dict[str, str], err: TextIO 
         if set(context.state.site_ids()) <= set(context.state.finalised_sites()):
             set_status(server, run_id, "finished")
             release_lock(server, run_id)
+            keep = settings.getint("FLEET_FINISHED_RUN_KEEP_SECONDS")
+            if keep > 0:
+                expire_run(server, run_id, keep)
+                context.state.expire(keep)
     finally:
         context.state.close()
     stats = crawler.stats.get_stats() if crawler.stats else {}

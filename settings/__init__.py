@@ -370,6 +370,9 @@ FLEET_POLL_SECONDS = 10.0  # `worker --forever`: how often to look for a run wit
 FLEET_MAX_IN_FLIGHT = 32  # requests one worker takes from the queue at most before finishing some
 FLEET_LEASE_SECONDS = 60.0  # a host lease expires this long after it was taken (a dead worker's leases)
 FLEET_LEASE_POLL_SECONDS = 0.05  # wait between asks for a host lease when the host is at its limit
+# A finished run's Redis keys (fingerprints, run state, waiting rooms) expire this long after it
+# finished (`govinspect runs` lists it until then; its findings are in the database); 0: kept.
+FLEET_FINISHED_RUN_KEEP_SECONDS = 7 * 24 * 3600
 # Per-host limits for the whole fleet; empty: CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY.
 FLEET_HOST_CONCURRENCY = None
 FLEET_HOST_DELAY = None

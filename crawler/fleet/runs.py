@@ -135,6 +135,32 @@ def queue_seeds(server, registry: Registry, run_id: str) -> int:
     return len(registry)
 
 
+def expire_run(server, run_id: str, seconds: int) -> int:
+    """A finished run's fleet keys (queue, fingerprints, in-flight, workers, meta) expire ``seconds``
+    from now; it then drops out of the listing. Returns how many keys."""
+    keys = list(server.scan_iter(match=f"{RunKeys(run_id).base}:*", count=1000))
+    pipe = server.pipeline(transaction=False)
+    for key in keys:
+        pipe.execute_command("EXPIRE", key, int(seconds), "LT")  # LT: memos keep their shorter life
+    pipe.execute()
+    return len(keys)
+
+
+def listed_runs(server) -> list[tuple[str, dict[str, str]]]:
+    """The listed runs with their meta, oldest first; runs whose keys expired leave the list."""
+    out, gone = [], []
+    for raw in server.zrange(RUNS, 0, -1):
+        run_id = raw.decode()
+        meta = run_meta(server, run_id)
+        if meta:
+            out.append((run_id, meta))
+        else:
+            gone.append(run_id)
+    if gone:
+        server.zrem(RUNS, *gone)
+    return out
+
+
 def run_meta(server, run_id: str) -> dict[str, str] | None:
     raw = server.hgetall(RunKeys(run_id).meta)
     return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
@@ -177,10 +203,8 @@ def status_of(server, run_id: str, meta: dict[str, str], timeout: float) -> str:
 def mark_abandoned(server, timeout: float = 0) -> list[str]:
     """Runs left running without lock or live workers become ``interrupted`` (resumable)."""
     marked = []
-    for raw in server.zrange(RUNS, 0, -1):
-        run_id = raw.decode()
-        meta = run_meta(server, run_id)
-        if meta and meta.get("status") == "running" and status_of(server, run_id, meta, timeout) == "interrupted":
+    for run_id, meta in listed_runs(server):
+        if meta.get("status") == "running" and status_of(server, run_id, meta, timeout) == "interrupted":
             set_status(server, run_id, "interrupted")
             marked.append(run_id)
     return marked
@@ -188,10 +212,8 @@ def mark_abandoned(server, timeout: float = 0) -> list[str]:
 
 def pick_run(server, timeout: float) -> str | None:
     """The oldest run that is not finished and still has work (a resumable one included)."""
-    for raw in server.zrange(RUNS, 0, -1):
-        run_id = raw.decode()
-        meta = run_meta(server, run_id)
-        if meta and meta.get("status") != "finished" and has_work(server, RunKeys(run_id)):
+    for run_id, meta in listed_runs(server):
+        if meta.get("status") != "finished" and has_work(server, RunKeys(run_id)):
             return run_id
     return None
 
@@ -200,11 +222,7 @@ def describe_runs(server, timeout: float, progress_of=None) -> list[dict[str, An
     """Every run; ``progress_of(run_id)`` gives its per-site progress (the run state's SiteProgress)."""
     out = []
     now = server_time(server)
-    for raw in server.zrange(RUNS, 0, -1):
-        run_id = raw.decode()
-        meta = run_meta(server, run_id)
-        if not meta:
-            continue
+    for run_id, meta in listed_runs(server):
         keys = RunKeys(run_id)
         registry = registry_from_json(meta["registry"])
         progress = (progress_of(run_id) if progress_of else None) or {}

@@ -245,6 +245,9 @@ class RunState(ABC):
     def purge(self) -> None:
         """Forget the run (its state is no longer needed: every site was folded)."""
 
+    def expire(self, seconds: int) -> None:  # noqa: B027 - only a shared backend outlives the run's processes
+        """Let the run's state go ``seconds`` from now (a finished fleet run, listed until then)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook: the memory backend holds no connection
         """Release connections (the state itself stays until :meth:`purge`)."""
 

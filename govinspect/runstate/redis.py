@@ -435,6 +435,13 @@ class RedisRunState(RunState):
         if batch:
             self.r.unlink(*batch)
 
+    def expire(self, seconds: int) -> None:
+        # LT: a key that expires sooner already (a memo of a Lua step) keeps its own, shorter life
+        pipe = self.r.pipeline(transaction=False)
+        for key in self.r.scan_iter(match=f"{self.p}:*", count=1000):
+            pipe.execute_command("EXPIRE", key, int(seconds), "LT")
+        pipe.execute()
+
     def close(self) -> None:
         self.r.close()
 

@@ -13,11 +13,11 @@ from scrapy import Request, Spider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 
-from crawler.fleet.keys import RunKeys, host_keys
+from crawler.fleet.keys import LOCK, RUNS, RunKeys, host_keys
 from crawler.fleet.membership import Membership
 from crawler.fleet.politeness import FleetPolitenessMiddleware
 from crawler.fleet.queue import ACK_META, LEASE_META, AckPriorityQueue, LeasePolicy
-from crawler.fleet.runs import LockHeld, lock_info, seed_run
+from crawler.fleet.runs import LockHeld, expire_run, listed_runs, lock_info, seed_run
 from govinspect.registry import Registry, Site
 
 
@@ -339,3 +339,21 @@ def test_a_watcher_that_could_not_look_does_not_count_the_gap_as_silence(redis_d
         time.sleep(0.1)
         watcher.reap()
     assert redis_db.hlen(keys.inflight("quiet")) == 0 and len(q) == 1
+
+
+def test_a_finished_runs_keys_expire_and_it_leaves_the_listing(redis_db):
+    registry = Registry([Site("s1", "某市政府", "某市", "portal", "http://www.a.gov.cn/")])
+    seed_run(redis_db, registry, "old", "2026-11-20", None, lock_ttl=60)
+    redis_db.delete(LOCK)
+    seed_run(redis_db, registry, "new", "2026-11-21", None, lock_ttl=60)
+    memo = RunKeys("old").queue + ":memo:x"
+    redis_db.set(memo, "1", ex=30)
+    assert redis_db.ttl(RunKeys("old").meta) == -1  # decoy: a run's keys live until it is finished
+    assert expire_run(redis_db, "old", 3600) >= 3
+    assert 3500 < redis_db.ttl(RunKeys("old").meta) <= 3600 and redis_db.ttl(RunKeys("new").meta) == -1
+    assert redis_db.ttl(memo) <= 30  # a shorter-lived key keeps its own life
+    assert [run_id for run_id, _ in listed_runs(redis_db)] == ["old", "new"]
+    for key in redis_db.scan_iter(match=f"{RunKeys('old').base}:*"):
+        redis_db.delete(key)  # what expiry does, later
+    assert [run_id for run_id, _ in listed_runs(redis_db)] == ["new"]
+    assert redis_db.zrange(RUNS, 0, -1) == [b"new"]

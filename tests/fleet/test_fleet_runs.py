@@ -68,6 +68,10 @@ def test_three_workers_fetch_every_page_once_and_find_what_one_process_finds(bas
     assert sorted(folded) == sorted({site["site_id"] for site in run["sites"]})
     done = [int(v) for v in redis_db.hvals("govinspect:fleet:run:three:done-by")]
     assert len(done) >= 2 and sum(n > 0 for n in done) >= 2  # (a worker slow to start may find it done)
+    # the finished run's keys expire (FLEET_FINISHED_RUN_KEEP_SECONDS): listed until then, not kept for ever
+    for pattern in ("govinspect:fleet:run:three:*", "govinspect:run:three:*"):
+        keys = list(redis_db.scan_iter(match=pattern))
+        assert keys and all(0 < redis_db.ttl(k) <= 7 * 24 * 3600 for k in keys), pattern
 
 
 def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
