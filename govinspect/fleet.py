@@ -59,12 +59,12 @@ def shared_state(settings: Settings) -> Settings:
 
 
 def redis_retries_for(seconds: float) -> int:
-    """Retries of the run-state client (govinspect/runstate/redis.py: backoff 0.2 s doubling up to
-    5 s) that wait at least ``seconds`` in all."""
-    waited, retries = 0.0, 0
-    while waited < seconds:
+    """Retries of the run-state client (govinspect/runstate/redis.py) that wait at least ``seconds`` in all."""
+    from govinspect.runstate.redis import retry_window
+
+    retries = 0
+    while retry_window(retries) < seconds:
         retries += 1
-        waited += min(5.0, 0.1 * 2 ** retries)
     return retries
 
 

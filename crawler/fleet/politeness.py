@@ -31,9 +31,8 @@ from scrapy.http import Response
 
 from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
-from crawler.fleet.keys import PREFIX, host_keys
+from crawler.fleet.keys import host_keys
 from crawler.fleet.queue import LEASE_META, LeasePolicy
-from govinspect.runstate.once import OnceScript, memo_seconds_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +41,8 @@ _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+-- this caller's token holds a lease already: a resend of the step that took it (a Redis restart)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 local limit = tonumber(ARGV[2])
 if redis.call('ZCARD', KEYS[1]) >= limit then
   local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -60,15 +61,14 @@ return 0
 
 class FleetPolitenessMiddleware:
     def __init__(self, server, concurrency: int, delay: float, jitter: float, lease_seconds: float,
-                 poll_seconds: float, memo_seconds: int):
+                 poll_seconds: float):
         self.server = server
         self.concurrency = max(1, concurrency)
         self.delay = delay
         self.jitter = jitter
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_ms = max(1, int(poll_seconds * 1000))
-        # a lease taken once even if a Redis restart makes the client resend the step
-        self._acquire = OnceScript(server, _ACQUIRE, f"{PREFIX}:lease-memo", memo_seconds)
+        self._acquire = server.register_script(_ACQUIRE)
         # This worker's waiters per host, woken at once when this worker returns a lease on that host
         # (leases returned by other workers are noticed at the next poll).
         self._freed: dict[str, asyncio.Event] = {}
@@ -84,7 +84,7 @@ class FleetPolitenessMiddleware:
         s = crawler.settings
         mw = cls(client_from_settings(s), s.getint("FLEET_HOST_CONCURRENCY"), s.getfloat("FLEET_HOST_DELAY"),
                  s.getfloat("DOWNLOAD_DELAY_JITTER"), s.getfloat("FLEET_LEASE_SECONDS"),
-                 s.getfloat("FLEET_LEASE_POLL_SECONDS"), memo_seconds_for(s.getfloat("FLEET_REDIS_RETRY_SECONDS")))
+                 s.getfloat("FLEET_LEASE_POLL_SECONDS"))
         mw.stats = crawler.stats
         crawler.signals.connect(mw.leases_wanted, signal=fleet_signals.leases_wanted)
         return mw

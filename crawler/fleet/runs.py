@@ -24,6 +24,7 @@ from crawler.fleet.queue import member
 from crawler.fleet.scheduler import SEED_META
 from crawler.traps import strip_session_ids
 from govinspect.registry import Registry, Site
+from govinspect.runstate.redis import expire_matching
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 SEED_PRIORITY = 100
@@ -138,12 +139,7 @@ def queue_seeds(server, registry: Registry, run_id: str) -> int:
 def expire_run(server, run_id: str, seconds: int) -> int:
     """A finished run's fleet keys (queue, fingerprints, in-flight, workers, meta) expire ``seconds``
     from now; it then drops out of the listing. Returns how many keys."""
-    keys = list(server.scan_iter(match=f"{RunKeys(run_id).base}:*", count=1000))
-    pipe = server.pipeline(transaction=False)
-    for key in keys:
-        pipe.execute_command("EXPIRE", key, int(seconds), "LT")  # LT: memos keep their shorter life
-    pipe.execute()
-    return len(keys)
+    return expire_matching(server, f"{RunKeys(run_id).base}:*", seconds)
 
 
 def listed_runs(server) -> list[tuple[str, dict[str, str]]]:

@@ -46,7 +46,6 @@ class FleetClusterSpider(ClusterSpider):
     def from_crawler(cls, crawler, *args, **kwargs) -> FleetClusterSpider:
         worker: FleetClusterSpider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(worker.fleet_seed_request, signal=fleet_signals.seed_popped)
-        worker._redo_pages = set()
         s = crawler.settings
         worker._dupefilter = RFPDupeFilter(client_from_settings(s), RunKeys(s["FLEET_RUN_ID"]).dupefilter)
         crawler.signals.connect(worker._site_finalized, signal=gi_signals.site_finalized)
@@ -72,6 +71,8 @@ class FleetClusterSpider(ClusterSpider):
         return request
 
     def _acked(self, meta: dict, output: Iterable[Any] | None) -> Iterator[Any]:
+        if meta.get(REDO_META):
+            output = self._under_redo_claims(output or ())
         try:
             yield from output or ()
         except Exception:
@@ -83,29 +84,29 @@ class FleetClusterSpider(ClusterSpider):
     def _ack(self, meta: dict) -> None:
         self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta)
 
+    def _under_redo_claims(self, output: Iterable[Any]) -> Iterator[Any]:
+        """Run a redone request's callback with the run state seen as :class:`_RedoClaims`: whatever
+        the dead worker claimed (and counted pending) but never queued is claimed again here.
+
+        Every claim of the callback — links, fetch wishes, malformed links, attachments an inspector
+        asked for late, files a checked link announced — happens inside a step of its generator, so
+        the state is swapped around each step (steps of different callbacks never interleave: they run
+        on the reactor's thread, synchronously)."""
+        steps = iter(output)
+        redo = _RedoClaims(self.state, self._in_dupefilter)
+        while True:
+            real, self.state = self.state, redo
+            try:
+                item = next(steps)
+            except StopIteration:
+                return
+            finally:
+                self.state = real
+            yield item
+
     def parse_page(self, response):
-        if response.meta.get(REDO_META):
-            self._redo_pages.add(response.url)
         self._mark_redo(response.meta.get("gi_companion_of"), response.meta)
         return self._acked(response.meta, super().parse_page(response))
-
-    def _follow(self, page, pages_only: bool = False):
-        if page.url not in self._redo_pages:
-            return super()._follow(page, pages_only)
-        return self._redo_follow(page, pages_only)
-
-    def _redo_follow(self, page, pages_only: bool):
-        # the parent's claims happen before its first request is yielded: swap the state just for them
-        # (all of them: the first request yielded may be an inspector's fetch wish, claimed before the
-        # page's links, so the generator is run to its end under the redo claims)
-        real = self.state
-        self.state = _RedoClaims(real, self._in_dupefilter)
-        try:
-            output = list(super()._follow(page, pages_only))
-        finally:
-            self.state = real
-        self._redo_pages.discard(page.url)
-        yield from output
 
     def page_failed(self, failure):
         self._mark_redo(failure.request.meta.get("gi_companion_of"), failure.request.meta)
@@ -148,7 +149,7 @@ class FleetClusterSpider(ClusterSpider):
         self.state.put(homepages.namespace(page.site.id), homepages.PAGE_KEY, homepages.page_record(page, cut))
         return {"site_id": page.site.id, "url": page.url, "depth": page.depth, "urls": list(urls),
                 "frames": sorted({link.url for link in page.links if link.tag in ("iframe", "frame")}),
-                "redo": page.url in self._redo_pages}
+                "redo": isinstance(self.state, _RedoClaims)}
 
     def _home_info(self, home):
         if isinstance(home, Page):
@@ -219,19 +220,29 @@ class _RedoClaims:
         urls = [url for _, url in targets if url is not None]
         page_seen = dict(zip(urls, self._state.pages_seen(site_id, urls), strict=True)) if urls else {}
 
-        def unqueued(key: str) -> bool:
-            if key.startswith("A "):
-                return not self._seen(Request(key[2:]))
-            return not self._seen(Request(key, method="HEAD"))
-
-        firsts = [f or (not (url and page_seen.get(url)) and unqueued(key))
+        firsts = [f or (not (url and page_seen.get(url)) and self._unqueued(key))
                   for (key, url), f in zip(targets, firsts, strict=True)]
         refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
-        late = [f or unqueued(url) for url, f in zip(refused, late, strict=True)]
+        late = [f or self._unqueued(url) for url, f in zip(refused, late, strict=True)]
         return taken, firsts, late
 
     def claim_targets(self, site_id: str, keys: list[str]) -> list[bool]:
         """Fetch wishes (``F`` keys) are fetched without a duplicate filter: each is asked for again,
-        and the queue takes it only if its unit was never queued (crawler/fleet/queue.py)."""
+        and the queue takes it only if its unit was never queued (crawler/fleet/queue.py). Other
+        targets (malformed links judged on the spot, files a checked link announced) are claimed
+        again while unresolved and never queued."""
         firsts = self._state.claim_targets(site_id, keys)
-        return [f or key.startswith("F ") for key, f in zip(keys, firsts, strict=True)]
+        again = [not f and not key.startswith("F ") for key, f in zip(keys, firsts, strict=True)]
+        if any(again):
+            open_keys = [key for key, a in zip(keys, again, strict=True) if a]
+            resolved = dict(zip(open_keys, self._state.targets_resolved(open_keys), strict=True))
+            again = [a and not resolved[key] and self._unqueued(key) for key, a in zip(keys, again, strict=True)]
+        return [f or key.startswith("F ") or a for key, f, a in zip(keys, firsts, again, strict=True)]
+
+    def _unqueued(self, key: str) -> bool:
+        """No request for the target key is in the run's duplicate filter (a malformed URL: never)."""
+        try:
+            request = Request(key[2:]) if key.startswith("A ") else Request(key, method="HEAD")
+        except ValueError:
+            return True
+        return not self._seen(request)

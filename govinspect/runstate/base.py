@@ -111,6 +111,10 @@ class RunState(ABC):
         """The target's outcome is stored: release every site waiting for it (returns their ids).
         Idempotent: a second call releases nothing."""
 
+    @abstractmethod
+    def targets_resolved(self, keys: Sequence[str]) -> list[bool]:
+        """Whether each target's outcome is stored (:meth:`target_done` was called for it)."""
+
     # ---- one call per crawled page --------------------------------------------------------------------
     def claim_links(self, site_id: str, pages: Sequence[str], targets: Sequence[tuple[str, str | None]],
                     check_refused: bool = True) -> tuple[list[bool | None], list[bool], list[bool]]:
@@ -261,6 +265,10 @@ class RunState(ABC):
     def done_units(self, site_id: str, units: Sequence[str]) -> int:
         """Take each named unit off the site's pending count once per run, however often it is
         done (a redone request is done twice). Returns how many were new."""
+
+    @abstractmethod
+    def open_units(self, site_id: str) -> list[str]:
+        """The named units of the site counted pending and not done yet (what a dead worker lost)."""
 
     @abstractmethod
     def drop(self, namespace: str) -> None:

@@ -99,6 +99,10 @@ class MemoryRunState(RunState):
                 self._site(site_id).pending -= 1
             return sites
 
+    def targets_resolved(self, keys: Sequence[str]) -> list[bool]:
+        with self._lock:
+            return [key in self._resolved for key in keys]
+
     def add_pending(self, site_id: str, n: int = 1) -> None:
         with self._lock:
             self._site(site_id).pending += n
@@ -258,6 +262,11 @@ class MemoryRunState(RunState):
             seen.update(new)
             self._site(site_id).pending += sign * len(new)
             return len(new)
+
+    def open_units(self, site_id: str) -> list[str]:
+        with self._lock:
+            units = self.__dict__.get("_units", {})
+            return sorted(units.get((site_id, "added"), set()) - units.get((site_id, "done"), set()))
 
     def drop(self, namespace: str) -> None:
         with self._lock:

@@ -224,6 +224,17 @@ def retry_window(retries: int) -> float:
     return sum(min(BACKOFF_CAP, BACKOFF_BASE * 2 ** i) for i in range(1, retries + 1))
 
 
+def expire_matching(client: redis.Redis, pattern: str, seconds: int) -> int:
+    """Keys matching ``pattern`` expire ``seconds`` from now (LT: a key that expires sooner already,
+    a memo of a Lua step, keeps its own shorter life); returns how many."""
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.execute_command("EXPIRE", key, int(seconds), "LT")
+    pipe.execute()
+    return len(keys)
+
+
 def connect(url: str, retries: int = 5) -> redis.Redis:
     """A client that retries with backoff when Redis is briefly away (a restart)."""
     return redis.Redis.from_url(
@@ -317,6 +328,11 @@ class RedisRunState(RunState):
             return []
         sites = self._targets_done(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
         return sorted(s.decode() for s in sites)
+
+    def targets_resolved(self, keys: Sequence[str]) -> list[bool]:
+        if not keys:
+            return []
+        return [bool(x) for x in self.r.smismember(f"{self.p}:t:done", list(keys))]
 
     def add_pending(self, site_id: str, n: int = 1) -> None:
         self._once.hincrby(self._s(site_id), "pending", n)
@@ -436,11 +452,7 @@ class RedisRunState(RunState):
             self.r.unlink(*batch)
 
     def expire(self, seconds: int) -> None:
-        # LT: a key that expires sooner already (a memo of a Lua step) keeps its own, shorter life
-        pipe = self.r.pipeline(transaction=False)
-        for key in self.r.scan_iter(match=f"{self.p}:*", count=1000):
-            pipe.execute_command("EXPIRE", key, int(seconds), "LT")
-        pipe.execute()
+        expire_matching(self.r, f"{self.p}:*", seconds)
 
     def close(self) -> None:
         self.r.close()
@@ -456,6 +468,10 @@ class RedisRunState(RunState):
         if not units:
             return 0
         return int(self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"], args=[sign, *units]))
+
+    def open_units(self, site_id: str) -> list[str]:
+        units = self.r.sdiff(f"{self._s(site_id)}:units-added", f"{self._s(site_id)}:units-done")
+        return sorted(u.decode() for u in units)
 
     def drop(self, namespace: str) -> None:
         self.r.delete(f"{self.p}:d:{namespace}")

@@ -158,7 +158,7 @@ def test_the_worker_spider_start_yields_nothing_the_cluster_spider_would_seed_ag
 
 
 def _middleware(server, concurrency=2, delay=0.0, lease=60.0):
-    return FleetPolitenessMiddleware(server, concurrency, delay, 0.0, lease, 0.01, 600)
+    return FleetPolitenessMiddleware(server, concurrency, delay, 0.0, lease, 0.01)
 
 
 def test_host_leases_hold_the_limit_across_workers(redis_db):

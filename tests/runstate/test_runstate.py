@@ -207,6 +207,8 @@ def test_targets_done_in_one_call(state: RunState):
     assert state.progress("a").pending == 0 and state.progress("b").pending == 1
     assert state.targets_done(["X"]) == [] and state.targets_done([]) == []
     assert state.claim_targets("a", ["Y"]) == [False] and state.progress("a").pending == 0
+    assert state.targets_resolved(["X", "Z", "never-claimed"]) == [True, False, False]
+    assert state.targets_resolved([]) == []
 
 
 # ---- waiting rooms, claims within a budget, tallies (issue 8: the fleet's image, soft-404 and hijack state)
@@ -316,11 +318,13 @@ def test_named_units_are_counted_and_counted_off_once(make_state):
     assert state.add_units("a", ["C home js", "R home"]) == 2
     assert state.add_units("a", ["C home js"]) == 0  # the redo adds it again: no change
     assert state.progress("a").pending == 3
+    assert make_state("r1").open_units("a") == ["C home js", "R home"]  # named what a dead worker would lose
     other = make_state("r1")
     assert other.done_units("a", ["P home", "P home"]) == 1
     assert state.done_units("a", ["P home", "C home js"]) == 1  # the redone page is not counted again
     assert other.progress("a").pending == 1
     assert state.done_units("a", ["R home"]) == 1 and state.progress("a").pending == 0
+    assert state.open_units("a") == [] and state.open_units("b") == []
     assert state.done_units("b", []) == 0  # decoy: nothing named, nothing moves
 
 

@@ -1,0 +1,86 @@
+"""A request redone after its worker died claims again what that worker claimed but never queued.
+
+The worker counted its claims pending in the run state; had the redo found them "claimed before",
+nothing would ever do them and the site would stay pending until the run folded it incomplete (the
+kill test in test_fleet_runs.py saw exactly that for a malformed link and a late attachment).
+Real run state (in-process backend); the duplicate filter is a set of queued requests' fingerprints.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from scrapy import Request
+from scrapy.utils.request import RequestFingerprinter
+
+from crawler.fleet.spider import FleetClusterSpider, _RedoClaims
+from govinspect.runstate.memory import MemoryRunState
+
+_fingerprint = RequestFingerprinter().fingerprint
+
+
+def _redo(state, queued: list[Request]) -> _RedoClaims:
+    prints = {_fingerprint(r) for r in queued}
+    return _RedoClaims(state, lambda request: _fingerprint(request) in prints)
+
+
+def test_targets_the_dead_worker_claimed_but_never_queued_are_claimed_again():
+    state = MemoryRunState("r")
+    state.begin({"a": 0})
+    malformed, announced, checked = "javascript:void(0", "A http://a.test/file.pdf", "http://b.test/x"
+    assert state.claim_targets("a", [malformed, announced, checked]) == [True, True, True]
+    pending = state.progress("a").pending
+    redo = _redo(state, [Request("http://b.test/x", method="HEAD")])  # only the check reached the queue
+    assert redo.claim_targets("a", [malformed, announced, checked]) == [True, True, False]
+    assert state.progress("a").pending == pending  # claimed again, not counted again
+    state.target_done(malformed)
+    # decoys: a resolved target, and one queued, are not claimed again
+    assert redo.claim_targets("a", [malformed, checked]) == [False, False]
+    assert _redo(state, [Request("http://a.test/file.pdf")]).claim_targets("a", [announced]) == [False]
+
+
+def test_late_attachments_claimed_through_claim_links_are_claimed_again_unless_queued():
+    state = MemoryRunState("r")
+    state.begin({"a": 0})
+    target = "A http://a.test/flag.png"
+    state.claim_links("a", [], [(target, None)], check_refused=False)
+    assert _redo(state, []).claim_links("a", [], [(target, None)], check_refused=False)[1] == [True]
+    queued = _redo(state, [Request("http://a.test/flag.png")])
+    assert queued.claim_links("a", [], [(target, None)], check_refused=False)[1] == [False]
+
+
+def test_every_step_of_a_redone_callback_sees_the_redo_claims_and_only_it():
+    """The swap holds for each step of the callback's generator (its claims happen there), and two
+    callbacks stepping in turn each see their own state."""
+    real = MemoryRunState("r")
+    worker = SimpleNamespace(state=real, _in_dupefilter=lambda request: False)
+    seen: list[str] = []
+
+    def callback(tag: str):
+        for _ in range(2):
+            seen.append(f"{tag}:{type(worker.state).__name__}")
+            yield tag
+
+    redone = FleetClusterSpider._under_redo_claims(worker, callback("redo"))
+    fresh = callback("fresh")
+    for a, b in zip(redone, fresh, strict=True):
+        assert (a, b) == ("redo", "fresh")
+        assert worker.state is real  # restored between steps
+    assert seen == ["redo:_RedoClaims", "fresh:MemoryRunState"] * 2
+
+
+def test_a_failing_redone_callback_leaves_the_real_state_in_place():
+    real = MemoryRunState("r")
+    worker = SimpleNamespace(state=real, _in_dupefilter=lambda request: False)
+
+    def broken():
+        yield 1
+        raise RuntimeError("inspector failed")
+
+    steps = FleetClusterSpider._under_redo_claims(worker, broken())
+    assert next(steps) == 1
+    try:
+        next(steps)
+    except RuntimeError:
+        pass
+    assert worker.state is real
