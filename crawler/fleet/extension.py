@@ -121,8 +121,9 @@ class FleetWorker:
         for site_id, progress in state.progress_all().items():
             if progress.finalised or progress.pending <= 0 or not progress.homepage_done:
                 continue
-            logger.warning("site %s: %d units of work were lost with a dead worker (named: %s); folding it as "
-                           "incomplete", site_id, progress.pending, state.open_units(site_id)[:20] or "none")
+            logger.warning("site %s: %d units of work were lost with a dead worker (named: %s; targets: %s); "
+                           "folding it as incomplete", site_id, progress.pending,
+                           state.open_units(site_id)[:20] or "none", state.waiting_targets(site_id)[:20] or "none")
             state.incr(site_id, "failures")
             if progress.pending > 1:
                 state.done_pending(site_id, progress.pending - 1)

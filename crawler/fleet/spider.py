@@ -202,9 +202,15 @@ class FleetClusterSpider(ClusterSpider):
 
 
 class _RedoClaims:
-    """The run state as seen while redoing a request a dead worker had taken: links that worker
-    claimed but never queued (its duplicate filter has no fingerprint for them) are claimed again
-    for this page, so they are not lost; links it did queue stay claimed by it."""
+    """The run state as seen while redoing a request a dead worker had taken: what that worker
+    claimed (and counted pending) but never queued is claimed again for this request, so it is not
+    lost; what it did queue stays claimed by it.
+
+    "Never queued": no fingerprint in the run's duplicate filter. A target counts only while the site
+    still waits for it (unresolved): whatever made the first claim decide — a page of the site
+    claimed meanwhile under the same URL, another site's check — the site's pending unit for it is
+    only released by checking it.
+    """
 
     def __init__(self, state: Any, seen: Any):
         self._state = state
@@ -217,27 +223,25 @@ class _RedoClaims:
                     check_refused: bool = True):
         taken, firsts, late = self._state.claim_links(site_id, pages, targets, check_refused)
         taken = [True if t is None and not self._seen(Request(url)) else t for url, t in zip(pages, taken, strict=True)]
-        urls = [url for _, url in targets if url is not None]
-        page_seen = dict(zip(urls, self._state.pages_seen(site_id, urls), strict=True)) if urls else {}
-
-        firsts = [f or (not (url and page_seen.get(url)) and self._unqueued(key))
-                  for (key, url), f in zip(targets, firsts, strict=True)]
+        firsts = self._again(site_id, [key for key, _ in targets], firsts)
         refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
-        late = [f or self._unqueued(url) for url, f in zip(refused, late, strict=True)]
+        late = self._again(site_id, refused, late)
         return taken, firsts, late
 
     def claim_targets(self, site_id: str, keys: list[str]) -> list[bool]:
         """Fetch wishes (``F`` keys) are fetched without a duplicate filter: each is asked for again,
-        and the queue takes it only if its unit was never queued (crawler/fleet/queue.py). Other
-        targets (malformed links judged on the spot, files a checked link announced) are claimed
-        again while unresolved and never queued."""
+        and the queue takes it only if its unit was never queued (crawler/fleet/queue.py)."""
         firsts = self._state.claim_targets(site_id, keys)
-        again = [not f and not key.startswith("F ") for key, f in zip(keys, firsts, strict=True)]
-        if any(again):
-            open_keys = [key for key, a in zip(keys, again, strict=True) if a]
-            resolved = dict(zip(open_keys, self._state.targets_resolved(open_keys), strict=True))
-            again = [a and not resolved[key] and self._unqueued(key) for key, a in zip(keys, again, strict=True)]
-        return [f or key.startswith("F ") or a for key, f, a in zip(keys, firsts, again, strict=True)]
+        return [f or key.startswith("F ") for key, f in zip(keys, self._again(site_id, keys, firsts), strict=True)]
+
+    def _again(self, site_id: str, keys: list[str], firsts: list[bool]) -> list[bool]:
+        """``firsts``, plus the targets the site still waits for whose request was never queued."""
+        open_keys = [key for key, first in zip(keys, firsts, strict=True) if not first and not key.startswith("F ")]
+        if not open_keys:
+            return list(firsts)
+        waits = dict(zip(open_keys, self._state.waits_for(site_id, open_keys), strict=True))
+        return [first or (waits.get(key, False) and self._unqueued(key))
+                for key, first in zip(keys, firsts, strict=True)]
 
     def _unqueued(self, key: str) -> bool:
         """No request for the target key is in the run's duplicate filter (a malformed URL: never)."""

@@ -112,8 +112,13 @@ class RunState(ABC):
         Idempotent: a second call releases nothing."""
 
     @abstractmethod
-    def targets_resolved(self, keys: Sequence[str]) -> list[bool]:
-        """Whether each target's outcome is stored (:meth:`target_done` was called for it)."""
+    def waiting_targets(self, site_id: str) -> list[str]:
+        """The unresolved targets the site waits for (what a dead worker left undone, for the log)."""
+
+    @abstractmethod
+    def waits_for(self, site_id: str, keys: Sequence[str]) -> list[bool]:
+        """Whether the site waits for each target: it claimed it (counted pending) and the target's
+        outcome is not stored yet."""
 
     # ---- one call per crawled page --------------------------------------------------------------------
     def claim_links(self, site_id: str, pages: Sequence[str], targets: Sequence[tuple[str, str | None]],

@@ -99,9 +99,13 @@ class MemoryRunState(RunState):
                 self._site(site_id).pending -= 1
             return sites
 
-    def targets_resolved(self, keys: Sequence[str]) -> list[bool]:
+    def waiting_targets(self, site_id: str) -> list[str]:
         with self._lock:
-            return [key in self._resolved for key in keys]
+            return sorted(key for key, sites in self._waiting.items() if site_id in sites and key not in self._resolved)
+
+    def waits_for(self, site_id: str, keys: Sequence[str]) -> list[bool]:
+        with self._lock:
+            return [key not in self._resolved and site_id in self._waiting.get(key, ()) for key in keys]
 
     def add_pending(self, site_id: str, n: int = 1) -> None:
         with self._lock:

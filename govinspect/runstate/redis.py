@@ -329,10 +329,20 @@ class RedisRunState(RunState):
         sites = self._targets_done(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
         return sorted(s.decode() for s in sites)
 
-    def targets_resolved(self, keys: Sequence[str]) -> list[bool]:
+    def waiting_targets(self, site_id: str) -> list[str]:
+        keys = [k.decode() for k in self.r.sdiff(f"{self.p}:t:claimed", f"{self.p}:t:done")]
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.sismember(f"{self.p}:t:w:{_h(key)}", site_id)
+        return sorted(key for key, waits in zip(keys, pipe.execute(), strict=True) if waits)
+
+    def waits_for(self, site_id: str, keys: Sequence[str]) -> list[bool]:
         if not keys:
             return []
-        return [bool(x) for x in self.r.smismember(f"{self.p}:t:done", list(keys))]
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.sismember(f"{self.p}:t:w:{_h(key)}", site_id)  # deleted when the target is resolved
+        return [bool(x) for x in pipe.execute()]
 
     def add_pending(self, site_id: str, n: int = 1) -> None:
         self._once.hincrby(self._s(site_id), "pending", n)

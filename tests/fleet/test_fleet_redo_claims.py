@@ -49,6 +49,22 @@ def test_late_attachments_claimed_through_claim_links_are_claimed_again_unless_q
     assert queued.claim_links("a", [], [(target, None)], check_refused=False)[1] == [False]
 
 
+def test_a_link_whose_url_became_a_page_meanwhile_is_still_checked_for_the_site_that_waits():
+    """At the page budget's depth a link is a check target; the dead worker claimed it (the site waits
+    for it), then a shallower page claimed the same URL as a page. Only checking it releases the site."""
+    state = MemoryRunState("r")
+    state.begin({"a": 0})
+    url = "http://a.test/deep.html"
+    state.claim_links("a", [], [(url, url)])
+    assert state.claim_page("a", url) is True
+    assert _redo(state, []).claim_links("a", [], [(url, url)])[1] == [True]
+    # decoy: a site that never waited for it (the page was claimed first) does not check it
+    state.begin({"b": 0})
+    other = "http://b.test/deep.html"
+    assert state.claim_page("b", other) is True
+    assert _redo(state, []).claim_links("b", [], [(other, other)])[1] == [False]
+
+
 def test_every_step_of_a_redone_callback_sees_the_redo_claims_and_only_it():
     """The swap holds for each step of the callback's generator (its claims happen there), and two
     callbacks stepping in turn each see their own state."""

@@ -207,8 +207,9 @@ def test_targets_done_in_one_call(state: RunState):
     assert state.progress("a").pending == 0 and state.progress("b").pending == 1
     assert state.targets_done(["X"]) == [] and state.targets_done([]) == []
     assert state.claim_targets("a", ["Y"]) == [False] and state.progress("a").pending == 0
-    assert state.targets_resolved(["X", "Z", "never-claimed"]) == [True, False, False]
-    assert state.targets_resolved([]) == []
+    assert state.waits_for("b", ["X", "Y", "Z", "never-claimed"]) == [False, False, True, False]
+    assert state.waits_for("a", ["Z"]) == [False] and state.waits_for("a", []) == []
+    assert state.waiting_targets("b") == ["Z"] and state.waiting_targets("a") == []
 
 
 # ---- waiting rooms, claims within a budget, tallies (issue 8: the fleet's image, soft-404 and hijack state)
