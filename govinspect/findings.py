@@ -124,9 +124,11 @@ class WorkDone:
 
     ``unit`` (fleet workers): the name of the page's unit of work. A request a dead worker held is
     done again by another; its page is counted off once per unit (:meth:`RunState.done_units`), not
-    once per time it was done.
+    once per time it was done. ``counts``: the counters its results add to the site (``pages``,
+    ``errors``, ``blocked``), added with the unit, so a redone page is not counted twice either.
     """
 
     site_id: str
     target: str | None = None
     unit: str | None = None
+    counts: tuple[str, ...] = ()

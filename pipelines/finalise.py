@@ -63,21 +63,21 @@ class Finaliser:
     def work_done(self, markers: Iterable[WorkDone]) -> None:
         """Count stored work off the run state (batched: one call per site, one for all targets)."""
         pages: Counter[str] = Counter()
-        units: dict[str, list[str]] = {}
+        units: dict[str, list[WorkDone]] = {}
         targets: list[str] = []
         for marker in markers:
             if marker.target is not None:
                 targets.append(marker.target)
             elif getattr(marker, "unit", None):  # a fleet's page: counted off once, even when redone
-                units.setdefault(marker.site_id, []).append(marker.unit)
+                units.setdefault(marker.site_id, []).append(marker)
             else:
                 pages[marker.site_id] += 1
         touched = set(self.state.targets_done(targets)) if targets else set()
         for site_id, n in pages.items():
             self.state.done_pending(site_id, n)
             touched.add(site_id)
-        for site_id, names in units.items():
-            self.state.done_units(site_id, names)
+        for site_id, done in units.items():
+            self.state.done_units(site_id, [m.unit for m in done], [getattr(m, "counts", ()) for m in done])
             touched.add(site_id)
         for site_id in sorted(touched):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -36,7 +37,9 @@ from crawler.traps import strip_session_ids
 from govinspect import signals as gi_signals
 from govinspect.registry import Site
 from govinspect.urls import normalize_url
-from govinspect.vocabulary import FetchWish, Page
+from govinspect.vocabulary import PAGE, FetchWish, Page
+
+logger = logging.getLogger(__name__)
 
 
 class FleetClusterSpider(ClusterSpider):
@@ -72,7 +75,7 @@ class FleetClusterSpider(ClusterSpider):
 
     def _acked(self, meta: dict, output: Iterable[Any] | None) -> Iterator[Any]:
         if meta.get(REDO_META):
-            output = self._under_redo_claims(output or ())
+            output = self._under_redo_claims(output or (), meta.get("gi_unit") or meta.get("gi_target") or "")
         try:
             yield from output or ()
         except Exception:
@@ -84,7 +87,7 @@ class FleetClusterSpider(ClusterSpider):
     def _ack(self, meta: dict) -> None:
         self.crawler.signals.send_catch_log(fleet_signals.request_done, meta=meta)
 
-    def _under_redo_claims(self, output: Iterable[Any]) -> Iterator[Any]:
+    def _under_redo_claims(self, output: Iterable[Any], url: str = "") -> Iterator[Any]:
         """Run a redone request's callback with the run state seen as :class:`_RedoClaims`: whatever
         the dead worker claimed (and counted pending) but never queued is claimed again here.
 
@@ -99,6 +102,8 @@ class FleetClusterSpider(ClusterSpider):
             try:
                 item = next(steps)
             except StopIteration:
+                logger.info("redone after its worker died: %s (%d claims of that worker taken again)",
+                            url, redo.retaken)
                 return
             finally:
                 self.state = real
@@ -107,6 +112,35 @@ class FleetClusterSpider(ClusterSpider):
     def parse_page(self, response):
         self._mark_redo(response.meta.get("gi_companion_of"), response.meta)
         return self._acked(response.meta, super().parse_page(response))
+
+    def _follow(self, page: Page, pages_only: bool = False) -> Iterator[Request]:
+        yield from super()._follow(page, pages_only)
+        if isinstance(self.state, _RedoClaims) and not pages_only:
+            yield from self._lost_follow_ups(page, self.state)
+
+    def _lost_follow_ups(self, page: Page, redo: _RedoClaims) -> Iterator[Request]:
+        """A redone page may sort a link differently from the first time: an inspector that did not
+        want an image then (checked: key ``url``) may want it now (fetched: ``A url``), or the reverse.
+        Targets the dead worker claimed under the other key wait all the same: request them too."""
+        links: dict[str, Any] = {}
+        for link in page.links:
+            if link.kind == PAGE:
+                continue
+            target = normalize_url(strip_session_ids(link.url))
+            for key in (target, "A " + target):
+                if key not in redo.taken_keys:
+                    links.setdefault(key, link)
+        keys = list(links)
+        waiting = [key for key, waits in zip(keys, redo.waits_for(page.site.id, keys), strict=True)
+                   if waits and redo.unqueued(key)]
+        for key in waiting:
+            link = links[key]
+            if key.startswith("A "):
+                yield self._attachment_request(page.site, link, page, key)
+            else:
+                yield self._check_request(page.site, strip_session_ids(link.url), key, referer=page.url,
+                                          link_text=link.text)
+        redo.retaken += len(waiting)
 
     def page_failed(self, failure):
         self._mark_redo(failure.request.meta.get("gi_companion_of"), failure.request.meta)
@@ -215,6 +249,8 @@ class _RedoClaims:
     def __init__(self, state: Any, seen: Any):
         self._state = state
         self._seen = seen  # fingerprints already in the run's duplicate filter: Request -> bool
+        self.retaken = 0  # claims taken again (for the log)
+        self.taken_keys: set[str] = set()  # target keys this redo requests (claimed now or again)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._state, name)
@@ -222,7 +258,9 @@ class _RedoClaims:
     def claim_links(self, site_id: str, pages: list[str], targets: list[tuple[str, str | None]],
                     check_refused: bool = True):
         taken, firsts, late = self._state.claim_links(site_id, pages, targets, check_refused)
-        taken = [True if t is None and not self._seen(Request(url)) else t for url, t in zip(pages, taken, strict=True)]
+        again = [t is None and not self._seen(Request(url)) for url, t in zip(pages, taken, strict=True)]
+        self.retaken += sum(again)
+        taken = [True if a else t for a, t in zip(again, taken, strict=True)]
         firsts = self._again(site_id, [key for key, _ in targets], firsts)
         refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
         late = self._again(site_id, refused, late)
@@ -238,12 +276,16 @@ class _RedoClaims:
         """``firsts``, plus the targets the site still waits for whose request was never queued."""
         open_keys = [key for key, first in zip(keys, firsts, strict=True) if not first and not key.startswith("F ")]
         if not open_keys:
+            self.taken_keys.update(key for key, first in zip(keys, firsts, strict=True) if first)
             return list(firsts)
         waits = dict(zip(open_keys, self._state.waits_for(site_id, open_keys), strict=True))
-        return [first or (waits.get(key, False) and self._unqueued(key))
-                for key, first in zip(keys, firsts, strict=True)]
+        out = [first or (waits.get(key, False) and self.unqueued(key))
+               for key, first in zip(keys, firsts, strict=True)]
+        self.retaken += sum(out) - sum(firsts)
+        self.taken_keys.update(key for key, taken in zip(keys, out, strict=True) if taken)
+        return out
 
-    def _unqueued(self, key: str) -> bool:
+    def unqueued(self, key: str) -> bool:
         """No request for the target key is in the run's duplicate filter (a malformed URL: never)."""
         try:
             request = Request(key[2:]) if key.startswith("A ") else Request(key, method="HEAD")

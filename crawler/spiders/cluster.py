@@ -147,6 +147,14 @@ class ClusterSpider(Spider):
         redone after its worker died is counted once (:meth:`RunState.add_units`)."""
         return None
 
+    def _count(self, meta: dict, site_id: str, counter: str) -> None:
+        """Add one to a site counter for the request of ``meta``: at once, or — a named unit of work
+        (fleet) — with the unit's marker, so that a request done twice is counted once."""
+        if meta.get("gi_unit"):
+            meta["gi_counts"] = (*meta.get("gi_counts", ()), counter)
+        else:
+            self.state.incr(site_id, counter)
+
     def _add_pending(self, site_id: str, unit: str | None) -> None:
         if unit is None:
             self.state.add_pending(site_id)
@@ -167,7 +175,7 @@ class ClusterSpider(Spider):
             if site_id is not None:
                 self.state.incr(site_id, "failures")
         if site_id is not None and not request.meta.get("gi_handed_over"):
-            yield WorkDone(site_id, request.meta.get("gi_target"), request.meta.get("gi_unit"))
+            yield _marker(site_id, request.meta)
 
     def _request_dropped(self, request: Request, spider: Spider) -> None:
         """A dropped request has no results: its work is done at once."""
@@ -175,7 +183,7 @@ class ClusterSpider(Spider):
         if spider is self and site_id is not None:
             self.crawler.signals.send_catch_log(
                 gi_signals.work_done,
-                markers=[WorkDone(site_id, request.meta.get("gi_target"), request.meta.get("gi_unit"))])
+                markers=[_marker(site_id, request.meta)])
 
     def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
         """Link checks need the status only: stop GET downloads once the headers are in."""
@@ -280,10 +288,10 @@ class ClusterSpider(Spider):
                                           " (list it in extra_hosts to crawl it)")
             return
         if check.blocked:
-            self.state.incr(site.id, "blocked")
+            self._count(meta, site.id, "blocked")
             return
         if not check.ok:
-            self.state.incr(site.id, "errors")
+            self._count(meta, site.id, "errors")
             return
         if meta.get("gi_redirect_known"):
             return  # redirected to a page of the site already crawled: judged, not fetched again
@@ -302,7 +310,7 @@ class ClusterSpider(Spider):
         # render=auto (homepage, script-built pages): follow the static links now, inspect the render later
         rerender = self.render.wants_rerender(site, response)
         if not rerender:
-            self.state.incr(site.id, "pages")
+            self._count(meta, site.id, "pages")
         text = self._bounded_text(site, response.url, response.text)
         try:
             # browsers' reading of early </html> (SSI headers); a page cut at PAGE_MAX_TEXT_CHARS as cut
@@ -310,7 +318,7 @@ class ClusterSpider(Spider):
             links = extract_links(tree, response.url)
         except Exception as exc:  # broken markup that lxml cannot even recover: a clear log line
             logger.warning("cannot parse %s: %s", response.url, exc)
-            self.state.incr(site.id, "errors")
+            self._count(meta, site.id, "errors")
             return
         if any(link.kind in _UNREQUESTABLE for link in links):
             yield from self._malformed(site, response.url, [link for link in links if link.kind in _UNREQUESTABLE])
@@ -555,7 +563,7 @@ class ClusterSpider(Spider):
         request = failure.request
         site_id = request.meta.get("site_id")
         if site_id is not None:
-            self.state.incr(site_id, "errors")
+            self._count(request.meta, site_id, "errors")
             if request.meta.get("homepage"):
                 self.state.homepage_fetched(site_id, False)
         yield self._failure_check(failure)
@@ -573,7 +581,7 @@ class ClusterSpider(Spider):
             return
         check = self._record(response)
         if check.blocked and response.meta.get("site_id") is not None:
-            self.state.incr(response.meta["site_id"], "blocked")
+            self._count(response.meta, response.meta["site_id"], "blocked")
         yield from self._checks_for(response, check)
         if check.ok:
             yield from self._announced_attachment(response)
@@ -615,7 +623,7 @@ class ClusterSpider(Spider):
             if site_id is not None:
                 self.state.incr(site_id, "failures")
         if site_id is not None and not request.meta.get("gi_handed_over"):
-            yield WorkDone(site_id, request.meta.get("gi_target"), request.meta.get("gi_unit"))
+            yield _marker(site_id, request.meta)
 
     def parse_fetched(self, response: Response) -> Iterator[Any]:
         return self._tracked(response.request, self._parse_fetched(response.request, response, None))
@@ -640,3 +648,8 @@ class ClusterSpider(Spider):
 
 def _headers(response: Response) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+
+
+def _marker(site_id: str, meta: dict) -> WorkDone:
+    """The request's :class:`WorkDone`: its target or unit, with the counters it added to (fleet units)."""
+    return WorkDone(site_id, meta.get("gi_target"), meta.get("gi_unit"), tuple(meta.get("gi_counts", ())))

@@ -23,6 +23,11 @@ COUNTERS = frozenset({"pages", "errors", "blocked", "trapped", "failures"})
 JSON = Any  # a value that json.dumps accepts
 
 
+def check_counter(counter: str) -> None:
+    if counter not in COUNTERS:
+        raise ValueError(f"unknown counter {counter!r}")
+
+
 @dataclass
 class SiteProgress:
     """A snapshot of one site's progress in a run (read from the run state, never written back)."""
@@ -267,9 +272,10 @@ class RunState(ABC):
         redone after a worker died adds its follow-ups again). Returns how many were new."""
 
     @abstractmethod
-    def done_units(self, site_id: str, units: Sequence[str]) -> int:
+    def done_units(self, site_id: str, units: Sequence[str], counts: Sequence[Sequence[str]] | None = None) -> int:
         """Take each named unit off the site's pending count once per run, however often it is
-        done (a redone request is done twice). Returns how many were new."""
+        done (a redone request is done twice), adding one to each of its ``counts`` (counter names,
+        aligned with ``units``) the first time. Returns how many were new."""
 
     @abstractmethod
     def open_units(self, site_id: str) -> list[str]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from govinspect.runstate.base import COUNTERS, JSON, RunState, SiteProgress, dumps, loads
+from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, dumps, loads
 
 
 class MemoryRunState(RunState):
@@ -118,8 +118,7 @@ class MemoryRunState(RunState):
             return site.pending
 
     def incr(self, site_id: str, counter: str, n: int = 1) -> int:
-        if counter not in COUNTERS:
-            raise ValueError(f"unknown counter {counter!r}")
+        check_counter(counter)
         with self._lock:
             site = self._site(site_id)
             value = getattr(site, counter) + n
@@ -256,16 +255,27 @@ class MemoryRunState(RunState):
     def add_units(self, site_id: str, units: Sequence[str]) -> int:
         return self._once(site_id, units, "added", 1)
 
-    def done_units(self, site_id: str, units: Sequence[str]) -> int:
-        return self._once(site_id, units, "done", -1)
+    def done_units(self, site_id: str, units: Sequence[str], counts: Sequence[Sequence[str]] | None = None) -> int:
+        return self._once(site_id, units, "done", -1, counts)
 
-    def _once(self, site_id: str, units: Sequence[str], kind: str, sign: int) -> int:
+    def _once(self, site_id: str, units: Sequence[str], kind: str, sign: int,
+              counts: Sequence[Sequence[str]] | None = None) -> int:
+        for counters in counts or ():
+            for counter in counters:
+                check_counter(counter)
         with self._lock:
             seen = self.__dict__.setdefault("_units", defaultdict(set))[(site_id, kind)]
-            new = [u for u in dict.fromkeys(units) if u not in seen]
-            seen.update(new)
-            self._site(site_id).pending += sign * len(new)
-            return len(new)
+            site = self._site(site_id)
+            new = 0
+            for unit, counters in zip(units, counts or [()] * len(units), strict=True):
+                if unit in seen:
+                    continue
+                seen.add(unit)
+                new += 1
+                for counter in counters:
+                    setattr(site, counter, getattr(site, counter) + 1)
+            site.pending += sign * new
+            return new
 
     def open_units(self, site_id: str) -> list[str]:
         with self._lock:

@@ -31,7 +31,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from govinspect.runstate.base import COUNTERS, JSON, RunState, SiteProgress, dumps, loads
+from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, dumps, loads
 from govinspect.runstate.once import OnceCommands, OnceScript, memo_seconds_for
 
 _CLAIM_PAGES = """
@@ -351,8 +351,7 @@ class RedisRunState(RunState):
         return self._once.hincrby(self._s(site_id), "pending", -n)
 
     def incr(self, site_id: str, counter: str, n: int = 1) -> int:
-        if counter not in COUNTERS:
-            raise ValueError(f"unknown counter {counter!r}")
+        check_counter(counter)
         return self._once.hincrby(self._s(site_id), counter, n)
 
     def homepage_fetched(self, site_id: str, ok: bool) -> None:
@@ -471,13 +470,21 @@ class RedisRunState(RunState):
     def add_units(self, site_id: str, units: Sequence[str]) -> int:
         return self._units_once(site_id, units, "added", 1)
 
-    def done_units(self, site_id: str, units: Sequence[str]) -> int:
-        return self._units_once(site_id, units, "done", -1)
+    def done_units(self, site_id: str, units: Sequence[str], counts: Sequence[Sequence[str]] | None = None) -> int:
+        return self._units_once(site_id, units, "done", -1, counts)
 
-    def _units_once(self, site_id: str, units: Sequence[str], kind: str, sign: int) -> int:
+    def _units_once(self, site_id: str, units: Sequence[str], kind: str, sign: int,
+                    counts: Sequence[Sequence[str]] | None = None) -> int:
         if not units:
             return 0
-        return int(self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"], args=[sign, *units]))
+        counters = [",".join(c) for c in (counts or [()] * len(units))]
+        for names in counts or ():
+            for counter in names:
+                check_counter(counter)
+        if len(counters) != len(units):
+            raise ValueError("counts must be aligned with units")
+        return int(self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"],
+                                      args=[sign, len(units), *units, *counters]))
 
     def open_units(self, site_id: str) -> list[str]:
         units = self.r.sdiff(f"{self._s(site_id)}:units-added", f"{self._s(site_id)}:units-done")
@@ -498,11 +505,16 @@ def _progress(site_id: str, raw: dict[bytes, bytes], finalised: bool) -> SitePro
     )
 
 
-# units of work (fleet). KEYS: site hash, the site's set of units added (or done); ARGV: sign, units…
+# units of work (fleet). KEYS: site hash, the site's set of units added (or done); ARGV: sign, count of
+# units, the units, then per unit its counters (comma-joined, maybe empty) to add one to when it is new
 _UNITS_ONCE = """
 local n = 0
-for i = 2, #ARGV do
-  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then n = n + 1 end
+local m = tonumber(ARGV[2])
+for i = 3, 2 + m do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    n = n + 1
+    for counter in string.gmatch(ARGV[i + m], '[^,]+') do redis.call('HINCRBY', KEYS[1], counter, 1) end
+  end
 end
 if n > 0 then redis.call('HINCRBY', KEYS[1], 'pending', n * tonumber(ARGV[1])) end
 return n

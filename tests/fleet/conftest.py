@@ -19,6 +19,7 @@ from tests.fleet.helpers import (
     gets,
     redis_client,
     site_completion,
+    site_counts,
 )
 from tests.support.cli import clean_env
 from tests.support.counting import CountingClusterServer
@@ -31,6 +32,7 @@ class Baseline:
     gets: dict
     findings: set
     completion: dict  # site -> (completed, reason)
+    counts: dict  # site -> (pages, errors, blocked)
 
 
 @pytest.fixture
@@ -51,7 +53,8 @@ def baseline(tmp_path_factory) -> Baseline:
     result = cli("crawl", "--registry", str(cluster.registry_path), "--store", str(store), "--as-of", AS_OF,
                  "--run-id", "single", *SETTINGS, env=clean_env(http_proxy=server.proxy_url))
     assert result.returncode == 0, result.stderr[-3000:]
-    base = Baseline(cluster, server, gets(server), findings(store), site_completion(store, "single"))
+    base = Baseline(cluster, server, gets(server), findings(store), site_completion(store, "single"),
+                    site_counts(store, "single"))
     yield base
     server.stop()
 

@@ -103,5 +103,15 @@ def site_completion(store: Path, run_id: str) -> dict[str, tuple[int, str]]:
         db.close()
 
 
+def site_counts(store: Path, run_id: str) -> dict[str, tuple[int, int, int]]:
+    """Per site of the run: (pages, errors, blocked) as folded."""
+    db = sqlite3.connect(store)
+    try:
+        return {site: (pages, errors, blocked) for site, pages, errors, blocked in db.execute(
+            "SELECT site_id, pages, errors, blocked FROM run_sites WHERE run_id=?", (run_id,))}
+    finally:
+        db.close()
+
+
 def redis_client(url: str = REDIS_URL) -> redis.Redis:
     return redis.Redis.from_url(url)

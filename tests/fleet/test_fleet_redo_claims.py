@@ -15,6 +15,7 @@ from scrapy.utils.request import RequestFingerprinter
 
 from crawler.fleet.spider import FleetClusterSpider, _RedoClaims
 from govinspect.runstate.memory import MemoryRunState
+from govinspect.vocabulary import RESOURCE, Link
 
 _fingerprint = RequestFingerprinter().fingerprint
 
@@ -100,3 +101,24 @@ def test_a_failing_redone_callback_leaves_the_real_state_in_place():
     except RuntimeError:
         pass
     assert worker.state is real
+
+
+def test_a_redone_page_requests_links_the_dead_worker_claimed_under_their_other_key():
+    """First time an image was only checked (key ``url``); redone, an inspector wants it fetched
+    (``A url``), or the reverse. The key claimed first still holds the site: it is requested too."""
+    state = MemoryRunState("r")
+    state.begin({"a": 0})
+    checked, fetched, done, queued = (f"http://a.test/{n}.png" for n in ("checked", "fetched", "done", "queued"))
+    state.claim_targets("a", [checked, "A " + fetched, done, queued])  # the dead worker's claims
+    state.target_done(done)
+    redo = _redo(state, [Request(queued, method="HEAD")])
+    redo.claim_targets("a", ["A " + checked])  # this time the image is wanted: taken by this redo
+    page = SimpleNamespace(url="http://a.test/", site=SimpleNamespace(id="a"), links=[
+        Link(checked, "img", kind=RESOURCE), Link(fetched, "img", kind=RESOURCE), Link(done, "img", kind=RESOURCE),
+        Link(queued, "img", kind=RESOURCE), Link("http://a.test/next.html", "a")])
+    worker = SimpleNamespace(
+        _attachment_request=lambda site, link, page, key: ("fetch", key),
+        _check_request=lambda site, url, key, referer=None, link_text=None: ("check", key))
+    wanted = list(FleetClusterSpider._lost_follow_ups(worker, page, redo))
+    assert wanted == [("check", checked), ("fetch", "A " + fetched)]
+    # decoys: resolved, queued by someone, claimed by this redo under the key it uses, pages

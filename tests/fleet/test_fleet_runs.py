@@ -18,7 +18,17 @@ from govinspect.demo.seeds.fleet import GONE, REMOVED, SHARED_FLAG
 from govinspect.registry import load_registry
 from govinspect.urls import normalize_url
 from tests.fleet.conftest import seed
-from tests.fleet.helpers import cli, findings, fleet_env, gets, run_status, site_completion, start_worker, wait_all
+from tests.fleet.helpers import (
+    cli,
+    findings,
+    fleet_env,
+    gets,
+    run_status,
+    site_completion,
+    site_counts,
+    start_worker,
+    wait_all,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +116,7 @@ def test_a_killed_worker_loses_nothing(baseline, served, redis_db, tmp_path):
     # complete: every site folded as the single process folds it (none left with work counted but
     # never done, which would fold it incomplete and mark nothing fixed)
     assert site_completion(store, "kill") == baseline.completion
+    assert site_counts(store, "kill") == baseline.counts  # redone pages counted once
     assert any(done for done, _ in baseline.completion.values())
     logs = "".join((tmp_path / f"w{i}.log").read_text() for i in range(1, 3))
     assert "lost with a dead worker" not in logs

@@ -329,6 +329,19 @@ def test_named_units_are_counted_and_counted_off_once(make_state):
     assert state.done_units("b", []) == 0  # decoy: nothing named, nothing moves
 
 
+def test_a_units_counters_are_added_once_with_it(make_state):
+    """A page's counters (pages, errors) ride on its unit: a redone page is counted once."""
+    state = make_state("r2")
+    state.begin({"a": 0})
+    state.add_units("a", ["P x", "P y"])
+    assert state.done_units("a", ["P x", "P y"], [("pages",), ("errors", "blocked")]) == 2
+    assert make_state("r2").done_units("a", ["P x"], [("pages",)]) == 0  # the redo: no change
+    progress = state.progress("a")
+    assert (progress.pages, progress.errors, progress.blocked, progress.pending) == (1, 1, 1, 0)
+    with pytest.raises(ValueError):
+        state.done_units("a", ["P z"], [("nonsense",)])
+
+
 def test_a_namespace_is_dropped_whole(state: RunState):
     state.put("home:a", "page", {"url": "http://a/"})
     state.put("home:a", "http://a/f.html", "<p>footer</p>")
