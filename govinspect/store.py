@@ -48,6 +48,7 @@ while any such process lives, :meth:`FindingStore.recover_interrupted` elsewhere
 
 from __future__ import annotations
 
+import base64
 import functools
 import itertools
 import json
@@ -117,6 +118,9 @@ CREATE TABLE IF NOT EXISTS findings (
   screenshot TEXT, fixed_at TEXT, reopened_count INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_site ON findings (site_id, status);
+CREATE TABLE IF NOT EXISTS evidence_files (
+  name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
 """
 
@@ -133,6 +137,7 @@ CREATE TABLE IF NOT EXISTS store_outages (
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 MAX_REFERRERS = 20
+EVIDENCE_MAX_BYTES = 4 * 1024 * 1024  # a full-page capture is capped in height; this only stops oddities
 
 
 def _json(value: Any) -> str:
@@ -512,7 +517,28 @@ class FindingStore:
             )],
             run_id, kind="observations",
         )
+        if obs.screenshot and not obs.rule.startswith("leak."):  # leaks: pixels cannot be masked
+            self.add_evidence_file(run_id, obs.screenshot)
         return fp
+
+    def add_evidence_file(self, run_id: str, path: str | None) -> None:
+        """Keep an evidence screenshot's bytes in the store, under its file name (base64: the outage
+        spool is JSON): a fleet's workers write them on their own disks, and whoever issues the lists
+        reads the store (:meth:`evidence_file`). The latest capture of a name wins."""
+        file = Path(path) if path else None
+        if file is None or not file.is_file() or file.stat().st_size > EVIDENCE_MAX_BYTES:
+            return
+        data = base64.b64encode(file.read_bytes()).decode("ascii")
+        self.append(
+            "INSERT INTO evidence_files (name, data, updated_at) VALUES (?,?,?)"
+            " ON CONFLICT (name) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
+            [(file.name, data, now_iso())], run_id, kind="evidence",
+        )
+
+    def evidence_file(self, name: str) -> bytes | None:
+        """An evidence screenshot's bytes by file name, or None."""
+        row = self.db.execute("SELECT data FROM evidence_files WHERE name=?", (name,)).fetchone()
+        return base64.b64decode(row[0]) if row else None
 
     def add_refs(self, run_id: str, refs: Iterable[LinkRef]) -> None:
         """Keep a page's link references as one row: ``target\ttag\ttext`` lines.

@@ -94,23 +94,33 @@ local redo = redis.call('SREM', KEYS[3], redis.sha1hex(pick))
 return {pick, field, redo, leased}
 """
 
-# KEYS: queue, in-flight hash, dupefilter, units queued; ARGV: score, data, in-flight token, fingerprint, unit.
-# A fresh request (no token) whose unit was queued before is not queued again (2); a re-enqueued one
-# (retry, redirect: it has the token of its in-flight original) always is, unless filtered.
+# KEYS: queue, in-flight hash, dupefilter, units queued, per-host sequence hash; ARGV: score, data,
+# in-flight token, fingerprint, unit, host. A fresh request (no token) whose unit was queued before is
+# not queued again (2); a re-enqueued one (retry, redirect: it has the token of its in-flight original)
+# always is, unless filtered.
+# Hosts take turns within a priority: the n-th request of each host scores priority + n/10^6 (n cycling
+# below 10^6). Equal scores would sort by member, i.e. by host name, and pop's window would then hold
+# one or two hosts at their limit while the others wait (what held a fleet at ~1 request in flight).
 _PUSH = """
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
 if ARGV[3] == '' and ARGV[5] ~= '' and redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1 then return 2 end
 if ARGV[4] ~= '' and redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local score = tonumber(ARGV[1])
+if ARGV[6] ~= '' then score = score + (redis.call('HINCRBY', KEYS[5], ARGV[6], 1) % 999999) / 1000000 end
+redis.call('ZADD', KEYS[1], score, ARGV[2])
 if ARGV[5] ~= '' then redis.call('SADD', KEYS[4], ARGV[5]) end
 return 1
 """
 
 
+def _host(request: Request) -> str:
+    return (urlsplit(request.url).hostname or "").lower()  # as the politeness middleware names it
+
+
 def member(request: Request, data: bytes) -> bytes:
     """A queue member: the request's host, a newline, the serialized request (pickle: never starts
     with a host's character, so members without a host still decode)."""
-    host = (urlsplit(request.url).hostname or "").lower()  # as the politeness middleware names it
+    host = _host(request)
     return host.encode("utf-8", "surrogatepass") + b"\n" + data if host else data
 
 
@@ -181,8 +191,8 @@ class AckPriorityQueue(PriorityQueue):
         unit = (request.meta.get(UNIT_META) or "") if self.units_key else ""
         data = self._encode_request(request)
         return int(self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or "",
-                                    self.units_key or self.key + ":units"],
-                              args=[-request.priority, data, token, fingerprint or "", unit]))
+                                    self.units_key or self.key + ":units", self.key + ":host-turns"],
+                              args=[-request.priority, data, token, fingerprint or "", unit, _host(request)]))
 
     def pop(self, timeout: int = 0, leased_only: bool = False) -> Request | None:
         """The next request (None: nothing queued). With host leases bound, the first request of the

@@ -63,10 +63,14 @@ def file_stem(number: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", number).strip("_") or "list"
 
 
-def write_documents(lst: dict[str, Any], out: Path, issuer: str) -> list[Path]:
+def write_documents(lst: dict[str, Any], out: Path, issuer: str, store: Any = None) -> list[Path]:
+    """The list's xlsx and HTML; ``store``: where evidence screenshots not on this machine are read."""
     from govinspect.rectify.html import write_list_html
+    from govinspect.rectify.thumbs import local_screenshots
     from govinspect.rectify.xlsx import write_list_xlsx
 
+    if store is not None:
+        lst = local_screenshots(lst, store, out / "evidence")
     stem = file_stem(lst["number"])
     return [write_list_xlsx(lst, out / f"{stem}.xlsx", issuer), write_list_html(lst, out / f"{stem}.html", issuer)]
 
@@ -92,7 +96,7 @@ def cmd_issue(args: argparse.Namespace, settings: Any) -> int:
         lists = issue_lists(store, opts)
         out = Path(args.out)
         for lst in lists:
-            paths = write_documents(lst, out, settings.get("RECTIFY_ISSUER"))
+            paths = write_documents(lst, out, settings.get("RECTIFY_ISSUER"), store)
             print(f"{lst['number']}: {len(lst['entries'])} entries → {', '.join(map(str, paths))}", file=sys.stderr)
             from govinspect.rectify.lists import issue_json
 

@@ -101,7 +101,7 @@ def rectify_demo(out: Path, cluster_root: Path, registry_path: Path, settings: A
             issued_by="govinspect demo", calendar=WorkCalendar(settings.get("RECTIFY_HOLIDAY_FILE") or None)))
         docs = out / "rectification"
         for lst in lists:
-            write_documents(lst, docs, issuer)
+            write_documents(lst, docs, issuer, store)
         print(f"issued {len(lists)} rectification lists (整改清单) into {docs}", file=sys.stderr)
     finally:
         store.close()

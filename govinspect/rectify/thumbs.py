@@ -8,8 +8,27 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 THUMB_SIZE = (240, 150)
+
+
+def local_screenshots(lst: dict[str, Any], store: Any, cache: Path) -> dict[str, Any]:
+    """The list with each entry's screenshot on this machine: a fleet's worker wrote it on its own
+    disk, and the store keeps a copy under its file name (``FindingStore.evidence_file``), which is
+    written to ``cache``. Leaks are left alone (never embedded)."""
+    entries = []
+    for entry in lst["entries"]:
+        path = entry.get("screenshot")
+        if path and not entry["rule"].startswith("leak.") and not Path(path).is_file():
+            name = Path(path).name
+            data = store.evidence_file(name)
+            if data is not None:
+                cache.mkdir(parents=True, exist_ok=True)
+                (cache / name).write_bytes(data)
+                entry = {**entry, "screenshot": str(cache / name)}
+        entries.append(entry)
+    return {**lst, "entries": entries}
 
 
 def thumbnail(path: str | None, rule: str, size: tuple[int, int] = THUMB_SIZE) -> bytes | None:

@@ -200,3 +200,40 @@ def test_a_live_run_elsewhere_is_not_recovered(store_target, tmp_path):
         store.close()
     finally:
         child.kill()
+
+
+def test_evidence_screenshots_travel_in_the_store(store_target, tmp_path):
+    """A fleet worker writes a screenshot on its own disk; the lists are issued on another machine,
+    which reads it from the store. A leak's screenshot is never brought back (pixels are not masked)."""
+    from PIL import Image
+
+    from govinspect.rectify.thumbs import local_screenshots, thumbnail
+
+    shots = tmp_path / "worker" / "screenshots"
+    shots.mkdir(parents=True)
+    ad, leak = shots / "ad-commercial-1.png", shots / "leak-id-number-1.png"
+    Image.new("RGB", (300, 200), (200, 30, 30)).save(ad)
+    Image.new("RGB", (300, 200), (30, 30, 200)).save(leak)
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    store.start_run("r1", "2026-11-27", {}, [SITE])
+    store.add_observation("r1", Observation(rule="ad.commercial", site_id=SITE.id, page_url="http://a.gov.cn/x",
+                                            message="商业广告", screenshot=str(ad)), SITE.url)
+    store.add_observation("r1", Observation(rule="leak.id-number", site_id=SITE.id, page_url="http://a.gov.cn/y",
+                                            message="身份证号", screenshot=str(leak)), SITE.url)
+    store.finalize_site("r1", SITE, True, "done")
+    store.end_run("r1", "finished")
+    original = ad.read_bytes()
+    Image.new("RGB", (300, 200), (0, 200, 0)).save(ad)  # a later capture under the same name wins
+    store.add_evidence_file("r1", str(ad))
+    latest = ad.read_bytes()
+    assert latest != original
+    ad.unlink()
+    leak.unlink()  # the issuing machine has neither file
+    issuer = tmp_path / "issuer"
+    lst = local_screenshots({"entries": store.findings()}, store, issuer)
+    by_rule = {e["rule"]: e for e in lst["entries"]}
+    assert by_rule["ad.commercial"]["screenshot"] == str(issuer / ad.name)
+    assert (issuer / ad.name).read_bytes() == latest and thumbnail(by_rule["ad.commercial"]["screenshot"], "ad.commercial")
+    assert by_rule["leak.id-number"]["screenshot"] == str(leak) and not (issuer / leak.name).exists()
+    assert store.evidence_file(leak.name) is None and store.evidence_file("never-written.png") is None
+    store.close()
