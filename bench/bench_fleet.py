@@ -28,6 +28,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -122,7 +123,9 @@ def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float],
             "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT}}
 
 
-def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path, extra: list[str]) -> dict:
+def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path, extra: list[str],
+        profile: Path | None = None) -> dict:
+    """``profile``: the (first) worker runs under cProfile, its statistics written there."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     server.ask("reset")
@@ -137,8 +140,9 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     seed_s = time.monotonic() - s0
     t0 = time.monotonic()
     logs = [store.with_suffix(f".worker{i}.log") for i in range(workers)]
-    procs = [subprocess.Popen([*cli, "worker", "--store", str(store), *COMMON, *extra], env=env,
-                              stdout=subprocess.DEVNULL, stderr=log.open("w")) for log in logs]
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "govinspect.cli"] if profile else cli
+    procs = [subprocess.Popen([*(profiled if i == 0 else cli), "worker", "--store", str(store), *COMMON, *extra],
+                              env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")) for i, log in enumerate(logs)]
     done = [_wait(p) for p in procs]
     for (code, _, _), log in zip(done, logs, strict=True):
         if code != 0:
@@ -171,6 +175,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6390/3")
     parser.add_argument("--contrast", action="store_true", help="also run 2 workers without fleet host leases")
+    parser.add_argument("--profile", action="store_true",
+                        help="only: one worker under cProfile; print where its CPU goes (top functions)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="govinspect-bench-fleet-"))
     cluster = build_cluster(work / "cluster", sites=args.sites, pages_per_site=args.pages_per_site, seed_names=SEEDS)
@@ -179,6 +185,13 @@ def main() -> None:
     results = []
     server = ServerProcess(cluster.root, args.latency)
     try:
+        if args.profile:
+            prof = work / "worker.prof"
+            print(json.dumps(run(1, cluster, server, args.redis_url, work, [], profile=prof)), flush=True)
+            stats = pstats.Stats(str(prof))
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(40)
+            return
         single = run_single(cluster, server, work)
         print(json.dumps(single), flush=True)
         for n in (1, 2):
