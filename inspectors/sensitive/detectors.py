@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from itertools import chain, compress, repeat
 from operator import mul
 
 import numpy as np
@@ -206,58 +208,68 @@ class Scanner:
 
     def scan(self, chunk: Chunk) -> None:
         text = chunk.text
-        if not text or not might_leak(text):
+        tokens = _Tokens.of(text)  # long texts: numpy instead of regex passes, same results
+        if not text or not (tokens.might_leak() if tokens else might_leak(text)):
             return
         if any(ch in text for ch in "密部存传"):
             self._markings(chunk)
-        if not _DIGITS.search(text):
+        if not (tokens.has_four_digits() if tokens else _DIGITS.search(text)):
             return
         if not self._id_context and ID_CONTEXT.search(text):
             self._id_context = True
         # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
-        # Candidates are collected in one pass per pattern and validated in bulk (numpy): per-hit
-        # Python work is what bounded attachment scanning on rosters of thousands of rows.
+        # Candidates are collected per pattern and validated in bulk (numpy): per-hit Python work is
+        # what bounded attachment scanning on rosters of thousands of rows.
         lines = _LineIndex(text)
+        (s18, v18), (s15, v15), (s_card, v_card), (s_mob, e_mob, v_mob) = (
+            tokens.candidates() if tokens else _candidates(text))
         taken: set[int] = set()
         id_lines: set[int] = set()
-        found = [(m.start(), m.group()) for m in ID18.finditer(text)]
-        if found:
-            ok = id18_valid_many([v for _, v in found], self.as_of)
-            valid = [f for f, good in zip(found, ok.tolist(), strict=True) if good]
-            starts = [p for p, _ in valid]
+        if s18:
+            ok = id18_valid_many(v18, self.as_of).tolist()
+            starts = list(compress(s18, ok))
             taken.update(starts)
             id_lines.update(lines.starts(starts))
-            self._add_many(LEAK_ID, [v for _, v in valid], mask_id, chunk, starts)
-        found = [(m.start(), m.group()) for m in ID15.finditer(text)]
-        if found:
-            ok = id15_valid_many([v for _, v in found], self.as_of)
-            valid = [f for f, good in zip(found, ok.tolist(), strict=True) if good]
-            starts = [p for p, _ in valid]
+            self._add_many(LEAK_ID, list(compress(v18, ok)), mask_id, chunk, starts)
+        if s15:
+            ok = id15_valid_many(v15, self.as_of).tolist()
+            starts = list(compress(s15, ok))
             taken.update(starts)
             id_lines.update(lines.starts(starts))
-            self._id15.extend((v, chunk, p) for p, v in valid)
+            self._id15.extend(zip(compress(v15, ok), repeat(chunk), starts))
         cards, card_at = [], []
-        for m in CARD.finditer(text):
-            digits = _digits(m.group())
-            if 16 <= len(digits) <= 19 and m.start() not in taken and self._luhn(digits):
-                taken.add(m.start())
-                cards.append(digits)
-                card_at.append(m.start())
+        seen = self._luhn_seen  # rosters repeat one account number (a 代发 card) on many rows
+        for start, value in zip(s_card, v_card, strict=True):
+            digits = value if value.isdigit() else _NON_DIGIT.sub("", value)
+            if 16 <= len(digits) <= 19 and start not in taken:
+                valid = seen.get(digits)
+                if valid is None:
+                    valid = seen[digits] = luhn_valid(digits)
+                if valid:
+                    taken.add(start)
+                    cards.append(digits)
+                    card_at.append(start)
         self._add_many(LEAK_CARD, cards, mask_digits, chunk, card_at)
-        mobiles = [(m.start(), m.end(), m.group()) for m in MOBILE.finditer(text) if m.start() not in taken]
-        if not mobiles:
+        if taken and not taken.isdisjoint(s_mob):
+            keep = [start not in taken for start in s_mob]
+            s_mob, e_mob, v_mob = list(compress(s_mob, keep)), list(compress(e_mob, keep)), list(compress(v_mob, keep))
+        if not s_mob:
             return
-        roster_lines: dict[int, bool] = {}
-        line_starts = lines.starts([s for s, _, _ in mobiles])
-        phones = []
-        for (start, end, value), line in zip(mobiles, line_starts, strict=True):
-            roster = roster_lines.get(line)
-            if roster is None:
-                roster = roster_lines[line] = line in id_lines or bool(
-                    NAME.search(text, line, lines.end(end)))
-            if roster:
-                phones.append((value if len(value) == 11 else _digits(value)[-11:], chunk, start))
-        self._phones.extend(phones)
+        # A mobile counts on a roster line: one holding an ID number, or a name-like cell.
+        line_of = lines.starts_array(s_mob)
+        roster = np.isin(line_of, np.fromiter(id_lines, dtype=np.int64, count=len(id_lines)))
+        if not roster.all():
+            roster_lines: dict[int, bool] = {}
+            for i in np.flatnonzero(~roster).tolist():
+                line = int(line_of[i])
+                found = roster_lines.get(line)
+                if found is None:
+                    found = roster_lines[line] = bool(NAME.search(text, line, lines.end(e_mob[i])))
+                roster[i] = found
+        ok = roster.tolist()
+        raws = [v if len(v) == 11 else _digits(v)[-11:] for v in compress(v_mob, ok)]
+        if raws:
+            self._phones.append((chunk, raws, list(compress(s_mob, ok))))
 
     def _markings(self, chunk: Chunk) -> None:
         for rx in (SECRET, INTERNAL):
@@ -271,17 +283,186 @@ class Scanner:
             for raw, chunk, offset in self._id15:
                 self._add(LEAK_ID, raw, mask_id, chunk, offset)
             out[LEAK_ID] = self.hits[LEAK_ID]
-        distinct = {raw for raw, _, _ in self._phones}
+        distinct = set().union(*(raws for _, raws, _ in self._phones))
         if len(distinct) >= self.phone_min:
             by_chunk: dict[int, tuple[Chunk, list[str], list[int]]] = {}
-            for raw, chunk, offset in self._phones:
+            for chunk, raws, offsets in self._phones:
                 entry = by_chunk.setdefault(id(chunk), (chunk, [], []))
-                entry[1].append(raw)
-                entry[2].append(offset)
+                entry[1].extend(raws)
+                entry[2].extend(offsets)
             for chunk, raws, offsets in by_chunk.values():
                 self._add_many(LEAK_PHONE, raws, mask_digits, chunk, offsets)
             out[LEAK_PHONE] = self.hits[LEAK_PHONE]
         return out
+
+
+#: (starts, values) of ID18, ID15 and CARD matches, (starts, ends, values) of MOBILE matches
+Found = tuple[tuple[list[int], list[str]], tuple[list[int], list[str]], tuple[list[int], list[str]],
+              tuple[list[int], list[int], list[str]]]
+
+
+def _candidates(text: str, pos: int = 0, endpos: int | None = None) -> Found:
+    """Matches of ID18, ID15, CARD and MOBILE in ``text[pos:endpos]``, in text order."""
+    end = len(text) if endpos is None else endpos
+    out = []
+    for rx in (ID18, ID15, CARD):
+        matches = list(rx.finditer(text, pos, end))
+        out.append(([m.start() for m in matches], [m.group() for m in matches]))
+    matches = list(MOBILE.finditer(text, pos, end))
+    out.append(([m.start() for m in matches], [m.end() for m in matches], [m.group() for m in matches]))
+    return tuple(out)  # type: ignore[return-value]
+
+
+# Long texts (sheets, rosters) are read as numpy arrays: four regex passes, each trying every position
+# of a text that is mostly digits, and a match object per hit cost more than the rest of a scan.
+FAST_MIN_CHARS = 20_000  # below (a page's text): the regexes cost less than numpy's set-up
+# Decimal digits other than 0-9 (fullwidth…): ``\d`` in the patterns matches them, the arrays do not.
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")
+_IS_WORD = np.zeros(129, dtype=bool)  # [0-9A-Za-z*]: a digit run next to one is part of a longer token
+_IS_WORD[[ord(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*"]] = True
+_PLANE = 0x20000  # other digits are looked up in a table below this; a text with higher code points asks re
+
+
+@cache
+def _other_digits() -> np.ndarray:
+    """Which code points below U+20000 are decimal digits other than 0-9 (built once, ~5 ms)."""
+    table = np.zeros(_PLANE, dtype=bool)
+    table[[ord(c) for c in _OTHER_DIGIT.findall("".join(map(chr, range(128, _PLANE))))]] = True
+    return table
+
+
+class _Tokens:
+    """A long text as code points (numpy), answering :func:`might_leak` and :func:`_candidates` exactly."""
+
+    def __init__(self, text: str, codes: np.ndarray):
+        self.text = text
+        self.codes = codes
+        self.digit = (codes >= 48) & (codes <= 57)
+        d2 = self.digit[:-1] & self.digit[1:]
+        self.d4 = d2[:-2] & d2[2:]  # d4[i]: four digits from i
+
+    @classmethod
+    def of(cls, text: str) -> _Tokens | None:
+        """None for short texts and texts with other decimal digits (the regexes then decide)."""
+        if len(text) < FAST_MIN_CHARS:
+            return None
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if not text.isascii():
+            high = codes[codes >= 128]
+            if (high >= _PLANE).any():
+                if _OTHER_DIGIT.search(text):
+                    return None
+            elif _other_digits()[high].any():
+                return None
+        return cls(text, codes)
+
+    def has_four_digits(self) -> bool:
+        """``_DIGITS``: four digits in a row."""
+        return bool(self.d4.any())
+
+    def might_leak(self) -> bool:
+        r"""``might_leak``: a marking word, ``\d{11}`` or ``\d[ -]\d{4}[ -]\d{4}``."""
+        if any(w in self.text for w in _MARK_WORDS):
+            return True
+        n, d, d4 = len(self.codes), self.digit, self.d4
+        if n < 11:
+            return False
+        d8 = d4[:-4] & d4[4:]
+        if (d8[:-3] & d4[7:]).any():
+            return True
+        sep = (self.codes == 32) | (self.codes == 45)
+        return bool((d[:n - 10] & sep[1:n - 9] & d4[2:n - 8] & sep[6:n - 4] & d4[7:n - 3]).any())
+
+    def candidates(self) -> Found:
+        """:func:`_candidates` on the whole text, from the runs of ``[0-9Xx]``.
+
+        Every pattern is bounded by characters outside ``[0-9A-Za-z*]``, and a match holds only digits,
+        X/x, ``+`` and single spaces or dashes between digit groups. So a run standing alone (no space
+        or dash joining it to another run, no ``+`` before it) can only match as a whole, and its
+        length, first digits and neighbours say which pattern: decided for all runs at once. Runs
+        joined to others (``6222 0210 …``, ``138-1234-5678``, ``+86 …``) that could hold a match go
+        through the regexes, each group on its own span: the result is the regexes' on the whole text.
+        """
+        text, codes, n = self.text, self.codes, len(self.codes)
+        xs = (codes == 88) | (codes == 120)
+        dx = self.digit | xs
+        edges = np.flatnonzero(dx[1:] != dx[:-1]) + 1
+        if dx[0]:
+            edges = np.concatenate(([0], edges))
+        if dx[-1]:
+            edges = np.concatenate((edges, [n]))
+        starts, ends = edges[0::2], edges[1::2]
+        x_at = np.flatnonzero(xs)
+        length = ends - starts
+        ndig = length - (np.searchsorted(x_at, ends) - np.searchsorted(x_at, starts)) if len(x_at) else length
+        keep = ndig > 0  # runs of X alone touch no digit: no pattern reaches them
+        if not keep.all():
+            starts, ends, length, ndig = starts[keep], ends[keep], length[keep], ndig[keep]
+        if not len(starts):
+            return ([], []), ([], []), ([], []), ([], [], [])
+        before = codes[np.maximum(starts - 1, 0)]
+        before[starts == 0] = 0
+        after = codes[np.minimum(ends, n - 1)]
+        after[ends == n] = 0
+        bounded = ~_IS_WORD[np.minimum(before, 128)] & ~_IS_WORD[np.minimum(after, 128)]
+        joined = (starts[1:] == ends[:-1] + 1) & ((after[:-1] == 32) | (after[:-1] == 45))
+        join_prev = np.concatenate(([False], joined))
+        plus = before == 43
+        alone = ~join_prev & ~np.concatenate((joined, [False])) & ~plus
+        # Only runs of 11+ characters standing alone can match by themselves.
+        pick = np.flatnonzero(alone & bounded & (length >= 11))
+        s, e, ln, nd = starts[pick], ends[pick], length[pick], ndig[pick]
+
+        def at(k: int) -> np.ndarray:  # the code k characters into each picked run (all have 11+)
+            return codes[s + k]
+
+        c0, c1, c2, c3 = at(0), at(1), at(2), at(3)
+        digits = nd == ln
+        id18 = (ln == 18) & (c0 != 48) & (digits | ((nd == 17) & np.isin(codes[e - 1], (88, 120))))
+        year = (at(6) - 48) * 10 + at(7) - 48  # the regex's shape: born 18xx, 19xx or 20xx
+        id18 &= (year >= 18) & (year <= 20)
+        id15 = digits & (ln == 15) & (c0 != 48)
+        card = digits & (((ln >= 16) & (ln <= 19) & (c0 == 54) & (c1 == 50)) | (
+            (ln >= 16) & (ln <= 18) & ((c0 == 52) | (c0 == 53))))
+        mobile = digits & (((ln == 11) & (c0 == 49) & (c1 >= 51) & (c1 <= 57)) | (
+            (ln == 13) & (c0 == 56) & (c1 == 54) & (c2 == 49) & (c3 >= 51) & (c3 <= 57)))
+
+        def spans(mask: np.ndarray) -> tuple[list[int], list[int]]:
+            return s[mask].tolist(), e[mask].tolist()
+
+        s18, _ = spans(id18)
+        s15, _ = spans(id15)
+        s_card, e_card = spans(card)
+        s_mob, e_mob = spans(mobile)
+        found: Found = (
+            (s18, [text[p:p + 18] for p in s18]),
+            (s15, [text[p:p + 15] for p in s15]),
+            (s_card, list(map(text.__getitem__, map(slice, s_card, e_card)))),
+            (s_mob, e_mob, list(map(text.__getitem__, map(slice, s_mob, e_mob)))),
+        )
+        if alone.all():
+            return found
+        # Groups of joined runs (or a run after '+') that could hold a match: a run long enough for an
+        # ID or card, or starting like a mobile (1, 86) or card (4, 5, 62) with 11+ run characters
+        # from it to the group's end.
+        first = np.flatnonzero(~join_prev)
+        last = np.concatenate((first[1:] - 1, [len(starts) - 1]))
+        group = np.cumsum(~join_prev) - 1
+        total = np.cumsum(length)
+        suffix = total[last][group] - total + length
+        lead = codes[starts]
+        maybe = ~alone & ((length >= 15) | (np.isin(lead, (49, 52, 53, 54, 56)) & (suffix >= 11)))
+        if not maybe.any():
+            return found
+        extra = [_candidates(text, int(starts[first[g]]) - int(plus[first[g]]), min(int(ends[last[g]]) + 1, n))
+                 for g in np.unique(group[maybe]).tolist()]
+        return tuple(_merge(own, [x[i] for x in extra]) for i, own in enumerate(found))  # type: ignore[return-value]
+
+
+def _merge(own: tuple[list, ...], more: list[tuple[list, ...]]) -> tuple[list, ...]:
+    """Columns of matches from disjoint parts of a text, ordered by start."""
+    rows = sorted(chain(zip(*own, strict=True), *(zip(*m, strict=True) for m in more)))
+    return tuple(map(list, zip(*rows, strict=True))) if rows else tuple([] for _ in own)
 
 
 class _LineIndex:
@@ -300,13 +481,13 @@ class _LineIndex:
 
     def starts(self, positions: list[int]) -> list[int]:
         """The start of the line holding each position."""
-        if not positions:
-            return []
-        if not len(self.breaks):
-            return [0] * len(positions)
+        return self.starts_array(positions).tolist()
+
+    def starts_array(self, positions: list[int]) -> np.ndarray:
+        if not positions or not len(self.breaks):
+            return np.zeros(len(positions), dtype=np.int64)
         i = np.searchsorted(self.breaks, np.asarray(positions), side="left")
-        prev = np.where(i > 0, self.breaks[np.maximum(i - 1, 0)] + 1, 0)
-        return prev.tolist()
+        return np.where(i > 0, self.breaks[np.maximum(i - 1, 0)] + 1, 0)
 
     def end(self, pos: int) -> int:
         end = self.text.find("\n", pos)
