@@ -8,7 +8,7 @@ import pytest
 
 from inspectors.sensitive import LEAK_CARD, LEAK_ID, LEAK_MARK, LEAK_PHONE, Chunk, Scanner
 from inspectors.sensitive.detectors import id15_valid, id18_valid, luhn_valid
-from tests.inspectors.helpers import AS_OF, CARD_A, CARD_B, ID_A, ID_B, ID_C, PHONES
+from tests.inspectors.helpers import AS_OF, CARD_A, CARD_B, ID_A, ID_B, ID_C, PHONES, luhn_complete
 
 
 def scan(text: str, **kw) -> dict:
@@ -95,3 +95,55 @@ def test_markings(text):
 @pytest.mark.parametrize("text", ["保护商业秘密", "工作秘密", "机密文件管理办法", "秘密通道", "个人秘密"])
 def test_marking_decoys(text):
     assert scan(text) == {}
+
+
+# Long texts (sheets, rosters) are read from numpy arrays of their digit runs instead of the regexes.
+CARD_C = luhn_complete("621483000012345678")
+GROUPED_CARD = " ".join(CARD_C[i:i + 4] for i in range(0, len(CARD_C), 4))
+LONG_POSITIVES = [
+    f"王芳\t{ID_A}\t{PHONES[0]}\t{CARD_A}",
+    f"李强\t{ID_C.lower()}\t86{PHONES[1]}\t{GROUPED_CARD}",  # x check character, 86 before a mobile
+    f"张伟\t{ID_B}\t+86 {PHONES[2][:3]} {PHONES[2][3:7]} {PHONES[2][7:]}\t{CARD_B}",
+    f"刘洋\t{ID_A}\t{PHONES[3][:3]}-{PHONES[3][3:7]}-{PHONES[3][7:]}\t-{CARD_B}",
+]
+LONG_DECOYS = [
+    "赵六\t341602********1234\t138****1234\t6222 **** **** 1234",
+    f"孙七\tsfz{ID_A}\t{ID_A}7\t+{PHONES[0]}\tA{CARD_A}",  # glued to letters, longer runs, '+' before a mobile
+    "周八\t2026-10-01\t0556-1234567\t580.0\t21000101",
+    f"吴九\t{ID_A[:-1]}{'0' if ID_A[-1] != '0' else '1'}\t4{CARD_A[1:]}\t341602850312123",  # no ID context
+]
+
+
+def summary(res: dict) -> dict:
+    return {rule: (h.count, len(h.values), [(s.masked, s.where) for s in h.samples]) for rule, h in res.items()}
+
+
+def scan_lines(lines: list[str], repeat: int) -> dict:
+    text = "\n".join(lines * repeat)
+    chunk = Chunk("表", text, resolver=lambda off: f"第{text.count(chr(10), 0, off) + 1}行")
+    scanner = Scanner(AS_OF)
+    scanner.scan(chunk)
+    return scanner.results()
+
+
+def test_long_texts_give_the_regexes_findings(monkeypatch):
+    from inspectors.sensitive import detectors
+
+    text = "\n".join(LONG_POSITIVES * 20)
+    assert len(text) >= detectors.FAST_MIN_CHARS and detectors._Tokens.of(text) is not None
+    fast = scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)
+    assert {rule: len(h.values) for rule, h in fast.items()} == {LEAK_ID: 3, LEAK_PHONE: 4, LEAK_CARD: 3}
+    assert fast[LEAK_ID].count == 80 and fast[LEAK_PHONE].count == 80 and fast[LEAK_CARD].count == 80
+    assert [s.where for s in fast[LEAK_CARD].samples] == ["第1行", "第2行", "第3行"]  # 2: grouped, joined runs
+    assert scan_lines(LONG_DECOYS, 40) == {}
+    monkeypatch.setattr(detectors, "FAST_MIN_CHARS", 10 ** 9)
+    assert summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)) == summary(fast)
+
+
+def test_long_text_with_other_digits_goes_to_the_regexes():
+    from inspectors.sensitive import detectors
+
+    text = "\n".join(LONG_POSITIVES * 20)
+    assert detectors._Tokens.of(text + "\n编号 １２３") is None  # fullwidth digits: \d matches them
+    assert detectors._Tokens.of(text + "\n编号 一二三") is not None
+    assert summary(scan_lines(LONG_POSITIVES * 20 + ["编号 １２３"], 1)) == summary(scan_lines(LONG_POSITIVES, 20))
