@@ -37,6 +37,7 @@ SECRET = re.compile(
 )
 INTERNAL = re.compile(r"内部资料|内部文件|注意保存|不得外传")
 ID_CONTEXT = re.compile(r"身份证|证件号|公民身份号码|身份号码")
+_ID_CONTEXT_WORDS = ("身份证", "证件号", "身份号码")  # ID_CONTEXT as substring tests (公民身份号码 holds 身份号码)
 # Name-like cell or token: 2–4 Han characters starting with a common surname (top ~100 cover ~85 %).
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
@@ -190,11 +191,11 @@ class Scanner:
         if len(rh.samples) >= self.max_samples:
             rh.values.update(map(hash, raws))
             return
-        for raw, offset in zip(raws, offsets, strict=True):
+        for raw in dict.fromkeys(raws):  # distinct values in order of first sighting (rosters repeat a card)
             key = hash(raw)
             if key not in rh.values:
                 rh.values.add(key)
-                rh.samples.append(Hit(mask(raw), chunk.locate(offset)))
+                rh.samples.append(Hit(mask(raw), chunk.locate(offsets[raws.index(raw)])))
                 if len(rh.samples) >= self.max_samples:
                     break
         rh.values.update(map(hash, raws))
@@ -215,7 +216,7 @@ class Scanner:
             self._markings(chunk)
         if not (tokens.has_four_digits() if tokens else _DIGITS.search(text)):
             return
-        if not self._id_context and ID_CONTEXT.search(text):
+        if not self._id_context and any(w in text for w in _ID_CONTEXT_WORDS):
             self._id_context = True
         # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
         # Candidates are collected per pattern and validated in bulk (numpy): per-hit Python work is
@@ -392,34 +393,34 @@ class _Tokens:
             edges = np.concatenate(([0], edges))
         if dx[-1]:
             edges = np.concatenate((edges, [n]))
-        starts, ends = edges[0::2], edges[1::2]
-        x_at = np.flatnonzero(xs)
-        length = ends - starts
-        ndig = length - (np.searchsorted(x_at, ends) - np.searchsorted(x_at, starts)) if len(x_at) else length
-        keep = ndig > 0  # runs of X alone touch no digit: no pattern reaches them
-        if not keep.all():
-            starts, ends, length, ndig = starts[keep], ends[keep], length[keep], ndig[keep]
-        if not len(starts):
+        if not len(edges):
             return ([], []), ([], []), ([], []), ([], [], [])
-        before = codes[np.maximum(starts - 1, 0)]
-        before[starts == 0] = 0
+        # Runs of X alone stay: joining one to a digit run only sends that run to the regexes.
+        starts, ends = edges[0::2], edges[1::2]
+        length = ends - starts
         after = codes[np.minimum(ends, n - 1)]
         after[ends == n] = 0
-        bounded = ~_IS_WORD[np.minimum(before, 128)] & ~_IS_WORD[np.minimum(after, 128)]
         joined = (starts[1:] == ends[:-1] + 1) & ((after[:-1] == 32) | (after[:-1] == 45))
         join_prev = np.concatenate(([False], joined))
-        plus = before == 43
+        plus = (codes[np.maximum(starts - 1, 0)] == 43) & (starts > 0)
         alone = ~join_prev & ~np.concatenate((joined, [False])) & ~plus
-        # Only runs of 11+ characters standing alone can match by themselves.
-        pick = np.flatnonzero(alone & bounded & (length >= 11))
-        s, e, ln, nd = starts[pick], ends[pick], length[pick], ndig[pick]
+        # Only runs of 11+ characters standing alone, bounded by no letter, digit or '*', match by themselves.
+        pick = np.flatnonzero(alone & (length >= 11))
+        s, e, ln = starts[pick], ends[pick], length[pick]
+        before = codes[np.maximum(s - 1, 0)]
+        before[s == 0] = 0
+        bounded = ~_IS_WORD[np.minimum(before, 128)] & ~_IS_WORD[np.minimum(after[pick], 128)]
+        s, e, ln = s[bounded], e[bounded], ln[bounded]
+        x_at = np.flatnonzero(xs)
+        nd = ln - (np.searchsorted(x_at, e) - np.searchsorted(x_at, s)) if len(x_at) else ln
 
         def at(k: int) -> np.ndarray:  # the code k characters into each picked run (all have 11+)
             return codes[s + k]
 
         c0, c1, c2, c3 = at(0), at(1), at(2), at(3)
         digits = nd == ln
-        id18 = (ln == 18) & (c0 != 48) & (digits | ((nd == 17) & np.isin(codes[e - 1], (88, 120))))
+        last = codes[e - 1]
+        id18 = (ln == 18) & (c0 != 48) & (digits | ((nd == 17) & ((last == 88) | (last == 120))))
         year = (at(6) - 48) * 10 + at(7) - 48  # the regex's shape: born 18xx, 19xx or 20xx
         id18 &= (year >= 18) & (year <= 20)
         id15 = digits & (ln == 15) & (c0 != 48)
@@ -452,7 +453,8 @@ class _Tokens:
         total = np.cumsum(length)
         suffix = total[last][group] - total + length
         lead = codes[starts]
-        maybe = ~alone & ((length >= 15) | (np.isin(lead, (49, 52, 53, 54, 56)) & (suffix >= 11)))
+        maybe = ~alone & ((length >= 15) | (((lead == 49) | ((lead >= 52) & (lead <= 54)) | (lead == 56))
+                                             & (suffix >= 11)))
         if not maybe.any():
             return found
         extra = [_candidates(text, int(starts[first[g]]) - int(plus[first[g]]), min(int(ends[last[g]]) + 1, n))
