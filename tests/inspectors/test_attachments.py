@@ -286,3 +286,10 @@ def test_xls_grid_text_and_cells_as_cell_by_cell():
     assert joined.locate(joined.text.index(ID_B)) == "名单!E5"
     with pytest.raises(UnsafeFile):
         grid_chunk("名单", grid, Deadline(10), 5, "!{col}{row}")
+    # Grids of strings and integers only, no empty cell, are joined in one pass; a tab in a cell is not.
+    for grid in ([["序号", "身份证号"], [1, ID_A], [2, ID_B]], [["序号", "身份证号"], [1, "a\tb"], [2, ID_B]]):
+        rows = ((r, [(c, v) for c, v in enumerate(row) if v != ""]) for r, row in enumerate(grid, 1))
+        cells = table_chunk("名单", rows, Deadline(10), 100, "!{col}{row}")
+        joined = grid_chunk("名单", grid, Deadline(10), 100, "!{col}{row}")
+        assert joined.text == cells.text
+        assert joined.locate(joined.text.index(ID_B)) == cells.locate(cells.text.index(ID_B)) == "名单!B3"

@@ -8,6 +8,7 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from lxml import etree
@@ -130,10 +131,14 @@ def strip_tags(data: bytes) -> bytes:
         opens, ends = opens[closed], closes[nxt[closed]]
         if len(opens) > 1 and not (ends[:-1] < opens[1:]).all():
             return TAG.sub(b"", data)
-    delta = np.zeros(len(arr) + 1, dtype=np.int8)
-    delta[opens] = 1
-    delta[ends + 1] -= 1
-    return arr[np.cumsum(delta[:-1], dtype=np.int8) == 0].tobytes()
+    # Kept and cut spans alternate: text, tag, text, …, text; one mask by repeating True/False.
+    bounds = np.empty(2 * len(opens) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(arr)
+    bounds[1:-1:2] = opens
+    bounds[2:-1:2] = ends + 1
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[0::2] = True
+    return arr[np.repeat(keep, np.diff(bounds))].tobytes()
 
 
 def xml_text(data: bytes) -> str:
@@ -188,6 +193,34 @@ def grid_chunk(where: str, grid: list[list], deadline: Deadline, max_cells: int,
     """:func:`table_chunk` for a dense grid (calamine's rows, ``""`` for an empty cell), the same text
     and locations: rows of plain strings and integers are joined in C, and a cell's column is worked
     out only for the few hits reported (per-cell Python work cost more than scanning the sheet)."""
+    text = _plain_grid_text(grid, max_cells)
+    if text is None:
+        text = _grid_text(grid, deadline, max_cells)
+
+    def locate(offset: int) -> str:
+        start = text.rfind("\n", 0, offset) + 1
+        row = text.count("\n", 0, start)
+        columns = [c for c, v in enumerate(grid[row]) if v != "" and cell_text(v)]
+        col = columns[min(text.count("\t", start, offset), len(columns) - 1)]
+        return where + fmt.format(sheet="", col=column_letter(col), row=row + 1)
+
+    return Chunk(where, text, resolver=locate)
+
+
+def _plain_grid_text(grid: list[list], max_cells: int) -> str | None:
+    """A grid of only strings and integers, no empty cell: every row joined in one pass (None: not so)."""
+    if not grid or not all(grid) or not _PLAIN.issuperset(set(map(type, chain.from_iterable(grid)))) or any(
+            "" in row for row in grid):
+        return None
+    cells = sum(map(len, grid))
+    if cells > max_cells:
+        raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
+    text = "\t\n".join(["\t".join(map(str, row)) for row in grid]) + "\t\n"
+    # a tab or line break inside a cell would move the cells after it: those grids go row by row
+    return text if text.count("\t") == cells and text.count("\n") == len(grid) else None
+
+
+def _grid_text(grid: list[list], deadline: Deadline, max_cells: int) -> str:
     lines: list[str] = []
     cells = 0
     for n, row in enumerate(grid):
@@ -205,16 +238,7 @@ def grid_chunk(where: str, grid: list[list], deadline: Deadline, max_cells: int,
         lines.append(line + "\t" if values else "")
         if cells > max_cells:
             raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
-    text = "\n".join(lines) + "\n" if lines else ""
-
-    def locate(offset: int) -> str:
-        start = text.rfind("\n", 0, offset) + 1
-        row = text.count("\n", 0, start)
-        columns = [c for c, v in enumerate(grid[row]) if v != "" and cell_text(v)]
-        col = columns[min(text.count("\t", start, offset), len(columns) - 1)]
-        return where + fmt.format(sheet="", col=column_letter(col), row=row + 1)
-
-    return Chunk(where, text, resolver=locate)
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def decode_text(body: bytes) -> str:
