@@ -349,7 +349,8 @@ class _Tokens:
         if not text.isascii():
             high = codes[codes >= 128]
             if len(high) <= 50_000:  # the distinct characters asked one by one (str.isdecimal is ``\d``)
-                if any(map(str.isdecimal, map(chr, np.unique(high).tolist()))):
+                high = np.sort(high)  # np.unique's first call imports modules for ~60 ms
+                if any(map(str.isdecimal, map(chr, high[np.concatenate(([True], high[1:] != high[:-1]))].tolist()))):
                     return None
             elif (high >= _PLANE).any():
                 if _OTHER_DIGIT.search(text):
@@ -458,7 +459,7 @@ class _Tokens:
         if not maybe.any():
             return found
         extra = [_candidates(text, int(starts[first[g]]) - int(plus[first[g]]), min(int(ends[last[g]]) + 1, n))
-                 for g in np.unique(group[maybe]).tolist()]
+                 for g in sorted(set(group[maybe].tolist()))]
         return tuple(_merge(own, [x[i] for x in extra]) for i, own in enumerate(found))  # type: ignore[return-value]
 
 
