@@ -146,4 +146,6 @@ def test_long_text_with_other_digits_goes_to_the_regexes():
     text = "\n".join(LONG_POSITIVES * 20)
     assert detectors._Tokens.of(text + "\n编号 １２３") is None  # fullwidth digits: \d matches them
     assert detectors._Tokens.of(text + "\n编号 一二三") is not None
+    han = "示例市人民政府关于进一步做好工作的通知" * 3000  # over 50,000 non-ASCII characters: a lookup table
+    assert detectors._Tokens.of(text + han) is not None and detectors._Tokens.of(text + han + "１") is None
     assert summary(scan_lines(LONG_POSITIVES * 20 + ["编号 １２３"], 1)) == summary(scan_lines(LONG_POSITIVES, 20))
