@@ -9,11 +9,11 @@ BIN prefix for cards, roster context for mobile numbers. Only masked values leav
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from itertools import chain, compress, repeat
+from itertools import chain, compress, pairwise, repeat
 from operator import mul
 
 import numpy as np
@@ -330,6 +330,23 @@ def _other_digits() -> np.ndarray:
     return table
 
 
+def _codes(text: str) -> np.ndarray | None:
+    """The text's code points, or None when it holds decimal digits other than 0-9 (``\\d`` matches them)."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not text.isascii():
+        high = codes[codes >= 128]
+        if len(high) <= 50_000:  # the distinct characters asked one by one (str.isdecimal is ``\d``)
+            high = np.sort(high)  # np.unique's first call imports modules for ~60 ms
+            if any(map(str.isdecimal, map(chr, high[np.concatenate(([True], high[1:] != high[:-1]))].tolist()))):
+                return None
+        elif (high >= _PLANE).any():
+            if _OTHER_DIGIT.search(text):
+                return None
+        elif _other_digits()[high].any():
+            return None
+    return codes
+
+
 class _Tokens:
     """A long text as code points (numpy), answering :func:`might_leak` and :func:`_candidates` exactly."""
 
@@ -341,23 +358,17 @@ class _Tokens:
         self.d4 = d2[:-2] & d2[2:]  # d4[i]: four digits from i
 
     @classmethod
-    def of(cls, text: str) -> _Tokens | None:
+    def of(cls, text: str) -> _Tokens | _Windows | None:
         """None for short texts and texts with other decimal digits (the regexes then decide)."""
         if len(text) < FAST_MIN_CHARS:
             return None
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        if not text.isascii():
-            high = codes[codes >= 128]
-            if len(high) <= 50_000:  # the distinct characters asked one by one (str.isdecimal is ``\d``)
-                high = np.sort(high)  # np.unique's first call imports modules for ~60 ms
-                if any(map(str.isdecimal, map(chr, high[np.concatenate(([True], high[1:] != high[:-1]))].tolist()))):
-                    return None
-            elif (high >= _PLANE).any():
-                if _OTHER_DIGIT.search(text):
-                    return None
-            elif _other_digits()[high].any():
-                return None
-        return cls(text, codes)
+        if len(text) > WINDOW_CHARS:
+            cuts = _cuts(text)
+            if cuts is not None:
+                windows = _Windows(text, cuts)
+                return windows if all(_codes(part) is not None for _, part in windows.parts()) else None
+        codes = _codes(text)
+        return None if codes is None else cls(text, codes)
 
     def has_four_digits(self) -> bool:
         """``_DIGITS``: four digits in a row."""
@@ -461,6 +472,56 @@ class _Tokens:
         extra = [_candidates(text, int(starts[first[g]]) - int(plus[first[g]]), min(int(ends[last[g]]) + 1, n))
                  for g in sorted(set(group[maybe].tolist()))]
         return tuple(_merge(own, [x[i] for x in extra]) for i, own in enumerate(found))  # type: ignore[return-value]
+
+
+# Texts longer than this are read in windows: the arrays take ~50 bytes a character at worst.
+WINDOW_CHARS = 1 << 20
+
+
+def _cuts(text: str) -> list[int] | None:
+    """Window bounds, each just after a line break (no match holds one, and one before or after a
+    match bounds it as the text's start or end would); None when a long stretch has no line break."""
+    cuts = [0]
+    while len(text) - cuts[-1] > WINDOW_CHARS:
+        cut = text.rfind("\n", cuts[-1] + WINDOW_CHARS // 2, cuts[-1] + WINDOW_CHARS)
+        if cut < 0:
+            return None
+        cuts.append(cut + 1)
+    return cuts + [len(text)]
+
+
+class _Windows:
+    """:class:`_Tokens` of a long text, window by window (built again for each question: rare texts)."""
+
+    def __init__(self, text: str, cuts: list[int]):
+        self.text = text
+        self.cuts = cuts
+
+    def parts(self) -> Iterator[tuple[int, str]]:
+        for lo, hi in pairwise(self.cuts):
+            yield lo, self.text[lo:hi]
+
+    def _tokens(self) -> Iterator[tuple[int, _Tokens]]:
+        for lo, part in self.parts():
+            yield lo, _Tokens(part, np.frombuffer(part.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
+
+    def might_leak(self) -> bool:
+        return any(w in self.text for w in _MARK_WORDS) or any(t.might_leak() for _, t in self._tokens())
+
+    def has_four_digits(self) -> bool:
+        return any(t.has_four_digits() for _, t in self._tokens())
+
+    def candidates(self) -> Found:
+        columns: tuple[list, ...] = ([], [], [], [], [], [], [], [], [])
+        for lo, tokens in self._tokens():
+            found = [c for kind in tokens.candidates() for c in kind]
+            for i, column in enumerate(found):
+                columns[i].extend([p + lo for p in column] if i in _POSITIONS else column)
+        c = columns
+        return (c[0], c[1]), (c[2], c[3]), (c[4], c[5]), (c[6], c[7], c[8])
+
+
+_POSITIONS = frozenset({0, 2, 4, 6, 7})  # the columns of a Found that hold offsets
 
 
 def _merge(own: tuple[list, ...], more: list[tuple[list, ...]]) -> tuple[list, ...]:

@@ -149,3 +149,17 @@ def test_long_text_with_other_digits_goes_to_the_regexes():
     han = "示例市人民政府关于进一步做好工作的通知" * 3000  # over 50,000 non-ASCII characters: a lookup table
     assert detectors._Tokens.of(text + han) is not None and detectors._Tokens.of(text + han + "１") is None
     assert summary(scan_lines(LONG_POSITIVES * 20 + ["编号 １２３"], 1)) == summary(scan_lines(LONG_POSITIVES, 20))
+
+
+def test_very_long_texts_are_read_in_windows(monkeypatch):
+    """Bounded memory: a text is cut after line breaks into windows read one by one, same findings."""
+    from inspectors.sensitive import detectors
+
+    whole = summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20))
+    monkeypatch.setattr(detectors, "WINDOW_CHARS", 3000)
+    text = "\n".join((LONG_POSITIVES + LONG_DECOYS) * 20)
+    windows = detectors._Tokens.of(text)
+    assert isinstance(windows, detectors._Windows) and len(windows.cuts) > 3
+    assert summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)) == whole
+    assert detectors._Tokens.of(text + "\n编号 １２３") is None  # other digits in any window: the regexes
+    assert not isinstance(detectors._Tokens.of(text.replace("\n", "|")), detectors._Windows)  # no line breaks
