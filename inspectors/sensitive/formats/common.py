@@ -120,6 +120,20 @@ def strip_tags(data: bytes) -> bytes:
     any well-formed XML; other bytes go to the regex."""
     if len(data) < 1 << 16:
         return TAG.sub(b"", data)
+    if len(data) > STRIP_PIECE_BYTES:  # pieces cut after a '>' (no tag spans one): bounded memory
+        pieces, start = [], 0
+        while start < len(data):
+            cut = data.find(b">", start + STRIP_PIECE_BYTES) + 1 or len(data)
+            pieces.append(_strip_tags(data[start:cut]))
+            start = cut
+        return b"".join(pieces)
+    return _strip_tags(data)
+
+
+STRIP_PIECE_BYTES = 16 << 20
+
+
+def _strip_tags(data: bytes) -> bytes:
     arr = np.frombuffer(data, dtype=np.uint8)
     opens = np.flatnonzero(arr == 60)
     closes = np.flatnonzero(arr == 62)
