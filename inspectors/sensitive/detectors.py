@@ -55,7 +55,9 @@ LEAK_ID, LEAK_PHONE, LEAK_CARD, LEAK_MARK = (
 
 
 # Anything any detector could match: 11+ digit runs, separated mobiles/cards, marking words.
-_MAYBE_DIGITS = re.compile(r"\d{11}|\d[ -]\d{4}[ -]\d{4}")
+# ``\d{11}|\d[ -]\d{4}[ -]\d{4}`` with its first digit outside the alternation: re then skips to the next
+# digit in C instead of trying both branches at every position (a page's HTML in a third of the time).
+_MAYBE_DIGITS = re.compile(r"\d(?:\d{10}|[ -]\d{4}[ -]\d{4})")
 _MARK_WORDS = ("密", "内部资料", "内部文件", "注意保存", "不得外传")
 
 

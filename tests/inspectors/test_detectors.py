@@ -163,3 +163,14 @@ def test_very_long_texts_are_read_in_windows(monkeypatch):
     assert summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)) == whole
     assert detectors._Tokens.of(text + "\n编号 １２３") is None  # other digits in any window: the regexes
     assert not isinstance(detectors._Tokens.of(text.replace("\n", "|")), detectors._Windows)  # no line breaks
+
+
+@pytest.mark.parametrize(("text", "maybe"), [
+    ("电话 13812345678", True), ("卡号 6222 0212 3456", True), ("138-1234-5678", True),
+    ("１３８１２３４５６７８", True),  # \d: fullwidth digits too
+    ("2026-10-01 0556-1234567 1380000", False), ("第1234 5678号", False), ("", False), ("内部资料", True),
+])
+def test_might_leak_prefilter(text, maybe):
+    from inspectors.sensitive.detectors import might_leak
+
+    assert might_leak(text) is maybe
