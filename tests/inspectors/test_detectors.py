@@ -168,7 +168,7 @@ def test_very_long_texts_are_read_in_windows(monkeypatch):
 @pytest.mark.parametrize(("text", "maybe"), [
     ("电话 13812345678", True), ("卡号 6222 0212 3456", True), ("138-1234-5678", True),
     ("１３８１２３４５６７８", True),  # \d: fullwidth digits too
-    ("2026-10-01 0556-1234567 1380000", False), ("第1234 5678号", False), ("", False), ("内部资料", True),
+    ("2026年10月1日 0556-1234567 1380000", False), ("第1234 5678号", False), ("", False), ("内部资料", True),
 ])
 def test_might_leak_prefilter(text, maybe):
     from inspectors.sensitive.detectors import might_leak
