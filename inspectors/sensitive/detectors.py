@@ -223,7 +223,7 @@ class Scanner:
         # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
         # Candidates are collected per pattern and validated in bulk (numpy): per-hit Python work is
         # what bounded attachment scanning on rosters of thousands of rows.
-        lines = _LineIndex(text)
+        lines = _LineIndex(text, tokens.codes if isinstance(tokens, _Tokens) else None)
         (s18, v18), (s15, v15), (s_card, v_card), (s_mob, e_mob, v_mob) = (
             tokens.candidates() if tokens else _candidates(text))
         taken: set[int] = set()
@@ -535,14 +535,17 @@ def _merge(own: tuple[list, ...], more: list[tuple[list, ...]]) -> tuple[list, .
 class _LineIndex:
     """Line starts of a text, found once (numpy) so many matches are placed on lines in C."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, codes: np.ndarray | None = None):
         self.text = text
+        self.codes = codes  # the text's code points when already made
         self._breaks: np.ndarray | None = None
 
     @property
     def breaks(self) -> np.ndarray:
         if self._breaks is None:
-            codes = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+            codes = self.codes
+            if codes is None:
+                codes = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
             self._breaks = np.flatnonzero(codes == 10)
         return self._breaks
 
