@@ -8,6 +8,7 @@ BIN prefix for cards, roster context for mobile numbers. Only masked values leav
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -214,12 +215,16 @@ class Scanner:
         tokens = _Tokens.of(text)  # long texts: numpy instead of regex passes, same results
         if not text or not (tokens.might_leak() if tokens else might_leak(text)):
             return
-        if any(ch in text for ch in "密部存传"):
+        marked = any(ch in text for ch in "密部存传")
+        if marked and not chunk.parts:
             self._markings(chunk)
         if not (tokens.has_four_digits() if tokens else _DIGITS.search(text)):
+            if marked and chunk.parts:
+                self._add_by_part(chunk, marked, [], [], [], [])
             return
-        if not self._id_context and any(w in text for w in _ID_CONTEXT_WORDS):
-            self._id_context = True
+        if not self._id_context:
+            self._id_context = any(map(_id_context, _parts(chunk))) if chunk.parts else any(
+                w in text for w in _ID_CONTEXT_WORDS)
         # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
         # Candidates are collected per pattern and validated in bulk (numpy): per-hit Python work is
         # what bounded attachment scanning on rosters of thousands of rows.
@@ -228,12 +233,13 @@ class Scanner:
             tokens.candidates() if tokens else _candidates(text))
         taken: set[int] = set()
         id_lines: set[int] = set()
+        id_at: list[int] = []
+        ids: list[str] = []
         if s18:
             ok = id18_valid_many(v18, self.as_of).tolist()
-            starts = list(compress(s18, ok))
-            taken.update(starts)
-            id_lines.update(lines.starts(starts))
-            self._add_many(LEAK_ID, list(compress(v18, ok)), mask_id, chunk, starts)
+            id_at, ids = list(compress(s18, ok)), list(compress(v18, ok))
+            taken.update(id_at)
+            id_lines.update(lines.starts(id_at))
         if s15:
             ok = id15_valid_many(v15, self.as_of).tolist()
             starts = list(compress(s15, ok))
@@ -251,7 +257,11 @@ class Scanner:
             ok = [16 <= len(d) <= 19 and seen[d] and p not in taken for p, d in zip(s_card, digits, strict=True)]
             cards, card_at = list(compress(digits, ok)), list(compress(s_card, ok))
             taken.update(card_at)
-        self._add_many(LEAK_CARD, cards, mask_digits, chunk, card_at)
+        if chunk.parts:
+            self._add_by_part(chunk, marked, id_at, ids, card_at, cards)
+        else:
+            self._add_many(LEAK_ID, ids, mask_id, chunk, id_at)
+            self._add_many(LEAK_CARD, cards, mask_digits, chunk, card_at)
         if taken and not taken.isdisjoint(s_mob):
             keep = [start not in taken for start in s_mob]
             s_mob, e_mob, v_mob = list(compress(s_mob, keep)), list(compress(e_mob, keep)), list(compress(v_mob, keep))
@@ -272,10 +282,23 @@ class Scanner:
         if raws:
             self._phones.append((chunk, raws, list(compress(s_mob, ok))))
 
-    def _markings(self, chunk: Chunk) -> None:
+    def _markings(self, chunk: Chunk, pos: int = 0, endpos: int | None = None) -> None:
+        end = len(chunk.text) if endpos is None else endpos
         for rx in (SECRET, INTERNAL):
-            for m in rx.finditer(chunk.text):
+            for m in rx.finditer(chunk.text, pos, end):
                 self._add(LEAK_MARK, m.group(), str.strip, chunk, m.start())
+
+    def _add_by_part(self, chunk: Chunk, marked: bool, id_at: list[int], ids: list[str], card_at: list[int],
+                     cards: list[str]) -> None:
+        """Hits of a chunk of parts, added in the order a chunk per part adds them (markings, IDs,
+        cards, part after part): the first hits become the samples."""
+        for start, end in _part_bounds(chunk):
+            if marked:
+                self._markings(chunk, start, end)
+            i, j = bisect.bisect_left(id_at, start), bisect.bisect_left(id_at, end)
+            self._add_many(LEAK_ID, ids[i:j], mask_id, chunk, id_at[i:j])
+            i, j = bisect.bisect_left(card_at, start), bisect.bisect_left(card_at, end)
+            self._add_many(LEAK_CARD, cards[i:j], mask_digits, chunk, card_at[i:j])
 
     def results(self) -> dict[str, RuleHits]:
         """Hits per rule, after the document-wide conditions (ID context, phone roster size)."""
@@ -530,6 +553,25 @@ def _merge(own: tuple[list, ...], more: list[tuple[list, ...]]) -> tuple[list, .
     """Columns of matches from disjoint parts of a text, ordered by start."""
     rows = sorted(chain(zip(*own, strict=True), *(zip(*m, strict=True) for m in more)))
     return tuple(map(list, zip(*rows, strict=True))) if rows else tuple([] for _ in own)
+
+
+PART_SEP = "，\n"  # between the parts of a chunk: ends a name, a number and a marking as a text's end does
+
+
+def _part_bounds(chunk: Chunk) -> Iterator[tuple[int, int]]:
+    ends = chunk.marks[1:] + [len(chunk.text) + len(PART_SEP)]
+    for start, end in zip(chunk.marks, ends, strict=True):
+        yield start, end - len(PART_SEP)
+
+
+def _parts(chunk: Chunk) -> Iterator[str]:
+    for start, end in _part_bounds(chunk):
+        yield chunk.text[start:end]
+
+
+def _id_context(text: str) -> bool:
+    """What :meth:`Scanner.scan` asks of a chunk before it looks for ID context words in it."""
+    return might_leak(text) and bool(_DIGITS.search(text)) and any(w in text for w in _ID_CONTEXT_WORDS)
 
 
 class _LineIndex:

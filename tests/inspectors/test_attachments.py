@@ -295,3 +295,26 @@ def test_xls_grid_text_and_cells_as_cell_by_cell():
         joined = grid_chunk("名单", grid, Deadline(10), 100, "!{col}{row}")
         assert joined.text == cells.text
         assert joined.locate(joined.text.index(ID_B)) == cells.locate(cells.text.index(ID_B)) == "名单!B3"
+
+
+def test_pdf_pages_read_before_the_time_limit_still_count():
+    """Pages are scanned in batches: a time limit (or a broken page) mid-batch still hands over the
+    pages read, as when every page was its own chunk."""
+    from inspectors.sensitive.extract import TimeUp
+    from inspectors.sensitive.formats import pdf
+
+    body = files.pdf([f"{n} 王芳 身份证号 {ID_A} 手机 13812345678" for n in range(120)])
+
+    class TwoPages:
+        calls = 0
+
+        def check(self):
+            self.calls += 1
+            if self.calls > 2:
+                raise TimeUp()
+
+    got = []
+    with pytest.raises(TimeUp):
+        for chunk in pdf.read(body, Limits.from_settings(project_settings()), TwoPages()):
+            got.append(chunk)
+    assert [c.labels for c in got] == [["第1页", "第2页"]] and ID_A in got[0].text

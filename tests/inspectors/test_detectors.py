@@ -174,3 +174,25 @@ def test_might_leak_prefilter(text, maybe):
     from inspectors.sensitive.detectors import might_leak
 
     assert might_leak(text) is maybe
+
+
+def ordered(res: dict) -> list:
+    return [(rule, h.count, len(h.values), [(s.masked, s.where) for s in h.samples]) for rule, h in res.items()]
+
+
+@pytest.mark.parametrize("pages", [
+    [(1, "附件：公民身份证号码登记表 机密★"), (2, f"  3年\n编号 341602850312123 王芳 {PHONES[0]}\n李强 {PHONES[1]}"),
+     (3, f"张伟 {PHONES[2]} 内部资料 {ID_A}"), (4, ""), (5, f"{CARD_A} 秘密★\n{ID_C} 刘洋")],
+    [(1, "身份证号码"), (2, "编号 341602850312123")],  # context on a page without numbers: not context
+])
+def test_pdf_pages_scanned_together_as_page_by_page(pages):
+    """PDF pages are joined to be scanned at once: same hits, order, samples and pages as page by page."""
+    from inspectors.sensitive.formats.pdf import joined
+
+    by_page = Scanner(AS_OF)
+    for n, text in pages:
+        by_page.scan(Chunk(f"第{n}页", text))
+    together = Scanner(AS_OF)
+    together.scan(joined(pages))
+    assert ordered(together.results()) == ordered(by_page.results())
+    assert len(pages) == 2 or [s.where for s in together.results()[LEAK_MARK].samples] == ["第1页", "第3页", "第5页"]
