@@ -8,10 +8,13 @@ BIN prefix for cards, roster context for mobile numbers. Only masked values leav
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from itertools import chain, compress, pairwise, repeat
 from operator import mul
 
 import numpy as np
@@ -35,6 +38,7 @@ SECRET = re.compile(
 )
 INTERNAL = re.compile(r"内部资料|内部文件|注意保存|不得外传")
 ID_CONTEXT = re.compile(r"身份证|证件号|公民身份号码|身份号码")
+_ID_CONTEXT_WORDS = ("身份证", "证件号", "身份号码")  # ID_CONTEXT as substring tests (公民身份号码 holds 身份号码)
 # Name-like cell or token: 2–4 Han characters starting with a common surname (top ~100 cover ~85 %).
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
@@ -52,7 +56,9 @@ LEAK_ID, LEAK_PHONE, LEAK_CARD, LEAK_MARK = (
 
 
 # Anything any detector could match: 11+ digit runs, separated mobiles/cards, marking words.
-_MAYBE_DIGITS = re.compile(r"\d{11}|\d[ -]\d{4}[ -]\d{4}")
+# ``\d{11}|\d[ -]\d{4}[ -]\d{4}`` with its first digit outside the alternation: re then skips to the next
+# digit in C instead of trying both branches at every position (a page's HTML in a third of the time).
+_MAYBE_DIGITS = re.compile(r"\d(?:\d{10}|[ -]\d{4}[ -]\d{4})")
 _MARK_WORDS = ("密", "内部资料", "内部文件", "注意保存", "不得外传")
 
 
@@ -188,11 +194,11 @@ class Scanner:
         if len(rh.samples) >= self.max_samples:
             rh.values.update(map(hash, raws))
             return
-        for raw, offset in zip(raws, offsets, strict=True):
+        for raw in dict.fromkeys(raws):  # distinct values in order of first sighting (rosters repeat a card)
             key = hash(raw)
             if key not in rh.values:
                 rh.values.add(key)
-                rh.samples.append(Hit(mask(raw), chunk.locate(offset)))
+                rh.samples.append(Hit(mask(raw), chunk.locate(offsets[raws.index(raw)])))
                 if len(rh.samples) >= self.max_samples:
                     break
         rh.values.update(map(hash, raws))
@@ -206,63 +212,93 @@ class Scanner:
 
     def scan(self, chunk: Chunk) -> None:
         text = chunk.text
-        if not text or not might_leak(text):
+        tokens = _Tokens.of(text)  # long texts: numpy instead of regex passes, same results
+        if not text or not (tokens.might_leak() if tokens else might_leak(text)):
             return
-        if any(ch in text for ch in "密部存传"):
+        marked = any(ch in text for ch in "密部存传")
+        if marked and not chunk.parts:
             self._markings(chunk)
-        if not _DIGITS.search(text):
+        if not (tokens.has_four_digits() if tokens else _DIGITS.search(text)):
+            if marked and chunk.parts:
+                self._add_by_part(chunk, marked, [], [], [], [])
             return
-        if not self._id_context and ID_CONTEXT.search(text):
-            self._id_context = True
+        if not self._id_context:
+            self._id_context = any(map(_id_context, _parts(chunk))) if chunk.parts else any(
+                w in text for w in _ID_CONTEXT_WORDS)
         # Every pattern is bounded by non-digits, so two matches overlap only if they start together.
-        # Candidates are collected in one pass per pattern and validated in bulk (numpy): per-hit
-        # Python work is what bounded attachment scanning on rosters of thousands of rows.
-        lines = _LineIndex(text)
+        # Candidates are collected per pattern and validated in bulk (numpy): per-hit Python work is
+        # what bounded attachment scanning on rosters of thousands of rows.
+        lines = _LineIndex(text, tokens.codes if isinstance(tokens, _Tokens) else None)
+        (s18, v18), (s15, v15), (s_card, v_card), (s_mob, e_mob, v_mob) = (
+            tokens.candidates() if tokens else _candidates(text))
         taken: set[int] = set()
         id_lines: set[int] = set()
-        found = [(m.start(), m.group()) for m in ID18.finditer(text)]
-        if found:
-            ok = id18_valid_many([v for _, v in found], self.as_of)
-            valid = [f for f, good in zip(found, ok.tolist(), strict=True) if good]
-            starts = [p for p, _ in valid]
+        id_at: list[int] = []
+        ids: list[str] = []
+        if s18:
+            ok = id18_valid_many(v18, self.as_of).tolist()
+            id_at, ids = list(compress(s18, ok)), list(compress(v18, ok))
+            taken.update(id_at)
+            id_lines.update(lines.starts(id_at))
+        if s15:
+            ok = id15_valid_many(v15, self.as_of).tolist()
+            starts = list(compress(s15, ok))
             taken.update(starts)
             id_lines.update(lines.starts(starts))
-            self._add_many(LEAK_ID, [v for _, v in valid], mask_id, chunk, starts)
-        found = [(m.start(), m.group()) for m in ID15.finditer(text)]
-        if found:
-            ok = id15_valid_many([v for _, v in found], self.as_of)
-            valid = [f for f, good in zip(found, ok.tolist(), strict=True) if good]
-            starts = [p for p, _ in valid]
-            taken.update(starts)
-            id_lines.update(lines.starts(starts))
-            self._id15.extend((v, chunk, p) for p, v in valid)
-        cards, card_at = [], []
-        for m in CARD.finditer(text):
-            digits = _digits(m.group())
-            if 16 <= len(digits) <= 19 and m.start() not in taken and self._luhn(digits):
-                taken.add(m.start())
-                cards.append(digits)
-                card_at.append(m.start())
-        self._add_many(LEAK_CARD, cards, mask_digits, chunk, card_at)
-        mobiles = [(m.start(), m.end(), m.group()) for m in MOBILE.finditer(text) if m.start() not in taken]
-        if not mobiles:
+            self._id15.extend(zip(compress(v15, ok), repeat(chunk), starts))
+        cards: list[str] = []
+        card_at: list[int] = []
+        if s_card:
+            digits = [v if v.isdigit() else _NON_DIGIT.sub("", v) for v in v_card]
+            seen = self._luhn_seen  # rosters repeat one account number (a 代发 card) on many rows
+            for value in set(digits).difference(seen):
+                seen[value] = luhn_valid(value)
+            # matches never overlap, so a card found here takes no other card's start
+            ok = [16 <= len(d) <= 19 and seen[d] and p not in taken for p, d in zip(s_card, digits, strict=True)]
+            cards, card_at = list(compress(digits, ok)), list(compress(s_card, ok))
+            taken.update(card_at)
+        if chunk.parts:
+            self._add_by_part(chunk, marked, id_at, ids, card_at, cards)
+        else:
+            self._add_many(LEAK_ID, ids, mask_id, chunk, id_at)
+            self._add_many(LEAK_CARD, cards, mask_digits, chunk, card_at)
+        if taken and not taken.isdisjoint(s_mob):
+            keep = [start not in taken for start in s_mob]
+            s_mob, e_mob, v_mob = list(compress(s_mob, keep)), list(compress(e_mob, keep)), list(compress(v_mob, keep))
+        if not s_mob:
             return
-        roster_lines: dict[int, bool] = {}
-        line_starts = lines.starts([s for s, _, _ in mobiles])
-        phones = []
-        for (start, end, value), line in zip(mobiles, line_starts, strict=True):
-            roster = roster_lines.get(line)
-            if roster is None:
-                roster = roster_lines[line] = line in id_lines or bool(
-                    NAME.search(text, line, lines.end(end)))
-            if roster:
-                phones.append((value if len(value) == 11 else _digits(value)[-11:], chunk, start))
-        self._phones.extend(phones)
+        # A mobile counts on a roster line: one holding an ID number, or a name-like cell.
+        line_of = lines.starts(s_mob)
+        ok = [line in id_lines for line in line_of]
+        if not all(ok):
+            roster_lines: dict[int, bool] = {}
+            for i in [i for i, good in enumerate(ok) if not good]:
+                line = line_of[i]
+                found = roster_lines.get(line)
+                if found is None:
+                    found = roster_lines[line] = bool(NAME.search(text, line, lines.end(e_mob[i])))
+                ok[i] = found
+        raws = [v if len(v) == 11 else _digits(v)[-11:] for v in compress(v_mob, ok)]
+        if raws:
+            self._phones.append((chunk, raws, list(compress(s_mob, ok))))
 
-    def _markings(self, chunk: Chunk) -> None:
+    def _markings(self, chunk: Chunk, pos: int = 0, endpos: int | None = None) -> None:
+        end = len(chunk.text) if endpos is None else endpos
         for rx in (SECRET, INTERNAL):
-            for m in rx.finditer(chunk.text):
+            for m in rx.finditer(chunk.text, pos, end):
                 self._add(LEAK_MARK, m.group(), str.strip, chunk, m.start())
+
+    def _add_by_part(self, chunk: Chunk, marked: bool, id_at: list[int], ids: list[str], card_at: list[int],
+                     cards: list[str]) -> None:
+        """Hits of a chunk of parts, added in the order a chunk per part adds them (markings, IDs,
+        cards, part after part): the first hits become the samples."""
+        for start, end in _part_bounds(chunk):
+            if marked:
+                self._markings(chunk, start, end)
+            i, j = bisect.bisect_left(id_at, start), bisect.bisect_left(id_at, end)
+            self._add_many(LEAK_ID, ids[i:j], mask_id, chunk, id_at[i:j])
+            i, j = bisect.bisect_left(card_at, start), bisect.bisect_left(card_at, end)
+            self._add_many(LEAK_CARD, cards[i:j], mask_digits, chunk, card_at[i:j])
 
     def results(self) -> dict[str, RuleHits]:
         """Hits per rule, after the document-wide conditions (ID context, phone roster size)."""
@@ -271,30 +307,287 @@ class Scanner:
             for raw, chunk, offset in self._id15:
                 self._add(LEAK_ID, raw, mask_id, chunk, offset)
             out[LEAK_ID] = self.hits[LEAK_ID]
-        distinct = {raw for raw, _, _ in self._phones}
+        distinct = set().union(*(raws for _, raws, _ in self._phones))
         if len(distinct) >= self.phone_min:
             by_chunk: dict[int, tuple[Chunk, list[str], list[int]]] = {}
-            for raw, chunk, offset in self._phones:
+            for chunk, raws, offsets in self._phones:
                 entry = by_chunk.setdefault(id(chunk), (chunk, [], []))
-                entry[1].append(raw)
-                entry[2].append(offset)
+                entry[1].extend(raws)
+                entry[2].extend(offsets)
             for chunk, raws, offsets in by_chunk.values():
                 self._add_many(LEAK_PHONE, raws, mask_digits, chunk, offsets)
             out[LEAK_PHONE] = self.hits[LEAK_PHONE]
         return out
 
 
+#: (starts, values) of ID18, ID15 and CARD matches, (starts, ends, values) of MOBILE matches
+Found = tuple[tuple[list[int], list[str]], tuple[list[int], list[str]], tuple[list[int], list[str]],
+              tuple[list[int], list[int], list[str]]]
+
+
+def _candidates(text: str, pos: int = 0, endpos: int | None = None) -> Found:
+    """Matches of ID18, ID15, CARD and MOBILE in ``text[pos:endpos]``, in text order."""
+    end = len(text) if endpos is None else endpos
+    out = []
+    for rx in (ID18, ID15, CARD):
+        matches = list(rx.finditer(text, pos, end))
+        out.append(([m.start() for m in matches], [m.group() for m in matches]))
+    matches = list(MOBILE.finditer(text, pos, end))
+    out.append(([m.start() for m in matches], [m.end() for m in matches], [m.group() for m in matches]))
+    return tuple(out)  # type: ignore[return-value]
+
+
+# Long texts (sheets, rosters) are read as numpy arrays: four regex passes, each trying every position
+# of a text that is mostly digits, and a match object per hit cost more than the rest of a scan.
+FAST_MIN_CHARS = 1_000  # below: the regexes cost less than numpy's set-up (measured: 30 roster lines, a page)
+# Decimal digits other than 0-9 (fullwidth…): ``\d`` in the patterns matches them, the arrays do not.
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")
+_IS_WORD = np.zeros(129, dtype=bool)  # [0-9A-Za-z*]: a digit run next to one is part of a longer token
+_IS_WORD[[ord(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*"]] = True
+_PLANE = 0x20000  # other digits are looked up in a table below this; a text with higher code points asks re
+
+
+@cache
+def _other_digits() -> np.ndarray:
+    """Which code points below U+20000 are decimal digits other than 0-9 (built once, ~20 ms)."""
+    table = np.zeros(_PLANE, dtype=bool)
+    table[[ord(c) for c in _OTHER_DIGIT.findall("".join(map(chr, range(128, _PLANE))))]] = True
+    return table
+
+
+def _codes(text: str) -> np.ndarray | None:
+    """The text's code points, or None when it holds decimal digits other than 0-9 (``\\d`` matches them)."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not text.isascii():
+        high = codes[codes >= 128]
+        if len(high) <= 50_000:  # the distinct characters asked one by one (str.isdecimal is ``\d``)
+            high = np.sort(high)  # np.unique's first call imports modules for ~60 ms
+            if any(map(str.isdecimal, map(chr, high[np.concatenate(([True], high[1:] != high[:-1]))].tolist()))):
+                return None
+        elif (high >= _PLANE).any():
+            if _OTHER_DIGIT.search(text):
+                return None
+        elif _other_digits()[high].any():
+            return None
+    return codes
+
+
+class _Tokens:
+    """A long text as code points (numpy), answering :func:`might_leak` and :func:`_candidates` exactly."""
+
+    def __init__(self, text: str, codes: np.ndarray):
+        self.text = text
+        self.codes = codes
+        self.digit = (codes >= 48) & (codes <= 57)
+        d2 = self.digit[:-1] & self.digit[1:]
+        self.d4 = d2[:-2] & d2[2:]  # d4[i]: four digits from i
+
+    @classmethod
+    def of(cls, text: str) -> _Tokens | _Windows | None:
+        """None for short texts and texts with other decimal digits (the regexes then decide)."""
+        if len(text) < FAST_MIN_CHARS:
+            return None
+        if len(text) > WINDOW_CHARS:
+            cuts = _cuts(text)
+            if cuts is not None:
+                windows = _Windows(text, cuts)
+                return windows if all(_codes(part) is not None for _, part in windows.parts()) else None
+        codes = _codes(text)
+        return None if codes is None else cls(text, codes)
+
+    def has_four_digits(self) -> bool:
+        """``_DIGITS``: four digits in a row."""
+        return bool(self.d4.any())
+
+    def might_leak(self) -> bool:
+        r"""``might_leak``: a marking word, ``\d{11}`` or ``\d[ -]\d{4}[ -]\d{4}``."""
+        if any(w in self.text for w in _MARK_WORDS):
+            return True
+        n, d, d4 = len(self.codes), self.digit, self.d4
+        if n < 11:
+            return False
+        d8 = d4[:-4] & d4[4:]
+        if (d8[:-3] & d4[7:]).any():
+            return True
+        sep = (self.codes == 32) | (self.codes == 45)
+        return bool((d[:n - 10] & sep[1:n - 9] & d4[2:n - 8] & sep[6:n - 4] & d4[7:n - 3]).any())
+
+    def candidates(self) -> Found:
+        """:func:`_candidates` on the whole text, from the runs of ``[0-9Xx]``.
+
+        Every pattern is bounded by characters outside ``[0-9A-Za-z*]``, and a match holds only digits,
+        X/x, ``+`` and single spaces or dashes between digit groups. So a run standing alone (no space
+        or dash joining it to another run, no ``+`` before it) can only match as a whole, and its
+        length, first digits and neighbours say which pattern: decided for all runs at once. Runs
+        joined to others (``6222 0210 …``, ``138-1234-5678``, ``+86 …``) that could hold a match go
+        through the regexes, each group on its own span: the result is the regexes' on the whole text.
+        """
+        text, codes, n = self.text, self.codes, len(self.codes)
+        xs = (codes == 88) | (codes == 120)
+        dx = self.digit | xs
+        edges = np.flatnonzero(dx[1:] != dx[:-1]) + 1
+        if dx[0]:
+            edges = np.concatenate(([0], edges))
+        if dx[-1]:
+            edges = np.concatenate((edges, [n]))
+        if not len(edges):
+            return ([], []), ([], []), ([], []), ([], [], [])
+        # Runs of X alone stay: joining one to a digit run only sends that run to the regexes.
+        starts, ends = edges[0::2], edges[1::2]
+        length = ends - starts
+        after = codes[np.minimum(ends, n - 1)]
+        after[ends == n] = 0
+        joined = (starts[1:] == ends[:-1] + 1) & ((after[:-1] == 32) | (after[:-1] == 45))
+        join_prev = np.concatenate(([False], joined))
+        plus = (codes[np.maximum(starts - 1, 0)] == 43) & (starts > 0)
+        alone = ~join_prev & ~np.concatenate((joined, [False])) & ~plus
+        # Only runs of 11+ characters standing alone, bounded by no letter, digit or '*', match by themselves.
+        pick = np.flatnonzero(alone & (length >= 11))
+        s, e, ln = starts[pick], ends[pick], length[pick]
+        before = codes[np.maximum(s - 1, 0)]
+        before[s == 0] = 0
+        bounded = ~_IS_WORD[np.minimum(before, 128)] & ~_IS_WORD[np.minimum(after[pick], 128)]
+        s, e, ln = s[bounded], e[bounded], ln[bounded]
+        x_at = np.flatnonzero(xs)
+        nd = ln - (np.searchsorted(x_at, e) - np.searchsorted(x_at, s)) if len(x_at) else ln
+
+        def at(k: int) -> np.ndarray:  # the code k characters into each picked run (all have 11+)
+            return codes[s + k]
+
+        c0, c1, c2, c3 = at(0), at(1), at(2), at(3)
+        digits = nd == ln
+        last = codes[e - 1]
+        id18 = (ln == 18) & (c0 != 48) & (digits | ((nd == 17) & ((last == 88) | (last == 120))))
+        year = (at(6) - 48) * 10 + at(7) - 48  # the regex's shape: born 18xx, 19xx or 20xx
+        id18 &= (year >= 18) & (year <= 20)
+        id15 = digits & (ln == 15) & (c0 != 48)
+        card = digits & (((ln >= 16) & (ln <= 19) & (c0 == 54) & (c1 == 50)) | (
+            (ln >= 16) & (ln <= 18) & ((c0 == 52) | (c0 == 53))))
+        mobile = digits & (((ln == 11) & (c0 == 49) & (c1 >= 51) & (c1 <= 57)) | (
+            (ln == 13) & (c0 == 56) & (c1 == 54) & (c2 == 49) & (c3 >= 51) & (c3 <= 57)))
+
+        def spans(mask: np.ndarray) -> tuple[list[int], list[int]]:
+            return s[mask].tolist(), e[mask].tolist()
+
+        s18, _ = spans(id18)
+        s15, _ = spans(id15)
+        s_card, e_card = spans(card)
+        s_mob, e_mob = spans(mobile)
+        found: Found = (
+            (s18, [text[p:p + 18] for p in s18]),
+            (s15, [text[p:p + 15] for p in s15]),
+            (s_card, list(map(text.__getitem__, map(slice, s_card, e_card)))),
+            (s_mob, e_mob, list(map(text.__getitem__, map(slice, s_mob, e_mob)))),
+        )
+        if alone.all():
+            return found
+        # Groups of joined runs (or a run after '+') that could hold a match: a run long enough for an
+        # ID or card, or starting like a mobile (1, 86) or card (4, 5, 62) with 11+ run characters
+        # from it to the group's end.
+        first = np.flatnonzero(~join_prev)
+        last = np.concatenate((first[1:] - 1, [len(starts) - 1]))
+        group = np.cumsum(~join_prev) - 1
+        total = np.cumsum(length)
+        suffix = total[last][group] - total + length
+        lead = codes[starts]
+        maybe = ~alone & ((length >= 15) | (((lead == 49) | ((lead >= 52) & (lead <= 54)) | (lead == 56))
+                                             & (suffix >= 11)))
+        if not maybe.any():
+            return found
+        extra = [_candidates(text, int(starts[first[g]]) - int(plus[first[g]]), min(int(ends[last[g]]) + 1, n))
+                 for g in sorted(set(group[maybe].tolist()))]
+        return tuple(_merge(own, [x[i] for x in extra]) for i, own in enumerate(found))  # type: ignore[return-value]
+
+
+# Texts longer than this are read in windows: the arrays take ~50 bytes a character at worst.
+WINDOW_CHARS = 1 << 20
+
+
+def _cuts(text: str) -> list[int] | None:
+    """Window bounds, each just after a line break (no match holds one, and one before or after a
+    match bounds it as the text's start or end would); None when a long stretch has no line break."""
+    cuts = [0]
+    while len(text) - cuts[-1] > WINDOW_CHARS:
+        cut = text.rfind("\n", cuts[-1] + WINDOW_CHARS // 2, cuts[-1] + WINDOW_CHARS)
+        if cut < 0:
+            return None
+        cuts.append(cut + 1)
+    return cuts + [len(text)]
+
+
+class _Windows:
+    """:class:`_Tokens` of a long text, window by window (built again for each question: rare texts)."""
+
+    def __init__(self, text: str, cuts: list[int]):
+        self.text = text
+        self.cuts = cuts
+
+    def parts(self) -> Iterator[tuple[int, str]]:
+        for lo, hi in pairwise(self.cuts):
+            yield lo, self.text[lo:hi]
+
+    def _tokens(self) -> Iterator[tuple[int, _Tokens]]:
+        for lo, part in self.parts():
+            yield lo, _Tokens(part, np.frombuffer(part.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
+
+    def might_leak(self) -> bool:
+        return any(w in self.text for w in _MARK_WORDS) or any(t.might_leak() for _, t in self._tokens())
+
+    def has_four_digits(self) -> bool:
+        return any(t.has_four_digits() for _, t in self._tokens())
+
+    def candidates(self) -> Found:
+        columns: tuple[list, ...] = ([], [], [], [], [], [], [], [], [])
+        for lo, tokens in self._tokens():
+            found = [c for kind in tokens.candidates() for c in kind]
+            for i, column in enumerate(found):
+                columns[i].extend([p + lo for p in column] if i in _POSITIONS else column)
+        c = columns
+        return (c[0], c[1]), (c[2], c[3]), (c[4], c[5]), (c[6], c[7], c[8])
+
+
+_POSITIONS = frozenset({0, 2, 4, 6, 7})  # the columns of a Found that hold offsets
+
+
+def _merge(own: tuple[list, ...], more: list[tuple[list, ...]]) -> tuple[list, ...]:
+    """Columns of matches from disjoint parts of a text, ordered by start."""
+    rows = sorted(chain(zip(*own, strict=True), *(zip(*m, strict=True) for m in more)))
+    return tuple(map(list, zip(*rows, strict=True))) if rows else tuple([] for _ in own)
+
+
+PART_SEP = "，\n"  # between the parts of a chunk: ends a name, a number and a marking as a text's end does
+
+
+def _part_bounds(chunk: Chunk) -> Iterator[tuple[int, int]]:
+    ends = chunk.marks[1:] + [len(chunk.text) + len(PART_SEP)]
+    for start, end in zip(chunk.marks, ends, strict=True):
+        yield start, end - len(PART_SEP)
+
+
+def _parts(chunk: Chunk) -> Iterator[str]:
+    for start, end in _part_bounds(chunk):
+        yield chunk.text[start:end]
+
+
+def _id_context(text: str) -> bool:
+    """What :meth:`Scanner.scan` asks of a chunk before it looks for ID context words in it."""
+    return might_leak(text) and bool(_DIGITS.search(text)) and any(w in text for w in _ID_CONTEXT_WORDS)
+
+
 class _LineIndex:
     """Line starts of a text, found once (numpy) so many matches are placed on lines in C."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, codes: np.ndarray | None = None):
         self.text = text
+        self.codes = codes  # the text's code points when already made
         self._breaks: np.ndarray | None = None
 
     @property
     def breaks(self) -> np.ndarray:
         if self._breaks is None:
-            codes = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+            codes = self.codes
+            if codes is None:
+                codes = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
             self._breaks = np.flatnonzero(codes == 10)
         return self._breaks
 
@@ -305,8 +598,7 @@ class _LineIndex:
         if not len(self.breaks):
             return [0] * len(positions)
         i = np.searchsorted(self.breaks, np.asarray(positions), side="left")
-        prev = np.where(i > 0, self.breaks[np.maximum(i - 1, 0)] + 1, 0)
-        return prev.tolist()
+        return np.where(i > 0, self.breaks[np.maximum(i - 1, 0)] + 1, 0).tolist()
 
     def end(self, pos: int) -> int:
         end = self.text.find("\n", pos)

@@ -35,6 +35,9 @@ class Chunk:
     #: with ``label_fmt``, ``labels`` hold (column, row) pairs formatted only when a hit is located:
     #: formatting every cell label of a large sheet up front costs more than scanning it
     label_fmt: str | None = None
+    #: ``marks`` start parts read apart and joined to be scanned at once (PDF pages, ``PART_SEP``
+    #: between them): hits are added, and the ID context judged, part by part, as for a chunk each
+    parts: bool = False
 
     def locate(self, offset: int) -> str:
         if self.resolver is not None:

@@ -243,3 +243,78 @@ def test_scan_in_a_worker_process_gives_the_same_observations():
         assert inspector._executor().submit(scanjob.run, job).result().pid != os.getpid()
     finally:
         inspector.close()
+
+
+def test_large_xlsx_located_like_a_small_one():
+    """Sheets over 64 KB lose their tags by a numpy mask instead of a regex: same text, same cells."""
+    rows = [[i, "王芳", "示例项目建设", "0556-1234567", "", 480.0] for i in range(3000)]
+    body = files.xlsx(rows + files.ROWS)
+    obs = observations(body, "big.xlsx")
+    assert obs[LEAK_ID].evidence["samples"][0]["where"] == "低保名单!C3002"
+    assert obs[LEAK_CARD].evidence["samples"][0]["where"] == "低保名单!E3002"
+    assert obs[LEAK_ID].evidence["distinct"] == 3 and obs[LEAK_PHONE].evidence["distinct"] == 3
+    assert observations(files.xlsx(rows), "clean.xlsx") == {}
+    assert_masked(obs)
+
+
+@pytest.mark.parametrize("xml", [
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>3416</t></is></c></row>' * 2000,
+    b'<row r="1"><c r="A1"><v>1</v></c>a > b</row>' * 2000,  # a '>' in text
+    b'<row r="1"><c r="A1"><v>1<2</v></c></row>' * 2000 + b"<tail",  # '<' in text (not XML), unclosed '<'
+])
+def test_tag_stripping_is_the_regexes(xml, monkeypatch):
+    from inspectors.sensitive.formats import common
+
+    assert len(xml) >= 1 << 16
+    assert common.strip_tags(xml) == common.TAG.sub(b"", xml)
+    monkeypatch.setattr(common, "STRIP_PIECE_BYTES", 5000)  # big sheets: pieces cut after a '>'
+    assert common.strip_tags(xml) == common.TAG.sub(b"", xml)
+
+
+def test_xls_grid_text_and_cells_as_cell_by_cell():
+    """calamine's grid joined per row: the same text and cell names as a chunk built cell by cell."""
+    import datetime
+
+    from inspectors.sensitive.formats.common import Deadline, grid_chunk, table_chunk
+
+    grid = [["序号", "姓名", "身份证号"], [1, "", ID_A, 580.0], [], [2.5, "a\tb", datetime.date(2026, 1, 2), True],
+            ["", "", "x\ny", 10 ** 21 * 1.0, ID_B]]
+    rows = ((r, [(c, v) for c, v in enumerate(row) if v != ""]) for r, row in enumerate(grid, 1))
+    cells = table_chunk("名单", rows, Deadline(10), 100, "!{col}{row}")
+    joined = grid_chunk("名单", grid, Deadline(10), 100, "!{col}{row}")
+    assert joined.text == cells.text
+    for offset in (joined.text.index(ID_A), joined.text.index(ID_B), joined.text.index("x y"), joined.text.index("2.5")):
+        assert joined.locate(offset) == cells.locate(offset)
+    assert joined.locate(joined.text.index(ID_B)) == "名单!E5"
+    with pytest.raises(UnsafeFile):
+        grid_chunk("名单", grid, Deadline(10), 5, "!{col}{row}")
+    # Grids of strings and integers only, no empty cell, are joined in one pass; a tab in a cell is not.
+    for grid in ([["序号", "身份证号"], [1, ID_A], [2, ID_B]], [["序号", "身份证号"], [1, "a\tb"], [2, ID_B]]):
+        rows = ((r, [(c, v) for c, v in enumerate(row) if v != ""]) for r, row in enumerate(grid, 1))
+        cells = table_chunk("名单", rows, Deadline(10), 100, "!{col}{row}")
+        joined = grid_chunk("名单", grid, Deadline(10), 100, "!{col}{row}")
+        assert joined.text == cells.text
+        assert joined.locate(joined.text.index(ID_B)) == cells.locate(cells.text.index(ID_B)) == "名单!B3"
+
+
+def test_pdf_pages_read_before_the_time_limit_still_count():
+    """Pages are scanned in batches: a time limit (or a broken page) mid-batch still hands over the
+    pages read, as when every page was its own chunk."""
+    from inspectors.sensitive.extract import TimeUp
+    from inspectors.sensitive.formats import pdf
+
+    body = files.pdf([f"{n} 王芳 身份证号 {ID_A} 手机 13812345678" for n in range(120)])
+
+    class TwoPages:
+        calls = 0
+
+        def check(self):
+            self.calls += 1
+            if self.calls > 2:
+                raise TimeUp()
+
+    got = []
+    with pytest.raises(TimeUp):
+        for chunk in pdf.read(body, Limits.from_settings(project_settings()), TwoPages()):
+            got.append(chunk)
+    assert [c.labels for c in got] == [["第1页", "第2页"]] and ID_A in got[0].text

@@ -8,7 +8,7 @@ import pytest
 
 from inspectors.sensitive import LEAK_CARD, LEAK_ID, LEAK_MARK, LEAK_PHONE, Chunk, Scanner
 from inspectors.sensitive.detectors import id15_valid, id18_valid, luhn_valid
-from tests.inspectors.helpers import AS_OF, CARD_A, CARD_B, ID_A, ID_B, ID_C, PHONES
+from tests.inspectors.helpers import AS_OF, CARD_A, CARD_B, ID_A, ID_B, ID_C, PHONES, luhn_complete
 
 
 def scan(text: str, **kw) -> dict:
@@ -95,3 +95,104 @@ def test_markings(text):
 @pytest.mark.parametrize("text", ["保护商业秘密", "工作秘密", "机密文件管理办法", "秘密通道", "个人秘密"])
 def test_marking_decoys(text):
     assert scan(text) == {}
+
+
+# Long texts (sheets, rosters) are read from numpy arrays of their digit runs instead of the regexes.
+CARD_C = luhn_complete("621483000012345678")
+GROUPED_CARD = " ".join(CARD_C[i:i + 4] for i in range(0, len(CARD_C), 4))
+LONG_POSITIVES = [
+    f"王芳\t{ID_A}\t{PHONES[0]}\t{CARD_A}",
+    f"李强\t{ID_C.lower()}\t86{PHONES[1]}\t{GROUPED_CARD}",  # x check character, 86 before a mobile
+    f"张伟\t{ID_B}\t+86 {PHONES[2][:3]} {PHONES[2][3:7]} {PHONES[2][7:]}\t{CARD_B}",
+    f"刘洋\t{ID_A}\t{PHONES[3][:3]}-{PHONES[3][3:7]}-{PHONES[3][7:]}\t-{CARD_B}",
+]
+LONG_DECOYS = [
+    "赵六\t341602********1234\t138****1234\t6222 **** **** 1234",
+    f"孙七\tsfz{ID_A}\t{ID_A}7\t+{PHONES[0]}\tA{CARD_A}",  # glued to letters, longer runs, '+' before a mobile
+    "周八\t2026-10-01\t0556-1234567\t580.0\t21000101",
+    f"吴九\t{ID_A[:-1]}{'0' if ID_A[-1] != '0' else '1'}\t4{CARD_A[1:]}\t341602850312123",  # no ID context
+]
+
+
+def summary(res: dict) -> dict:
+    return {rule: (h.count, len(h.values), [(s.masked, s.where) for s in h.samples]) for rule, h in res.items()}
+
+
+def scan_lines(lines: list[str], repeat: int) -> dict:
+    text = "\n".join(lines * repeat)
+    chunk = Chunk("表", text, resolver=lambda off: f"第{text.count(chr(10), 0, off) + 1}行")
+    scanner = Scanner(AS_OF)
+    scanner.scan(chunk)
+    return scanner.results()
+
+
+def test_long_texts_give_the_regexes_findings(monkeypatch):
+    from inspectors.sensitive import detectors
+
+    text = "\n".join(LONG_POSITIVES * 20)
+    assert len(text) >= detectors.FAST_MIN_CHARS and detectors._Tokens.of(text) is not None
+    fast = scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)
+    assert {rule: len(h.values) for rule, h in fast.items()} == {LEAK_ID: 3, LEAK_PHONE: 4, LEAK_CARD: 3}
+    assert fast[LEAK_ID].count == 80 and fast[LEAK_PHONE].count == 80 and fast[LEAK_CARD].count == 80
+    assert [s.where for s in fast[LEAK_CARD].samples] == ["第1行", "第2行", "第3行"]  # 2: grouped, joined runs
+    assert scan_lines(LONG_DECOYS, 40) == {}
+    monkeypatch.setattr(detectors, "FAST_MIN_CHARS", 10 ** 9)
+    assert summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)) == summary(fast)
+
+
+def test_long_text_with_other_digits_goes_to_the_regexes():
+    from inspectors.sensitive import detectors
+
+    text = "\n".join(LONG_POSITIVES * 20)
+    assert detectors._Tokens.of(text + "\n编号 １２３") is None  # fullwidth digits: \d matches them
+    assert detectors._Tokens.of(text + "\n编号 一二三") is not None
+    han = "示例市人民政府关于进一步做好工作的通知" * 3000  # over 50,000 non-ASCII characters: a lookup table
+    assert detectors._Tokens.of(text + han) is not None and detectors._Tokens.of(text + han + "１") is None
+    assert summary(scan_lines(LONG_POSITIVES * 20 + ["编号 １２３"], 1)) == summary(scan_lines(LONG_POSITIVES, 20))
+
+
+def test_very_long_texts_are_read_in_windows(monkeypatch):
+    """Bounded memory: a text is cut after line breaks into windows read one by one, same findings."""
+    from inspectors.sensitive import detectors
+
+    whole = summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20))
+    monkeypatch.setattr(detectors, "WINDOW_CHARS", 3000)
+    text = "\n".join((LONG_POSITIVES + LONG_DECOYS) * 20)
+    windows = detectors._Tokens.of(text)
+    assert isinstance(windows, detectors._Windows) and len(windows.cuts) > 3
+    assert summary(scan_lines(LONG_POSITIVES + LONG_DECOYS, 20)) == whole
+    assert detectors._Tokens.of(text + "\n编号 １２３") is None  # other digits in any window: the regexes
+    assert not isinstance(detectors._Tokens.of(text.replace("\n", "|")), detectors._Windows)  # no line breaks
+
+
+@pytest.mark.parametrize(("text", "maybe"), [
+    ("电话 13812345678", True), ("卡号 6222 0212 3456", True), ("138-1234-5678", True),
+    ("１３８１２３４５６７８", True),  # \d: fullwidth digits too
+    ("2026年10月1日 0556-1234567 1380000", False), ("第1234 5678号", False), ("", False), ("内部资料", True),
+])
+def test_might_leak_prefilter(text, maybe):
+    from inspectors.sensitive.detectors import might_leak
+
+    assert might_leak(text) is maybe
+
+
+def ordered(res: dict) -> list:
+    return [(rule, h.count, len(h.values), [(s.masked, s.where) for s in h.samples]) for rule, h in res.items()]
+
+
+@pytest.mark.parametrize("pages", [
+    [(1, "附件：公民身份证号码登记表 机密★"), (2, f"  3年\n编号 341602850312123 王芳 {PHONES[0]}\n李强 {PHONES[1]}"),
+     (3, f"张伟 {PHONES[2]} 内部资料 {ID_A}"), (4, ""), (5, f"{CARD_A} 秘密★\n{ID_C} 刘洋")],
+    [(1, "身份证号码"), (2, "编号 341602850312123")],  # context on a page without numbers: not context
+])
+def test_pdf_pages_scanned_together_as_page_by_page(pages):
+    """PDF pages are joined to be scanned at once: same hits, order, samples and pages as page by page."""
+    from inspectors.sensitive.formats.pdf import joined
+
+    by_page = Scanner(AS_OF)
+    for n, text in pages:
+        by_page.scan(Chunk(f"第{n}页", text))
+    together = Scanner(AS_OF)
+    together.scan(joined(pages))
+    assert ordered(together.results()) == ordered(by_page.results())
+    assert len(pages) == 2 or [s.where for s in together.results()[LEAK_MARK].samples] == ["第1页", "第3页", "第5页"]

@@ -8,10 +8,12 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
+import numpy as np
 from lxml import etree
 
-from inspectors.sensitive.text import Chunk
+from inspectors.sensitive.text import Chunk, column_letter
 
 XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, recover=False)
 
@@ -112,6 +114,47 @@ def _unescape(text: str) -> str:
     return _ENTITY.sub(_entity, text) if "&" in text else text
 
 
+def strip_tags(data: bytes) -> bytes:
+    """``TAG.sub(b"", data)`` in numpy: each tag is cut by a mask instead of a regex match apiece (a
+    sheet has a few tags per cell). Exact when every ``<`` closes before the next one opens, as in
+    any well-formed XML; other bytes go to the regex."""
+    if len(data) < 1 << 16:
+        return TAG.sub(b"", data)
+    if len(data) > STRIP_PIECE_BYTES:  # pieces cut after a '>' (no tag spans one): bounded memory
+        pieces, start = [], 0
+        while start < len(data):
+            cut = data.find(b">", start + STRIP_PIECE_BYTES) + 1 or len(data)
+            pieces.append(_strip_tags(data[start:cut]))
+            start = cut
+        return b"".join(pieces)
+    return _strip_tags(data)
+
+
+STRIP_PIECE_BYTES = 16 << 20
+
+
+def _strip_tags(data: bytes) -> bytes:
+    arr = np.frombuffer(data, dtype=np.uint8)
+    opens = np.flatnonzero(arr == 60)
+    closes = np.flatnonzero(arr == 62)
+    if len(opens) == len(closes) and (opens < closes).all() and (closes[:-1] < opens[1:]).all():
+        ends = closes  # '<' and '>' alternate: the usual case
+    else:
+        nxt = np.searchsorted(closes, opens)
+        closed = nxt < len(closes)  # a '<' with no '>' after it is text (so is every later '<')
+        opens, ends = opens[closed], closes[nxt[closed]]
+        if len(opens) > 1 and not (ends[:-1] < opens[1:]).all():
+            return TAG.sub(b"", data)
+    # Kept and cut spans alternate: text, tag, text, …, text; one mask by repeating True/False.
+    bounds = np.empty(2 * len(opens) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(arr)
+    bounds[1:-1:2] = opens
+    bounds[2:-1:2] = ends + 1
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[0::2] = True
+    return arr[np.repeat(keep, np.diff(bounds))].tobytes()
+
+
 def xml_text(data: bytes) -> str:
     """Tag-free XML character data as text; libxml2 decodes the entities (writers such as openpyxl
     escape every CJK character as ``&#NNNNN;``, too many for a Python callback each)."""
@@ -155,6 +198,61 @@ def table_chunk(where: str, rows, deadline: Deadline, max_cells: int, fmt: str) 
         if cells > max_cells:
             raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
     return Chunk(where, "".join(parts), marks, labels, label_fmt=fmt)
+
+
+_PLAIN = frozenset({str, int})
+
+
+def grid_chunk(where: str, grid: list[list], deadline: Deadline, max_cells: int, fmt: str) -> Chunk:
+    """:func:`table_chunk` for a dense grid (calamine's rows, ``""`` for an empty cell), the same text
+    and locations: rows of plain strings and integers are joined in C, and a cell's column is worked
+    out only for the few hits reported (per-cell Python work cost more than scanning the sheet)."""
+    text = _plain_grid_text(grid, max_cells)
+    if text is None:
+        text = _grid_text(grid, deadline, max_cells)
+
+    def locate(offset: int) -> str:
+        start = text.rfind("\n", 0, offset) + 1
+        row = text.count("\n", 0, start)
+        columns = [c for c, v in enumerate(grid[row]) if v != "" and cell_text(v)]
+        col = columns[min(text.count("\t", start, offset), len(columns) - 1)]
+        return where + fmt.format(sheet="", col=column_letter(col), row=row + 1)
+
+    return Chunk(where, text, resolver=locate)
+
+
+def _plain_grid_text(grid: list[list], max_cells: int) -> str | None:
+    """A grid of only strings and integers, no empty cell: every row joined in one pass (None: not so)."""
+    if not grid or not all(grid) or not _PLAIN.issuperset(set(map(type, chain.from_iterable(grid)))) or any(
+            "" in row for row in grid):
+        return None
+    cells = sum(map(len, grid))
+    if cells > max_cells:
+        raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
+    text = "\t\n".join(["\t".join(map(str, row)) for row in grid]) + "\t\n"
+    # a tab or line break inside a cell would move the cells after it: those grids go row by row
+    return text if text.count("\t") == cells and text.count("\n") == len(grid) else None
+
+
+def _grid_text(grid: list[list], deadline: Deadline, max_cells: int) -> str:
+    lines: list[str] = []
+    cells = 0
+    for n, row in enumerate(grid):
+        if n % 2000 == 0:
+            deadline.check()
+        values = [v for v in row if v != ""]
+        if not values:
+            lines.append("")
+            continue
+        line = "\t".join(map(str, values)) if _PLAIN.issuperset(map(type, values)) else None
+        if line is None or line.count("\t") != len(values) - 1 or "\n" in line:
+            values = [t for t in map(cell_text, values) if t]  # floats, dates, tabs or newlines in a cell
+            line = "\t".join(values)
+        cells += len(values)
+        lines.append(line + "\t" if values else "")
+        if cells > max_cells:
+            raise UnsafeFile(f"more than {max_cells} cells (LEAK_ATTACHMENT_MAX_CELLS)")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def decode_text(body: bytes) -> str:

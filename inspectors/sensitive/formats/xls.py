@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from govinspect.formats import FORMATS
 from inspectors.sensitive.formats import doc
-from inspectors.sensitive.formats.common import Deadline, Limits, UnreadableFile, table_chunk
+from inspectors.sensitive.formats.common import Deadline, Limits, UnreadableFile, grid_chunk
 from inspectors.sensitive.text import Chunk
 
 FORMAT = FORMATS["xls"]
@@ -36,6 +36,4 @@ def _calamine(body: bytes, limits: Limits, deadline: Deadline) -> Iterator[Chunk
             values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:
             raise UnreadableFile(f"sheet {name!r} unreadable: {exc}") from None
-        rows = ((r, [(c, v) for c, v in enumerate(row) if v != ""])
-                for r, row in enumerate(values, 1))
-        yield table_chunk(name, rows, deadline, limits.max_cells, "!{col}{row}")
+        yield grid_chunk(name, values, deadline, limits.max_cells, "!{col}{row}")

@@ -11,7 +11,6 @@ from lxml import etree
 
 from govinspect.formats import FORMATS
 from inspectors.sensitive.formats.common import (
-    TAG,
     XML,
     Deadline,
     Limits,
@@ -19,6 +18,7 @@ from inspectors.sensitive.formats.common import (
     UnsafeFile,
     open_zip,
     read_member,
+    strip_tags,
     table_chunk,
     xml_text,
 )
@@ -69,7 +69,7 @@ def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
     if b"<rPh" in raw:
         raw = re.sub(rb"<rPh\b.*?</rPh>", b"", raw, flags=re.S)
     raw = raw.replace(b"</si>", SI_MARK.encode())
-    text = xml_text(TAG.sub(b"", raw))
+    text = xml_text(strip_tags(raw))
     return text.replace("\n", " ").replace("\t", " ").split(SI_MARK)[:-1]
 
 
@@ -108,7 +108,7 @@ def _fast(zf: zipfile.ZipFile, limits: Limits, deadline: Deadline) -> Iterator[C
         b = _ROW.sub(lambda m: m.group(1) + ROW_MARK_B + m.group(0), b)
         if sst:
             b = _SHARED_CELL.sub(lambda m: m.group(1) + SST_MARK_B, b)
-        text = xml_text(TAG.sub(b"", b))
+        text = xml_text(strip_tags(b))
         if sst:
             text = _SST_REF.sub(lambda m: sst[int(m.group(1))] if int(m.group(1)) < len(sst) else "", text)
         yield Chunk(name, text, resolver=_resolver(name, text, raw))
