@@ -111,9 +111,23 @@ def _valid_dates(y: np.ndarray, m: np.ndarray, d: np.ndarray, as_of: date | None
     return ok
 
 
+_FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789xX")
+
+
+def _ascii_rows(values: list[str], width: int) -> bytes:
+    """The candidates as ASCII, ``width`` bytes each. The patterns' ``\\d`` takes any script's digits:
+    fullwidth ones (a typist's IME) read as the number they show; any other script's make the
+    candidate invalid (zeros: month 00) rather than crash the scan."""
+    joined = "".join(values)
+    if joined.isascii():
+        return joined.encode("ascii")
+    rows = (v.translate(_FULLWIDTH) for v in values)
+    return "".join(v if v.isascii() and len(v) == width else "0" * width for v in rows).encode("ascii")
+
+
 def id18_valid_many(values: list[str], as_of: date | None = None) -> np.ndarray:
     """:func:`id18_valid` for many candidates at once (numpy): rosters carry thousands of IDs."""
-    arr = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(len(values), 18)
+    arr = np.frombuffer(_ascii_rows(values, 18), dtype=np.uint8).reshape(len(values), 18)
     total = (arr[:, :17].astype(np.int64) - 48) @ _WEIGHTS
     last = np.where(arr[:, 17] == ord("x"), ord("X"), arr[:, 17])
     ok = _CHECK_CODES[total % 11] == last
@@ -121,7 +135,7 @@ def id18_valid_many(values: list[str], as_of: date | None = None) -> np.ndarray:
 
 
 def id15_valid_many(values: list[str], as_of: date | None = None) -> np.ndarray:
-    arr = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(len(values), 15)
+    arr = np.frombuffer(_ascii_rows(values, 15), dtype=np.uint8).reshape(len(values), 15)
     return _valid_dates(1900 + _number(arr[:, 6:8]), _number(arr[:, 8:10]), _number(arr[:, 10:12]), as_of)
 
 

@@ -42,6 +42,22 @@ def test_ids_found_masked_and_counted():
     assert all(ID_A not in h.masked for h in hits.samples)
 
 
+def _other_digits_where_the_pattern_says_any_digit(number: str, digits: str) -> str:
+    """ID_A's digits at the pattern's ``\\d`` places (which match any script's digits) in ``digits``."""
+    table = str.maketrans("0123456789", digits)
+    return number[0] + number[1:6].translate(table) + number[6:8] + number[8:10].translate(table) + number[10:14] \
+        + number[14:].translate(table)
+
+
+def test_ids_with_other_scripts_digits_never_crash_the_scan():
+    """Such a candidate once crashed the bulk check (``encode("ascii")``): the page or file lost."""
+    fullwidth = _other_digits_where_the_pattern_says_any_digit(ID_A, "０１２３４５６７８９")
+    assert fullwidth != ID_A and scan(f"张三 {fullwidth}")[LEAK_ID].count == 1  # read as the ID it shows
+    # decoy: Arabic-Indic digits are not taken for an ID (and do not crash either)
+    arabic = _other_digits_where_the_pattern_says_any_digit(ID_A, "٠١٢٣٤٥٦٧٨٩")
+    assert LEAK_ID not in scan(f"张三 {arabic}")
+
+
 @pytest.mark.parametrize("decoy", [
     "341602********1234",  # masked ID
     "3416021985****1236",
