@@ -7,8 +7,9 @@ downloader: what is timed is govinspect's own work per page, the part a plain sp
 time of the best of ``--repeat`` passes (other processes on a shared machine only add to it). The
 requests the spider yields are not answered: the soft-404 inspector never learns a site's error page,
 so it reads every page's text (a crawl decides most pages without), a little harsher than a crawl.
+The garbage collector runs at the crawl's pace (``GC_THRESHOLDS``); ``--python-gc`` keeps Python's.
 
-    .venv/bin/python bench/bench_page_cost.py [--sites 24] [--pages-per-site 125] [--repeat 3]
+    .venv/bin/python bench/bench_page_cost.py [--sites 24] [--pages-per-site 125] [--repeat 3] [--python-gc]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from scrapy.utils.reactor import install_reactor  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler.encoding import detect_encoding  # noqa: E402
+from crawler.extensions import GarbageCollection  # noqa: E402
 from crawler.spiders.cluster import ERROR_STATUSES, ClusterSpider  # noqa: E402
 from govinspect.api import crawl_settings, open_run  # noqa: E402
 from govinspect.config import build_settings  # noqa: E402
@@ -57,8 +59,9 @@ def pages_of(root: Path, registry) -> list[tuple[str, str, bytes]]:
     return out
 
 
-def one_pass(work: Path, registry, pages, n: int) -> tuple[float, int, int]:
-    settings = build_settings(None, ["RENDER_ENABLED=false", "LOG_LEVEL=ERROR", "PROGRESS_INTERVAL=0"],
+def one_pass(work: Path, registry, pages, n: int, python_gc: bool = False) -> tuple[float, int, int]:
+    settings = build_settings(None, ["RENDER_ENABLED=false", "LOG_LEVEL=ERROR", "PROGRESS_INTERVAL=0"]
+                              + (["GC_THRESHOLDS=[]"] if python_gc else []),
                               {"GOVINSPECT_STORE": str(work / f"store-{n}.sqlite3")})
     context = open_run(registry, settings, date(2026, 12, 1), f"bench-{n}")
     crawler = get_crawler(ClusterSpider, crawl_settings(settings, context).copy_to_dict())
@@ -66,6 +69,7 @@ def one_pass(work: Path, registry, pages, n: int) -> tuple[float, int, int]:
     spider = ClusterSpider.from_crawler(crawler)
     crawler.spider = spider
     store = StorePipeline.from_crawler(crawler)
+    pace = None if python_gc else GarbageCollection.from_crawler(crawler)  # as the crawl's extension does
     items = 0
     started = time.process_time()
     for site_id, url, body in pages:
@@ -87,6 +91,8 @@ def one_pass(work: Path, registry, pages, n: int) -> tuple[float, int, int]:
     spent = time.process_time() - started
     store.store.close()
     context.state.close()
+    if pace is not None:
+        pace.spider_closed()
     return spent, len(pages), items
 
 
@@ -96,6 +102,7 @@ def main() -> None:
     parser.add_argument("--pages-per-site", type=int, default=125)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cluster", help="an existing cluster directory (default: build one)")
+    parser.add_argument("--python-gc", action="store_true", help="Python's garbage-collector pace, not the crawl's")
     args = parser.parse_args()
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")  # components expect one
     work = Path(tempfile.mkdtemp(prefix="govinspect-bench-pages-"))
@@ -105,7 +112,7 @@ def main() -> None:
                       seed_names=[s for s in SEEDS if s != "traps"])
     registry = load_registry(root / "registry.csv")
     pages = pages_of(root, registry)
-    runs = [one_pass(work, registry, pages, n) for n in range(args.repeat)]
+    runs = [one_pass(work, registry, pages, n, args.python_gc) for n in range(args.repeat)]
     best = min(r[0] for r in runs)
     print(f"{len(pages)} pages, {runs[0][2]} items; CPU s per pass: {', '.join(f'{r[0]:.2f}' for r in runs)}")
     print(f"best: {best:.2f} CPU s = {1000 * best / len(pages):.2f} ms per page (stores in {work})")

@@ -84,6 +84,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
+    "crawler.extensions.GarbageCollection": 2,  # GC_THRESHOLDS
     "crawler.extensions.QuietRetries": 1,
     "crawler.extensions.Progress": 500,
     # indexes findings into Elasticsearch/OpenSearch when ELASTICSEARCH_URL / GOVINSPECT_ES_URL is set
@@ -413,3 +414,7 @@ FLEET_IDLE_POLL_SECONDS = 0.5
 # capture as evidence (govinspect.vocabulary.RenderWishes: an image not analysed yet or suspect);
 # True: every rendered page, as before. A capture costs about as much browser CPU as the render.
 RENDER_SCREENSHOTS_ALL = False
+# ---- Python cost per page (issue 9, branch pycost) ----
+# gc.set_threshold for the crawl's process (crawler/extensions.py GarbageCollection): the youngest
+# generation collected every 10,000 net allocations instead of 700; [] keeps Python's own.
+GC_THRESHOLDS = [10000, 10, 10]
