@@ -124,6 +124,8 @@ STORE_FLUSH_SECONDS = 1.0
 
 PROGRESS_INTERVAL = 10.0
 LOG_LEVEL = "INFO"
+# Scrapy's per-response and per-item DEBUG lines are not even built below LOG_LEVEL (crawler/logformatter.py)
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
