@@ -15,6 +15,7 @@ The garbage collector runs at the crawl's pace (``GC_THRESHOLDS``); ``--python-g
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
@@ -30,7 +31,6 @@ from scrapy.utils.reactor import install_reactor  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler.encoding import detect_encoding  # noqa: E402
-from crawler.extensions import GarbageCollection  # noqa: E402
 from crawler.spiders.cluster import ERROR_STATUSES, ClusterSpider  # noqa: E402
 from govinspect.api import crawl_settings, open_run  # noqa: E402
 from govinspect.config import build_settings  # noqa: E402
@@ -64,12 +64,12 @@ def one_pass(work: Path, registry, pages, n: int, python_gc: bool = False) -> tu
                               + (["GC_THRESHOLDS=[]"] if python_gc else []),
                               {"GOVINSPECT_STORE": str(work / f"store-{n}.sqlite3")})
     context = open_run(registry, settings, date(2026, 12, 1), f"bench-{n}")
+    saved_gc = gc.get_threshold()  # the crawler's extensions set the crawl's pace (GC_THRESHOLDS)
     crawler = get_crawler(ClusterSpider, crawl_settings(settings, context).copy_to_dict())
     crawler._apply_settings()
     spider = ClusterSpider.from_crawler(crawler)
     crawler.spider = spider
     store = StorePipeline.from_crawler(crawler)
-    pace = None if python_gc else GarbageCollection.from_crawler(crawler)  # as the crawl's extension does
     items = 0
     started = time.process_time()
     for site_id, url, body in pages:
@@ -91,8 +91,7 @@ def one_pass(work: Path, registry, pages, n: int, python_gc: bool = False) -> tu
     spent = time.process_time() - started
     store.store.close()
     context.state.close()
-    if pace is not None:
-        pace.spider_closed()
+    gc.set_threshold(*saved_gc)
     return spent, len(pages), items
 
 
