@@ -7,13 +7,15 @@ downloader: what is timed is govinspect's own work per page, the part a plain sp
 time of the best of ``--repeat`` passes (other processes on a shared machine only add to it). The
 requests the spider yields are not answered: the soft-404 inspector never learns a site's error page,
 so it reads every page's text (a crawl decides most pages without), a little harsher than a crawl.
+The garbage collector runs at the crawl's pace (``GC_THRESHOLDS``); ``--python-gc`` keeps Python's.
 
-    .venv/bin/python bench/bench_page_cost.py [--sites 24] [--pages-per-site 125] [--repeat 3]
+    .venv/bin/python bench/bench_page_cost.py [--sites 24] [--pages-per-site 125] [--repeat 3] [--python-gc]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
@@ -57,10 +59,12 @@ def pages_of(root: Path, registry) -> list[tuple[str, str, bytes]]:
     return out
 
 
-def one_pass(work: Path, registry, pages, n: int) -> tuple[float, int, int]:
-    settings = build_settings(None, ["RENDER_ENABLED=false", "LOG_LEVEL=ERROR", "PROGRESS_INTERVAL=0"],
+def one_pass(work: Path, registry, pages, n: int, python_gc: bool = False) -> tuple[float, int, int]:
+    settings = build_settings(None, ["RENDER_ENABLED=false", "LOG_LEVEL=ERROR", "PROGRESS_INTERVAL=0"]
+                              + (["GC_THRESHOLDS=[]"] if python_gc else []),
                               {"GOVINSPECT_STORE": str(work / f"store-{n}.sqlite3")})
     context = open_run(registry, settings, date(2026, 12, 1), f"bench-{n}")
+    saved_gc = gc.get_threshold()  # the crawler's extensions set the crawl's pace (GC_THRESHOLDS)
     crawler = get_crawler(ClusterSpider, crawl_settings(settings, context).copy_to_dict())
     crawler._apply_settings()
     spider = ClusterSpider.from_crawler(crawler)
@@ -87,6 +91,7 @@ def one_pass(work: Path, registry, pages, n: int) -> tuple[float, int, int]:
     spent = time.process_time() - started
     store.store.close()
     context.state.close()
+    gc.set_threshold(*saved_gc)
     return spent, len(pages), items
 
 
@@ -96,6 +101,7 @@ def main() -> None:
     parser.add_argument("--pages-per-site", type=int, default=125)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cluster", help="an existing cluster directory (default: build one)")
+    parser.add_argument("--python-gc", action="store_true", help="Python's garbage-collector pace, not the crawl's")
     args = parser.parse_args()
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")  # components expect one
     work = Path(tempfile.mkdtemp(prefix="govinspect-bench-pages-"))
@@ -105,7 +111,7 @@ def main() -> None:
                       seed_names=[s for s in SEEDS if s != "traps"])
     registry = load_registry(root / "registry.csv")
     pages = pages_of(root, registry)
-    runs = [one_pass(work, registry, pages, n) for n in range(args.repeat)]
+    runs = [one_pass(work, registry, pages, n, args.python_gc) for n in range(args.repeat)]
     best = min(r[0] for r in runs)
     print(f"{len(pages)} pages, {runs[0][2]} items; CPU s per pass: {', '.join(f'{r[0]:.2f}' for r in runs)}")
     print(f"best: {best:.2f} CPU s = {1000 * best / len(pages):.2f} ms per page (stores in {work})")

@@ -548,8 +548,12 @@ class FindingStore:
         alone. One row per page, read back only when a site is folded.
         """
         pages: dict[tuple[str, str], dict[str, str]] = {}
+        masked: dict[str, str] = {}  # a page's URL is masked once, not once per reference
         for r in refs:
-            lines = pages.setdefault((r.site_id, mask_url(r.page_url)), {})
+            page = masked.get(r.page_url)
+            if page is None:
+                page = masked[r.page_url] = mask_url(r.page_url)
+            lines = pages.setdefault((r.site_id, page), {})
             target = mask_url(r.target_url)
             if target not in lines:
                 text = mask_text(r.text[:200]).replace("\t", " ").replace("\n", " ")

@@ -77,6 +77,7 @@ def is_http_url(url: str) -> bool:
     return urlsplit(url).scheme.lower() in ("http", "https")
 
 
+@lru_cache(maxsize=16384)  # asked per link by several inspectors, about the same few hundred hosts
 def is_government_host(host: str) -> bool:
     """Government hosts (``.gov.cn``, ``.政务``) are never hidden-link or ad targets."""
     host = host.split(":", 1)[0].lower().rstrip(".")

@@ -4,6 +4,19 @@ They are listed in the ``INSPECTORS`` setting, like Scrapy's ``ITEM_PIPELINES``:
 path to order. A new inspector needs only a module and a settings line.
 """
 
-from inspectors.base import Attachment, Inspector, InspectorManager, Link, Page, RunView
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Attachment", "Inspector", "InspectorManager", "Link", "Page", "RunView"]
+
+
+def __getattr__(name: str) -> Any:
+    """``inspectors.Page`` and the like from ``inspectors.base``, imported on first use: a module of the
+    package that needs no Scrapy (``inspectors.sensitive.scanjob``, run in the attachment-scan worker
+    processes) does not import it through this package."""
+    if name in __all__:
+        from inspectors import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'inspectors' has no attribute {name!r}")

@@ -84,6 +84,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.LogMasking": 0,
+    "crawler.extensions.GarbageCollection": 2,  # GC_THRESHOLDS
     "crawler.extensions.QuietRetries": 1,
     "crawler.extensions.Progress": 500,
     # indexes findings into Elasticsearch/OpenSearch when ELASTICSEARCH_URL / GOVINSPECT_ES_URL is set
@@ -123,6 +124,8 @@ STORE_FLUSH_SECONDS = 1.0
 
 PROGRESS_INTERVAL = 10.0
 LOG_LEVEL = "INFO"
+# Scrapy's per-response and per-item DEBUG lines are not even built below LOG_LEVEL (crawler/logformatter.py)
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -413,3 +416,7 @@ FLEET_IDLE_POLL_SECONDS = 0.5
 # capture as evidence (govinspect.vocabulary.RenderWishes: an image not analysed yet or suspect);
 # True: every rendered page, as before. A capture costs about as much browser CPU as the render.
 RENDER_SCREENSHOTS_ALL = False
+# ---- Python cost per page (issue 9, branch pycost) ----
+# gc.set_threshold for the crawl's process (crawler/extensions.py GarbageCollection): the youngest
+# generation collected every 10,000 net allocations instead of 700; [] keeps Python's own.
+GC_THRESHOLDS = [10000, 10, 10]

@@ -100,3 +100,14 @@ def test_spider_rule_sees_a_violation(tmp_path: Path) -> None:
     planted.write_text("def f(self, spider):\n    a = spider.registry\n    b = self.crawler.spider\n"
                        "    c = getattr(spider, 'progress', {})\n    d = spider.name\n")
     assert spider_reads(planted) == ["spider.registry", "self.crawler.spider", "getattr(spider, 'progress', {})"]
+
+
+def test_attachment_scan_workers_start_without_scrapy() -> None:
+    """A scan worker process imports the main module again (multiprocessing) and the scan job: neither
+    may pull in Scrapy and Twisted, most of a worker's start-up CPU."""
+    import subprocess
+
+    code = ("import sys, govinspect.cli, inspectors.sensitive.scanjob; "
+            "print(sorted(m for m in ('scrapy', 'twisted') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

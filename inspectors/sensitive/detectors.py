@@ -26,12 +26,33 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 _ID_OFFSET = 48 * sum(ID_WEIGHTS)
 # Digits, letters and '*' around a candidate mean it is part of something longer or already masked.
-_B = r"(?<![0-9A-Za-z*])"
+#
+# Each pattern starts with the set of characters a match can begin with, its boundary lookbehind
+# following that character: a pattern that starts with a lookbehind is tried at every position of the
+# text in Python's regex engine, one that starts with a character set skips to the candidates in C (~3x
+# faster on a page). The alternatives after the first character keep the plain pattern's order, so the
+# matches are the plain pattern's (tests/inspectors/test_detectors.py compares them with the plain forms
+# given in the comments).
 _E = r"(?![0-9A-Za-z*])"
-ID18 = re.compile(_B + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _E)
-ID15 = re.compile(_B + r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _E)
-CARD = re.compile(_B + r"(?:(?:62|4|5)\d{14,17}|(?:62\d\d|[45]\d{3})(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)" + _E)
-MOBILE = re.compile(r"(?<![0-9A-Za-z*+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _E)
+
+
+def _bounded_after(first: str) -> str:
+    """A character of set ``first`` with no ``[0-9A-Za-z*]`` before it (the lookbehind checked after it)."""
+    return rf"{first}(?<![0-9A-Za-z*]{first})"
+
+
+_ID_DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
+_GROUPS = r"(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?"
+# (?<![0-9A-Za-z*])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]{_E}
+ID18 = re.compile(_bounded_after("[1-9]") + r"\d{5}(?:18|19|20)\d{2}" + _ID_DATE + r"[\dXx]" + _E)
+# (?<![0-9A-Za-z*])[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}{_E}
+ID15 = re.compile(_bounded_after("[1-9]") + r"\d{7}" + _ID_DATE + _E)
+# (?<![0-9A-Za-z*])(?:(?:62|4|5)\d{14,17}|(?:62\d\d|[45]\d{3})(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?){_E}
+CARD = re.compile(_bounded_after("[456]") + r"(?:(?<=6)2\d{14,17}|(?<=[45])\d{14,17}|(?<=6)2\d\d" + _GROUPS
+                  + r"|(?<=[45])\d{3}" + _GROUPS + ")" + _E)
+# (?<![0-9A-Za-z*+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}{_E}
+MOBILE = re.compile(r"[+81](?<![0-9A-Za-z*+][+81])(?:(?<=\+)86[ -]?1|(?<=8)6[ -]?1|(?<=1))[3-9]\d(?:[ -]?\d{4}){2}"
+                    + _E)
 _PERIOD = r"(?:\d{1,2}\s*(?:年|个月)|长期|[一二三四五六七八九十]{1,3}年)"
 SECRET = re.compile(
     r"(?<!商业)(?<!工作)(?<!个人)(?:绝密|机密|秘密)(?:\s*[★☆]\s*" + _PERIOD + r"?|\s*" + _PERIOD + r")"
@@ -50,7 +71,7 @@ _SEP = r"\s,，;；:：|、（(）)\t"
 NAME = re.compile(
     r"(?:^|(?<=[" + _SEP + r"\ue000]))[" + SURNAMES + r"][\u4e00-\u9fff]{1,3}(?=$|[" + _SEP + "])", re.M
 )
-_DIGITS = re.compile(r"\d{4}")
+_DIGITS = re.compile(r"\d\d{3}")  # \d{4}, written to start with a character set (see above)
 LEAK_ID, LEAK_PHONE, LEAK_CARD, LEAK_MARK = (
     "leak.id-number", "leak.phone", "leak.bank-card", "leak.classified-marking")
 

@@ -212,3 +212,40 @@ def test_pdf_pages_scanned_together_as_page_by_page(pages):
     together.scan(joined(pages))
     assert ordered(together.results()) == ordered(by_page.results())
     assert len(pages) == 2 or [s.where for s in together.results()[LEAK_MARK].samples] == ["第1页", "第3页", "第5页"]
+
+
+# The detectors' patterns are written to start with a character set (speed); these are their plain forms.
+_B, _E = r"(?<![0-9A-Za-z*])", r"(?![0-9A-Za-z*])"
+PLAIN_PATTERNS = {
+    "ID18": _B + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _E,
+    "ID15": _B + r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _E,
+    "CARD": _B + r"(?:(?:62|4|5)\d{14,17}|(?:62\d\d|[45]\d{3})(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)" + _E,
+    "MOBILE": r"(?<![0-9A-Za-z*+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _E,
+    "_MAYBE_DIGITS": r"\d{11}|\d[ -]\d{4}[ -]\d{4}",
+    "_DIGITS": r"\d{4}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_PATTERNS))
+def test_fast_patterns_match_exactly_what_the_plain_patterns_match(name):
+    import random
+    import re
+
+    from inspectors.sensitive import detectors
+
+    plain, fast = re.compile(PLAIN_PATTERNS[name]), getattr(detectors, name)
+    rnd = random.Random(9)
+    pieces = [ID_A, ID_B, ID_C, "11010119900307123X", "110101900307123", CARD_A, CARD_B, "6222 0212 3456 7890 123",
+              "4111-1111-1111-1111", "+86 138 1234 5678", "8613812345678", "13812345678", "138-1234-5678",
+              "a", "Z", "*", " ", "-", "+", "8", "6", "2", "4", "1", "年", "X", "\n", "0"]
+    alphabets = ["0123456789", "0123456789 -", "0123456789+86 -*Xx", "12345689 -+aZ*\n年", "4562 -0123456789"]
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 6))) for _ in range(4000)]
+    for _ in range(4000):
+        alphabet = rnd.choice(alphabets)
+        texts.append("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50))))
+    found = 0
+    for text in texts:
+        expected = [(m.start(), m.group()) for m in plain.finditer(text)]
+        assert [(m.start(), m.group()) for m in fast.finditer(text)] == expected, text
+        found += len(expected)
+    assert found > 50  # the texts exercise the pattern
