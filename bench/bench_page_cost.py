@@ -64,7 +64,10 @@ def one_pass(work: Path, registry, pages, n: int, python_gc: bool = False) -> tu
                               + (["GC_THRESHOLDS=[]"] if python_gc else []),
                               {"GOVINSPECT_STORE": str(work / f"store-{n}.sqlite3")})
     context = open_run(registry, settings, date(2026, 12, 1), f"bench-{n}")
-    saved_gc = gc.get_threshold()  # the crawler's extensions set the crawl's pace (GC_THRESHOLDS)
+    saved_gc = gc.get_threshold()
+    thresholds = [int(t) for t in settings.getlist("GC_THRESHOLDS")]
+    if thresholds:  # the crawl's pace, as crawler.extensions.GarbageCollection sets it when the spider opens
+        gc.set_threshold(*thresholds)
     crawler = get_crawler(ClusterSpider, crawl_settings(settings, context).copy_to_dict())
     crawler._apply_settings()
     spider = ClusterSpider.from_crawler(crawler)

@@ -56,9 +56,13 @@ class GarbageCollection:
         if not thresholds:
             raise NotConfigured("GC_THRESHOLDS is empty: Python's own")
         ext = cls(thresholds)
-        ext.apply()
+        # at the spider's opening, not here: a crawler built and never run (tests, tools) changes nothing
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def spider_opened(self, spider=None) -> None:
+        self.apply()
 
     def apply(self) -> None:
         if self.saved is None:
