@@ -28,6 +28,13 @@ def check_counter(counter: str) -> None:
         raise ValueError(f"unknown counter {counter!r}")
 
 
+def check_counts(counts: Sequence[Sequence[str]] | None) -> None:
+    """Every counter named in ``counts`` (per unit, see :meth:`RunState.done_units`) is known."""
+    for counters in counts or ():
+        for counter in counters:
+            check_counter(counter)
+
+
 @dataclass
 class SiteProgress:
     """A snapshot of one site's progress in a run (read from the run state, never written back)."""

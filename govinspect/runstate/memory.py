@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, dumps, loads
+from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, check_counts, dumps, loads
 
 
 class MemoryRunState(RunState):
@@ -260,9 +260,7 @@ class MemoryRunState(RunState):
 
     def _once(self, site_id: str, units: Sequence[str], kind: str, sign: int,
               counts: Sequence[Sequence[str]] | None = None) -> int:
-        for counters in counts or ():
-            for counter in counters:
-                check_counter(counter)
+        check_counts(counts)
         with self._lock:
             seen = self.__dict__.setdefault("_units", defaultdict(set))[(site_id, kind)]
             site = self._site(site_id)

@@ -31,7 +31,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, dumps, loads
+from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, check_counts, dumps, loads
 from govinspect.runstate.once import OnceCommands, OnceScript, memo_seconds_for
 
 _CLAIM_PAGES = """
@@ -331,10 +331,7 @@ class RedisRunState(RunState):
 
     def waiting_targets(self, site_id: str) -> list[str]:
         keys = [k.decode() for k in self.r.sdiff(f"{self.p}:t:claimed", f"{self.p}:t:done")]
-        pipe = self.r.pipeline(transaction=False)
-        for key in keys:
-            pipe.sismember(f"{self.p}:t:w:{_h(key)}", site_id)
-        return sorted(key for key, waits in zip(keys, pipe.execute(), strict=True) if waits)
+        return sorted(key for key, waits in zip(keys, self.waits_for(site_id, keys), strict=True) if waits)
 
     def waits_for(self, site_id: str, keys: Sequence[str]) -> list[bool]:
         if not keys:
@@ -477,10 +474,8 @@ class RedisRunState(RunState):
                     counts: Sequence[Sequence[str]] | None = None) -> int:
         if not units:
             return 0
+        check_counts(counts)
         counters = [",".join(c) for c in (counts or [()] * len(units))]
-        for names in counts or ():
-            for counter in names:
-                check_counter(counter)
         if len(counters) != len(units):
             raise ValueError("counts must be aligned with units")
         return int(self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"],
