@@ -29,6 +29,7 @@ import json
 import multiprocessing
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,14 +75,27 @@ class ServerProcess:
         self.proc.join(10)
 
 
+def _cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _redis_cpu(client: redis.Redis) -> float:
+    """CPU seconds the Redis server has used (all its clients: give the benchmark a Redis of its own)."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def _serve(root: Path, latency: float, max_delay: float, conn) -> None:
     with CountingClusterServer(root, latency=latency, max_delay=max_delay) as server:
         conn.send(server.proxy_url)
+        cpu0 = _cpu_self()
         while True:
             command = conn.recv()
             if command == "reset":
                 server.counts.reset()
                 server.reset()
+                cpu0 = _cpu_self()
                 conn.send(None)
             elif command == "stats":
                 c = server.counts
@@ -89,7 +103,7 @@ def _serve(root: Path, latency: float, max_delay: float, conn) -> None:
                 # comparable with the benchmark's own
                 busy = sum(e - b for spans in c.intervals.values() for b, e in spans)
                 conn.send({"gets": dict(c.gets()), "requests": sum(c.hits.values()), "peak": c.peak,
-                           "first": c.first, "last": c.last, "busy": busy})
+                           "first": c.first, "last": c.last, "busy": busy, "cpu": _cpu_self() - cpu0})
             else:
                 conn.send(None)
                 return
@@ -120,7 +134,9 @@ def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float],
             "mean_at_server": round(stats["busy"] / span, 1) if span else None,
             "peak_per_host": max(peak.values()) if peak else 0,
             "fetched_twice": sum(1 for n in gets.values() if n > 1),
-            "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT}}
+            "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT},
+            # the server's CPU over the run: on 2 cores, what the crawlers could not use
+            "server_cpu_s": round(stats["cpu"], 1)}
 
 
 def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path, extra: list[str],
@@ -138,6 +154,7 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     if seeded.returncode != 0:
         raise SystemExit(seeded.stderr)
     seed_s = time.monotonic() - s0
+    redis0 = _redis_cpu(client)
     t0 = time.monotonic()
     logs = [store.with_suffix(f".worker{i}.log") for i in range(workers)]
     profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "govinspect.cli"] if profile else cli
@@ -149,6 +166,11 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
             raise SystemExit(log.read_text(encoding="utf-8", errors="replace")[-3000:])
     figures = _figures("fleet", workers, server.ask("stats"), t0, [d[2] for d in done], [d[1] for d in done])
     figures["seed_s"] = round(seed_s, 1)
+    figures["redis_cpu_s"] = round(_redis_cpu(client) - redis0, 1)
+    # cores busy over the whole run (workers, server, Redis): near the machine's count, the fleet is
+    # CPU-bound and more workers cannot add throughput
+    figures["cores_busy"] = round((sum(d[1] for d in done) + figures["server_cpu_s"] + figures["redis_cpu_s"])
+                                  / max(0.1, figures["wall_s"]), 2)
     return figures
 
 
@@ -177,7 +199,13 @@ def main() -> None:
     parser.add_argument("--contrast", action="store_true", help="also run 2 workers without fleet host leases")
     parser.add_argument("--profile", action="store_true",
                         help="only: one worker under cProfile; print where its CPU goes (top functions)")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the workers (repeatable), e.g. to try a fleet setting")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
+    parser.add_argument("--no-single", action="store_true", help="skip the single-process crawl")
     args = parser.parse_args()
+    extra = [x for name in args.set for x in ("-s", name)]
+    counts = [int(n) for n in args.workers.split(",")]
     work = Path(tempfile.mkdtemp(prefix="govinspect-bench-fleet-"))
     cluster = build_cluster(work / "cluster", sites=args.sites, pages_per_site=args.pages_per_site, seed_names=SEEDS)
     print(f"cluster: {args.sites} sites, {cluster.page_count} pages, latency {args.latency * 1000:.0f} ms; "
@@ -187,15 +215,16 @@ def main() -> None:
     try:
         if args.profile:
             prof = work / "worker.prof"
-            print(json.dumps(run(1, cluster, server, args.redis_url, work, [], profile=prof)), flush=True)
+            print(json.dumps(run(1, cluster, server, args.redis_url, work, extra, profile=prof)), flush=True)
             stats = pstats.Stats(str(prof))
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumulative").print_stats(40)
             return
-        single = run_single(cluster, server, work)
-        print(json.dumps(single), flush=True)
-        for n in (1, 2):
-            results.append(run(n, cluster, server, args.redis_url, work, []))
+        single = None if args.no_single else run_single(cluster, server, work)
+        if single:
+            print(json.dumps(single), flush=True)
+        for n in counts:
+            results.append(run(n, cluster, server, args.redis_url, work, extra))
             print(json.dumps(results[-1]), flush=True)
         if args.contrast:
             off = run(2, cluster, server, args.redis_url, work, ["-s", "FLEET_HOST_CONCURRENCY=1000"])
@@ -203,14 +232,17 @@ def main() -> None:
             print(json.dumps(off), flush=True)
     finally:
         server.stop()
-    one, two = results
-    print(f"2 workers / 1 worker: {two['pages_per_s'] / one['pages_per_s']:.2f}x over the crawl, "
-          f"{two['pages_per_s_wall'] / one['pages_per_s_wall']:.2f}x over wall time (noisy on a shared machine)")
+    print(f"(work files, worker logs: {work})")
+    if counts[:2] == [1, 2]:
+        one, two = results[:2]
+        print(f"2 workers / 1 worker: {two['pages_per_s'] / one['pages_per_s']:.2f}x over the crawl, "
+              f"{two['pages_per_s_wall'] / one['pages_per_s_wall']:.2f}x over wall time (noisy on a shared machine)")
     print("phases (s): " + "; ".join(
         f"{r['kind']} x{r['workers']}: start-up {r['startup_s']}, crawl {r['crawl_s']}, tail {r['tail_s']}"
-        for r in (single, *results)))
-    print(f"peak requests at once on any host, at the server: single-process crawl {single['peak_per_host']}, "
-          f"fleet {max(r['peak_per_host'] for r in results)} (limit {LIMIT})")
+        for r in ([single] if single else []) + results))
+    print(f"peak requests at once on any host, at the server: single-process crawl "
+          f"{single['peak_per_host'] if single else '-'}, fleet {max(r['peak_per_host'] for r in results)} "
+          f"(limit {LIMIT})")
 
 
 if __name__ == "__main__":

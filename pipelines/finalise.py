@@ -77,8 +77,10 @@ class Finaliser:
             self.state.done_pending(site_id, n)
             touched.add(site_id)
         for site_id, done in units.items():
-            self.state.done_units(site_id, [m.unit for m in done], [getattr(m, "counts", ()) for m in done])
-            touched.add(site_id)
+            left = self.state.done_units_left(site_id, [m.unit for m in done],
+                                              [getattr(m, "counts", ()) for m in done])
+            if left <= 0 or site_id in touched:  # with work left the site is not done: no second read
+                touched.add(site_id)
         for site_id in sorted(touched):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
                 if self.waits_for_parent(site_id):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -186,13 +187,31 @@ class AckPriorityQueue(PriorityQueue):
         """Queue ``request`` unless ``fingerprint`` is in the duplicate filter already (:data:`FILTERED`)
         or its unit was queued before (:data:`ALREADY`); either way a re-enqueued request's in-flight
         entry goes, in the same step."""
-        token = request.meta.pop(ACK_META, None) or ""
-        request.meta.pop(LEASE_META, None)  # a lease is never queued (it was returned at the response)
-        unit = (request.meta.get(UNIT_META) or "") if self.units_key else ""
-        data = self._encode_request(request)
-        return int(self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or "",
-                                    self.units_key or self.key + ":units", self.key + ":host-turns"],
-                              args=[-request.priority, data, token, fingerprint or "", unit, _host(request)]))
+        return self.push_many([(request, fingerprint)], dupefilter_key)[0]
+
+    def push_many(self, requests: Sequence[tuple[Request, str | None]], dupefilter_key: str | None = None) -> list[int]:
+        """:meth:`push` for many ``(request, fingerprint)`` in one round trip (a pipeline of the same
+        steps, each atomic on its own): a page's links cost one round trip, not one each."""
+        pipe = self.server.pipeline(transaction=False)
+        taken = []  # the in-flight token and lease each request carried (never queued with it)
+        for request, fingerprint in requests:
+            token, lease = request.meta.pop(ACK_META, None), request.meta.pop(LEASE_META, None)
+            taken.append((request, token, lease))
+            unit = (request.meta.get(UNIT_META) or "") if self.units_key else ""
+            data = self._encode_request(request)
+            self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or "",
+                             self.units_key or self.key + ":units", self.key + ":host-turns"],
+                       args=[-request.priority, data, token or "", fingerprint or "", unit, _host(request)],
+                       client=pipe)
+        try:
+            return [int(r) for r in pipe.execute()]
+        except Exception:  # not queued: the requests are as they were, to be pushed again
+            for request, token, lease in taken:
+                if token:
+                    request.meta[ACK_META] = token
+                if lease:
+                    request.meta[LEASE_META] = lease
+            raise
 
     def pop(self, timeout: int = 0, leased_only: bool = False) -> Request | None:
         """The next request (None: nothing queued). With host leases bound, the first request of the

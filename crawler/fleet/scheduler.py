@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
@@ -67,6 +67,9 @@ class AckScheduler(Scheduler):
         scheduler._kept_acks = []  # acknowledgements waiting for those markers
         scheduler._queued_hint = True
         scheduler._counted_at = 0.0
+        scheduler._to_push = []  # (request, fingerprint) waiting for the next push round trip
+        scheduler._after_push = []  # in-flight tokens to acknowledge once the pending pushes are done
+        scheduler._flush_call = None
         politeness = s.getdict("DOWNLOADER_MIDDLEWARES").get(POLITENESS) is not None
         scheduler.lease_policy = FleetPolitenessMiddleware.policy(s) if politeness else None
         crawler.signals.connect(scheduler.request_done, signal=fleet_signals.request_done)
@@ -77,14 +80,20 @@ class AckScheduler(Scheduler):
         if not meta.get(ACK_META):
             return
         self.held = max(0, self.held - 1)
-        # One thread, in order, off the reactor: the request's links were queued (synchronously)
+        # acknowledged once the links the request found are queued (by this flush, or a later one
+        # if Redis is out of reach now): a kill before that has the request done again
+        self._after_push.append(meta.pop(ACK_META))
+        self.flush()
+
+    def _acknowledge(self, tokens: list[str]) -> None:
+        # One thread, in order, off the reactor: the requests' links were queued (synchronously)
         # before this point, so the acknowledgement can only follow them. Acknowledgements that
         # arrive while one is on its way go together in the next round trip (no waiting added).
         with self._ack_lock:
-            if self._store_holds:  # its markers may be only in the outage buffer: a kill must redo it
-                self._kept_acks.append(meta.pop(ACK_META))
+            if self._store_holds:  # their markers may be only in the outage buffer: a kill must redo them
+                self._kept_acks += tokens
                 return
-            self._pending_acks.append(meta.pop(ACK_META))
+            self._pending_acks += tokens
             if self._acking:
                 return
             self._acking = True
@@ -127,6 +136,7 @@ class AckScheduler(Scheduler):
         return self._queued_hint
 
     def open(self, spider):
+        self.spider = spider  # only to name it in ``request_dropped``, as the engine does
         # scrapy-redis's open() logs through the deprecated ``Spider.log``: build the queue here.
         # the queue needs the spider to (de)serialize callbacks by name; nothing is read off it here
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
@@ -139,29 +149,61 @@ class AckScheduler(Scheduler):
     def close(self, reason):
         """Never flush: the queue and fingerprints belong to the run, not to this worker. Wait for
         the acknowledgements still on their way."""
+        self.flush()
         self._acks.shutdown(wait=True)
 
     def enqueue_request(self, request: Request) -> bool:
-        # One Redis step: record the fingerprint, queue the request if it is new, and (for a retry or
-        # redirect of an in-flight request) drop the original's in-flight entry.
-        token = request.meta.get(ACK_META)
+        """Buffer ``request`` for the next push round trip: a callback's links go to Redis together
+        (:meth:`flush`), at the end of the reactor turn, before this worker pops again, and before
+        the request that found them is acknowledged (so a kill never loses them). True here; a
+        duplicate found at the push is then announced as ``request_dropped``, as the engine would."""
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
-        if token:
-            self.held = max(0, self.held - 1)
-        pushed = self.queue.push(request, self.df.key, fingerprint)
-        if pushed == FILTERED:
-            logger.debug("filtered duplicate request %s", request)
-            return False
-        if pushed == ALREADY:  # a redone page's follow-up its first run had queued: not a drop (no work done)
-            logger.debug("queued before (a redone request's follow-up): %s", request)
-            if self.stats:
-                self.stats.inc_value("fleet/redo_already_queued")
-            return True
-        if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis")
+        self._to_push.append((request, fingerprint))
+        if self._flush_call is None:
+            from twisted.internet import reactor
+
+            self._flush_call = reactor.callLater(0, self.flush)
         return True
 
+    def flush(self) -> None:
+        """Push the buffered requests, in one step per request and one round trip for all."""
+        if self._flush_call is not None:
+            if self._flush_call.active():
+                self._flush_call.cancel()
+            self._flush_call = None
+        batch, self._to_push = self._to_push, []
+        if batch:
+            retried = sum(1 for request, _ in batch if request.meta.get(ACK_META))
+            try:
+                results = self.queue.push_many(batch, self.df.key)
+            except Exception:  # Redis out of reach past the client's retries: keep them, try again
+                logger.exception("queueing %d requests failed; trying again in a second", len(batch))
+                self._to_push[:0] = batch
+                from twisted.internet import reactor
+
+                self._flush_call = reactor.callLater(1.0, self.flush)
+                return
+            self.held = max(0, self.held - retried)  # retries, redirects: their in-flight originals went
+            self._pushed(batch, results)
+        tokens, self._after_push = self._after_push, []
+        if tokens:
+            self._acknowledge(tokens)
+
+    def _pushed(self, batch: list[tuple[Request, str | None]], results: list[int]) -> None:
+        for (request, _), pushed in zip(batch, results, strict=True):
+            if pushed == FILTERED:
+                logger.debug("filtered duplicate request %s", request)
+                self.crawler.signals.send_catch_log(signals.request_dropped, request=request,
+                                                    spider=self.spider)
+            elif pushed == ALREADY:  # a redone page's follow-up its first run had queued: no work done
+                logger.debug("queued before (a redone request's follow-up): %s", request)
+                if self.stats:
+                    self.stats.inc_value("fleet/redo_already_queued")
+            elif self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+
     def next_request(self) -> Request | None:
+        self.flush()  # this worker's new links compete for the pop like everyone's
         # Scrapy pulls until CONCURRENT_REQUESTS are active: cap what one worker holds, so that work
         # is shared with idle workers (and a kill puts back less).
         if self.max_in_flight and self.held >= self.max_in_flight:

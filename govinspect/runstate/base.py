@@ -284,6 +284,13 @@ class RunState(ABC):
         done (a redone request is done twice), adding one to each of its ``counts`` (counter names,
         aligned with ``units``) the first time. Returns how many were new."""
 
+    def done_units_left(self, site_id: str, units: Sequence[str],
+                        counts: Sequence[Sequence[str]] | None = None) -> int:
+        """:meth:`done_units`, returning the site's pending count afterwards (above 0: the site is not
+        done, known without another read; a backend answers in the same step)."""
+        self.done_units(site_id, units, counts)
+        return self.progress(site_id).pending
+
     @abstractmethod
     def open_units(self, site_id: str) -> list[str]:
         """The named units of the site counted pending and not done yet (what a dead worker lost)."""

@@ -48,9 +48,11 @@ class OnceScript:
         self._prefix = memo_prefix
         self._seconds = int(memo_seconds)
 
-    def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
+    def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = (), client: Any = None) -> Any:
+        """``client``: a pipeline to add the step to (its reply comes with the pipeline's); a resend of
+        the whole pipeline runs each step once all the same."""
         memo = f"{self._prefix}:{uuid.uuid4().hex}"
-        return self._script(keys=list(keys), args=[*args, memo, self._seconds])
+        return self._script(keys=list(keys), args=[*args, memo, self._seconds], client=client)
 
 
 class OnceCommands:

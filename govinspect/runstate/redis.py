@@ -465,21 +465,29 @@ class RedisRunState(RunState):
 
     # ---- units of work (fleet) ----------------------------------------------------------------------
     def add_units(self, site_id: str, units: Sequence[str]) -> int:
-        return self._units_once(site_id, units, "added", 1)
+        return self._units_once(site_id, units, "added", 1)[0]
 
     def done_units(self, site_id: str, units: Sequence[str], counts: Sequence[Sequence[str]] | None = None) -> int:
-        return self._units_once(site_id, units, "done", -1, counts)
+        return self._units_once(site_id, units, "done", -1, counts)[0]
+
+    def done_units_left(self, site_id: str, units: Sequence[str],
+                        counts: Sequence[Sequence[str]] | None = None) -> int:
+        if not units:
+            return self.progress(site_id).pending
+        return self._units_once(site_id, units, "done", -1, counts)[1]
 
     def _units_once(self, site_id: str, units: Sequence[str], kind: str, sign: int,
-                    counts: Sequence[Sequence[str]] | None = None) -> int:
+                    counts: Sequence[Sequence[str]] | None = None) -> tuple[int, int]:
+        """How many units were new, and the site's pending count afterwards."""
         if not units:
-            return 0
+            return 0, 0
         check_counts(counts)
         counters = [",".join(c) for c in (counts or [()] * len(units))]
         if len(counters) != len(units):
             raise ValueError("counts must be aligned with units")
-        return int(self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"],
-                                      args=[sign, len(units), *units, *counters]))
+        n, pending = self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"],
+                                        args=[sign, len(units), *units, *counters])
+        return int(n), int(pending)
 
     def open_units(self, site_id: str) -> list[str]:
         units = self.r.sdiff(f"{self._s(site_id)}:units-added", f"{self._s(site_id)}:units-done")
@@ -501,7 +509,8 @@ def _progress(site_id: str, raw: dict[bytes, bytes], finalised: bool) -> SitePro
 
 
 # units of work (fleet). KEYS: site hash, the site's set of units added (or done); ARGV: sign, count of
-# units, the units, then per unit its counters (comma-joined, maybe empty) to add one to when it is new
+# units, the units, then per unit its counters (comma-joined, maybe empty) to add one to when it is new.
+# Returns how many were new and the pending count afterwards.
 _UNITS_ONCE = """
 local n = 0
 local m = tonumber(ARGV[2])
@@ -512,5 +521,5 @@ for i = 3, 2 + m do
   end
 end
 if n > 0 then redis.call('HINCRBY', KEYS[1], 'pending', n * tonumber(ARGV[1])) end
-return n
+return {n, tonumber(redis.call('HGET', KEYS[1], 'pending') or '0')}
 """

@@ -342,6 +342,17 @@ def test_a_units_counters_are_added_once_with_it(make_state):
         state.done_units("a", ["P z"], [("nonsense",)])
 
 
+def test_counting_units_off_tells_the_work_left(make_state):
+    """The finaliser reads a site's progress only when counting off left nothing pending."""
+    state = make_state("r3")
+    state.begin({"a": 0})
+    state.add_units("a", ["P x", "P y"])
+    assert state.done_units_left("a", ["P x"], [("pages",)]) == 1
+    assert make_state("r3").done_units_left("a", ["P x"]) == 1  # the redo: nothing moves, still told
+    assert state.done_units_left("a", ["P y"]) == 0
+    assert state.progress("a").pages == 1 and state.done_units_left("a", []) == 0
+
+
 def test_a_namespace_is_dropped_whole(state: RunState):
     state.put("home:a", "page", {"url": "http://a/"})
     state.put("home:a", "http://a/f.html", "<p>footer</p>")
