@@ -135,11 +135,11 @@ class HijackedExternalInspector(Inspector):
         open_ = [(t, text) for t, text in self._external(page) if t not in self._verdicts]
         wishes: list[str] = []
         if open_:
-            self._verdicts.update(self.state.wait_for(
-                VERDICTS, [(t, [site_id, page.url, text]) for t, text in open_], MAX_REFERRERS))
-            waiting = list(dict.fromkeys(t for t, _ in open_ if t not in self._verdicts))
-            asked = self.state.claim_within(WISHED, site_id, waiting, self.max_per_site)
-            wishes = [t for t, ok in zip(waiting, asked, strict=True) if ok]
+            verdicts, asked = self.state.wait_or_claim(
+                VERDICTS, [(t, [site_id, page.url, text]) for t, text in open_], MAX_REFERRERS,
+                WISHED, site_id, self.max_per_site)
+            self._verdicts.update(verdicts)
+            wishes = [t for t, ok in asked.items() if ok]
         self._prepared = (page, wishes)
         return wishes
 

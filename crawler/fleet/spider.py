@@ -261,14 +261,16 @@ class _RedoClaims:
         again = [t is None and not self._seen(Request(url)) for url, t in zip(pages, taken, strict=True)]
         self.retaken += sum(again)
         taken = [True if a else t for a, t in zip(again, taken, strict=True)]
-        firsts = self._again(site_id, [key for key, _ in targets], firsts)
+        keys = [key for key, _ in targets]
+        firsts = [f or key.startswith("F ") for key, f in zip(keys, self._again(site_id, keys, firsts), strict=True)]
         refused = [url for url, t in zip(pages, taken, strict=True) if t is False] if check_refused else []
         late = self._again(site_id, refused, late)
         return taken, firsts, late
 
     def claim_targets(self, site_id: str, keys: list[str]) -> list[bool]:
-        """Fetch wishes (``F`` keys) are fetched without a duplicate filter: each is asked for again,
-        and the queue takes it only if its unit was never queued (crawler/fleet/queue.py)."""
+        """Fetch wishes (``F`` keys, here or among :meth:`claim_links`' targets) are fetched without a
+        duplicate filter: each is asked for again, and the queue takes it only if its unit was never
+        queued (crawler/fleet/queue.py)."""
         firsts = self._state.claim_targets(site_id, keys)
         return [f or key.startswith("F ") for key, f in zip(keys, self._again(site_id, keys, firsts), strict=True)]
 

@@ -508,13 +508,9 @@ class ClusterSpider(Spider):
         Claims go to the run state in one call (:meth:`RunState.claim_links`).
         """
         site = page.site
-        if not pages_only:  # fetch wishes of inspectors (landing pages, the site's error page), once per run
-            wishes = self.inspectors.wanted_fetches(page)
-            if wishes:
-                keys = ["F " + normalize_url(w.url) for w in wishes]
-                for wish, key, first in zip(wishes, keys, self.state.claim_targets(site.id, keys), strict=True):
-                    if first:
-                        yield self._fetch_request(site, wish, page, key)
+        # fetch wishes of inspectors (landing pages, the site's error page), once per run
+        wishes = [] if pages_only else list(self.inspectors.wanted_fetches(page))
+        wish_keys = ["F " + normalize_url(w.url) for w in wishes]
         attachments = set() if pages_only else {id(link) for link in self.inspectors.wanted_attachments(page)}
         wanted: list[tuple[Link, str, str]] = []  # (link, url, target) of pages to claim
         rest: list[tuple[Link, str, str]] = []  # links to check (or fetch as attachments)
@@ -529,13 +525,18 @@ class ClusterSpider(Spider):
                     wanted.append((link, url, target))
             elif not pages_only:
                 rest.append((link, url, target))
-        # one run-state call: pages claimed (and counted pending), targets claimed once per run (a link
-        # to a page of the site already claimed is judged by that page's own fetch), and pages beyond
-        # the budget claimed as targets: still checked
+        # one run-state call: pages claimed (and counted pending), fetch wishes and targets claimed once
+        # per run (a link to a page of the site already claimed is judged by that page's own fetch), and
+        # pages beyond the budget claimed as targets: still checked
         claims, firsts, late = self.state.claim_links(
             site.id, [target for _, _, target in wanted],
-            [(target, None if target.startswith("A ") else target) for _, _, target in rest],
+            [(key, None) for key in wish_keys]
+            + [(target, None if target.startswith("A ") else target) for _, _, target in rest],
             check_refused=not pages_only)
+        for wish, key, first in zip(wishes, wish_keys, firsts, strict=False):
+            if first:
+                yield self._fetch_request(site, wish, page, key)
+        firsts = firsts[len(wish_keys):]
         for (link, url, _), taken in zip(wanted, claims, strict=True):
             if taken:
                 yield self._page_request(site, url, page.depth + 1, referer=page.url, link_text=link.text,

@@ -241,6 +241,16 @@ class RunState(ABC):
         """For each key: True when it was claimed before (by any group) or is claimed now, while
         ``group`` has claimed fewer than ``limit`` keys (0: no limit); False when over the budget."""
 
+    def wait_or_claim(self, namespace: str, items: Sequence[tuple[str, JSON]], limit: int,
+                      claims: str, group: str, claim_limit: int) -> tuple[dict[str, JSON], dict[str, bool]]:
+        """:meth:`wait_for`, then :meth:`claim_within` (``claims`` namespace) for the keys left
+        without a result, in one call (one round trip in Redis): a page waits for the verdicts on its
+        links and asks for the fetches that give them. Returns the results and, per key still
+        waiting (in order), whether it is claimed."""
+        results = self.wait_for(namespace, items, limit)
+        waiting = list(dict.fromkeys(key for key, _ in items if key not in results))
+        return results, dict(zip(waiting, self.claim_within(claims, group, waiting, claim_limit), strict=True))
+
     @abstractmethod
     def claimed(self, namespace: str, keys: Sequence[str]) -> list[bool]:
         """Whether each key was claimed (:meth:`claim_within`)."""

@@ -184,6 +184,44 @@ return {1, items}
 """
 
 # KEYS: claimed set, group-count hash; ARGV: group, limit, keys…
+# wait_for, then claim_within for the keys left waiting. KEYS: results hash, claimed set, claim counts;
+# ARGV: wait limit, waiting-list prefix, group, claim limit, then (key, item) pairs. Returns
+# {[key, result, …], [key, 1|0, …]}.
+_WAIT_OR_CLAIM = """
+local out, claims, seen = {}, {}, {}
+local limit, climit = tonumber(ARGV[1]), tonumber(ARGV[4])
+local n = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
+local added = 0
+for i = 5, #ARGV, 2 do
+  local key, item = ARGV[i], ARGV[i + 1]
+  local result = redis.call('HGET', KEYS[1], key)
+  if result then
+    out[#out + 1] = key
+    out[#out + 1] = result
+  else
+    local room = ARGV[2] .. redis.sha1hex(key)
+    if limit <= 0 or redis.call('LLEN', room) < limit then redis.call('RPUSH', room, item) end
+    if not seen[key] then
+      seen[key] = true
+      local ok = 1
+      if redis.call('SISMEMBER', KEYS[2], key) == 0 then
+        if climit > 0 and n >= climit then
+          ok = 0
+        else
+          redis.call('SADD', KEYS[2], key)
+          n = n + 1
+          added = added + 1
+        end
+      end
+      claims[#claims + 1] = key
+      claims[#claims + 1] = ok
+    end
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[3], ARGV[3], added) end
+return {out, claims}
+"""
+
 _CLAIM_WITHIN = """
 local limit = tonumber(ARGV[2])
 local n = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -269,6 +307,7 @@ class RedisRunState(RunState):
         self._wait_for = once(_WAIT_FOR)
         self._resolve = once(_RESOLVE)
         self._claim_within = once(_CLAIM_WITHIN)
+        self._wait_or_claim = once(_WAIT_OR_CLAIM)
         self._units_script = once(_UNITS_ONCE)
 
     @classmethod
@@ -429,6 +468,18 @@ class RedisRunState(RunState):
         codes = self._claim_within(keys=[f"{self.p}:c:{namespace}", f"{self.p}:c:{namespace}:n"],
                                    args=[group, int(limit), *keys])
         return [c == 1 for c in codes]
+
+    def wait_or_claim(self, namespace: str, items: Sequence[tuple[str, JSON]], limit: int,
+                      claims: str, group: str, claim_limit: int) -> tuple[dict[str, JSON], dict[str, bool]]:
+        if not items:
+            return {}, {}
+        args: list[str | int] = [int(limit), f"{self._w(namespace)}:q:", group, int(claim_limit)]
+        for key, item in items:
+            args += [key, dumps(item)]
+        flat, claimed = self._wait_or_claim(
+            keys=[f"{self._w(namespace)}:r", f"{self.p}:c:{claims}", f"{self.p}:c:{claims}:n"], args=args)
+        results = {flat[i].decode(): loads(flat[i + 1]) for i in range(0, len(flat), 2)}
+        return results, {claimed[i].decode(): claimed[i + 1] == 1 for i in range(0, len(claimed), 2)}
 
     def claimed(self, namespace: str, keys: Sequence[str]) -> list[bool]:
         if not keys:

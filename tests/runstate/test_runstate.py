@@ -353,6 +353,22 @@ def test_counting_units_off_tells_the_work_left(make_state):
     assert state.progress("a").pages == 1 and state.done_units_left("a", []) == 0
 
 
+def test_waiting_and_claiming_in_one_call(make_state):
+    """A page waits for its links' verdicts and asks for the fetches of those left, within a budget;
+    the same as wait_for then claim_within (keys with a result are neither queued nor claimed)."""
+    state = make_state("r4")
+    state.resolve("verdicts", "judged", "ok")
+    state.claim_within("wished", "b", ["asked-by-b"], 5)
+    results, asked = state.wait_or_claim("verdicts", [("judged", 1), ("new", 2), ("new", 3), ("asked-by-b", 4),
+                                                      ("over", 5)], 0, "wished", "a", 1)
+    assert results == {"judged": "ok"}
+    assert asked == {"new": True, "asked-by-b": True, "over": False}  # "over": a's budget of 1 is spent
+    assert list(asked) == ["new", "asked-by-b", "over"]
+    assert make_state("r4").claimed("wished", ["new", "over", "judged"]) == [True, False, False]
+    assert state.resolve("verdicts", "new", "bad") == (True, [2, 3])  # both referrers waited
+    assert state.wait_or_claim("verdicts", [], 0, "wished", "a", 1) == ({}, {})
+
+
 def test_a_namespace_is_dropped_whole(state: RunState):
     state.put("home:a", "page", {"url": "http://a/"})
     state.put("home:a", "http://a/f.html", "<p>footer</p>")
