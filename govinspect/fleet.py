@@ -86,8 +86,6 @@ def fleet_settings(settings: Settings, run_id: str, worker_id: str) -> Settings:
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "ITEM_PIPELINES": pipelines, "EXTENSIONS": extensions, "DOWNLOADER_MIDDLEWARES": middlewares,
-        # an acknowledged page's rows and work markers are written already (a killed worker loses none)
-        "STORE_BATCH_SIZE": 1,
     }, priority="cmdline")
     return s
 

@@ -14,6 +14,11 @@ a fleet worker does not acknowledge the requests behind them yet, so if it is ki
 requests go back to the queue and are done again, markers included (the buffered rows are replayed
 too; the fold takes the duplicate observations as one).
 
+``store_flush_wanted``: some requests are about to be acknowledged to the rest of a fleet; receivers
+write and announce (``work_done``) what they have buffered first, so that an acknowledged request's
+rows and work markers are never lost with its worker. No arguments. Sent by the fleet scheduler once
+per batch of acknowledgements, so the store writes in batches rather than once per request.
+
 ``site_concluding``: a site is about to be folded; receivers return the observations they conclude
 (an iterable of :class:`govinspect.findings.Observation`). Arguments: ``site``, ``view`` (a
 :class:`govinspect.vocabulary.RunView`). The inspector manager answers it (``site_finished``).
@@ -33,6 +38,7 @@ Arguments: ``run_id``, ``store``, ``status``.
 
 work_done = object()
 work_held = object()
+store_flush_wanted = object()
 site_concluding = object()
 site_finalized = object()
 run_finished = object()

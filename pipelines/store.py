@@ -60,6 +60,7 @@ class StorePipeline:
         pipeline = cls(crawler, context, FindingStore.shared(s), s.getint("STORE_BATCH_SIZE"),
                        s.getfloat("STORE_FLUSH_SECONDS"))
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(pipeline.flush_wanted, signal=gi_signals.store_flush_wanted)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -127,8 +128,8 @@ class StorePipeline:
         return item
 
     def _flush_if_due(self) -> None:
-        # markers count: with STORE_BATCH_SIZE 1 (a fleet) a request's rows and markers are announced
-        # before its acknowledgement follows them, so a worker killed after acknowledging loses nothing
+        # markers count too (the run's folding waits for them); a fleet worker also flushes before it
+        # acknowledges requests (``store_flush_wanted``), so one killed after that loses nothing
         if len(self._refs) + len(self._checks) + len(self._facts) + len(self._markers) >= self.batch_size or (
             time.monotonic() - self._last_flush > self.flush_seconds
         ):
@@ -162,12 +163,20 @@ class StorePipeline:
 
     def _tick(self) -> None:
         if self.failed is None and time.monotonic() - self._last_flush >= self.flush_seconds:
-            try:
-                self.flush()
-            except Exception as exc:
-                if not is_disk_full(exc):
-                    raise
-                self._disk_full(exc)
+            self._guarded_flush()
+
+    def _guarded_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
+
+    def flush_wanted(self) -> None:
+        """Requests are about to be acknowledged (fleet): their rows and markers go out first."""
+        if self.failed is None:
+            self._guarded_flush()
 
     def spider_idle(self, spider: Spider) -> None:
         if self.failed is not None:

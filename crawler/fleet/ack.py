@@ -4,9 +4,9 @@ Scrapy hands a callback's output to ``CONCURRENT_ITEMS`` coroutines through a sm
 the callback's generator ends, its last requests may not be queued yet. Acknowledging then would
 let another worker see "nothing queued, nothing in flight" too early (and a kill at that moment
 would lose those links). So the spider yields a :class:`FleetAck` as its *last* output: by the time
-this pipeline receives it, every earlier output has been taken off that queue, and requests are
-queued (and the store pipeline's rows and work markers written, with ``STORE_BATCH_SIZE`` 1)
-synchronously when taken off it.
+this pipeline receives it, every earlier output has been taken off that queue (requests into the
+scheduler's push buffer, items into the store pipeline's batch); the scheduler then pushes the
+requests and has the store write its batch (``store_flush_wanted``) before it acknowledges.
 """
 
 from __future__ import annotations

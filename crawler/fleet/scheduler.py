@@ -80,10 +80,11 @@ class AckScheduler(Scheduler):
         if not meta.get(ACK_META):
             return
         self.held = max(0, self.held - 1)
-        # acknowledged once the links the request found are queued (by this flush, or a later one
-        # if Redis is out of reach now): a kill before that has the request done again
+        # acknowledged once the links the request found are queued and its rows and work markers
+        # stored (by the flush at the end of this reactor turn, with the other requests done in it, or
+        # a later one if Redis is out of reach now): a kill before that has the request done again
         self._after_push.append(meta.pop(ACK_META))
-        self.flush()
+        self._flush_soon()
 
     def _acknowledge(self, tokens: list[str]) -> None:
         # One thread, in order, off the reactor: the requests' links were queued (synchronously)
@@ -159,11 +160,14 @@ class AckScheduler(Scheduler):
         duplicate found at the push is then announced as ``request_dropped``, as the engine would."""
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         self._to_push.append((request, fingerprint))
+        self._flush_soon()
+        return True
+
+    def _flush_soon(self, seconds: float = 0) -> None:
         if self._flush_call is None:
             from twisted.internet import reactor
 
-            self._flush_call = reactor.callLater(0, self.flush)
-        return True
+            self._flush_call = reactor.callLater(seconds, self.flush)
 
     def flush(self) -> None:
         """Push the buffered requests, in one step per request and one round trip for all."""
@@ -179,14 +183,14 @@ class AckScheduler(Scheduler):
             except Exception:  # Redis out of reach past the client's retries: keep them, try again
                 logger.exception("queueing %d requests failed; trying again in a second", len(batch))
                 self._to_push[:0] = batch
-                from twisted.internet import reactor
-
-                self._flush_call = reactor.callLater(1.0, self.flush)
+                self._flush_soon(1.0)
                 return
             self.held = max(0, self.held - retried)  # retries, redirects: their in-flight originals went
             self._pushed(batch, results)
         tokens, self._after_push = self._after_push, []
         if tokens:
+            # their rows and markers first (an outage keeps them back: see work_held)
+            self.crawler.signals.send_catch_log(gi_signals.store_flush_wanted)
             self._acknowledge(tokens)
 
     def _pushed(self, batch: list[tuple[Request, str | None]], results: list[int]) -> None:
