@@ -31,7 +31,7 @@ class _CountingHandler(demo_server.ProxyHandler):
         url = f"http://{host}{target[1]}{'?' + target[2] if target[2] else ''}" if target else self.path
         stats: ServerCounts = self.server.counts
         started = time.monotonic()
-        stats.enter(self.command, url)
+        stats.enter(self.command, url, self.client_address)
         self._answered = None
         try:
             if stats.latency:
@@ -46,13 +46,17 @@ class ServerCounts:
         self.latency = latency
         self.hits: Counter[tuple[str, str]] = Counter()
         self.intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        self.log: list[tuple[float, str, str, int | None]] = []
         self.first: float | None = None
         self.last: float | None = None
         self._lock = threading.Lock()
 
-    def enter(self, method: str, url: str) -> None:
+    def enter(self, method: str, url: str, peer: tuple | None = None) -> None:
         with self._lock:
             self.hits[(method, url)] += 1
+            # who asked, on which connection, when: tells a client's resend on one kept-alive
+            # connection from two requests (two connections, maybe two workers)
+            self.log.append((time.monotonic(), method, url, peer[1] if peer else None))
             now = time.monotonic()
             self.first = self.first if self.first is not None else now
             self.last = now
@@ -80,7 +84,13 @@ class ServerCounts:
         with self._lock:
             self.hits.clear()
             self.intervals.clear()
+            self.log.clear()
             self.first = self.last = None
+
+    def requests_for(self, url: str) -> list[tuple[float, str, str, int | None]]:
+        """Every request for ``url``: (time, method, url, client port)."""
+        with self._lock:
+            return [entry for entry in self.log if entry[2] == url]
 
     def gets(self) -> Counter[str]:
         return Counter({url: n for (method, url), n in self.hits.items() if method == "GET"})
