@@ -24,6 +24,7 @@ class _CountingHandler(demo_server.ProxyHandler):
     def _send(self, *args, **kwargs) -> None:
         self._answered = time.monotonic()
         super()._send(*args, **kwargs)
+        self._written = True
 
     def _serve(self, head: bool) -> None:
         target = self._target()
@@ -31,14 +32,18 @@ class _CountingHandler(demo_server.ProxyHandler):
         url = f"http://{host}{target[1]}{'?' + target[2] if target[2] else ''}" if target else self.path
         stats: ServerCounts = self.server.counts
         started = time.monotonic()
-        stats.enter(self.command, url, self.client_address)
-        self._answered = None
+        entry = stats.enter(self.command, url, self.client_address)
+        self._answered, self._written, outcome = None, False, ""
         try:
             if stats.latency:
                 time.sleep(stats.latency)
             super()._serve(head)
+        except BaseException as exc:
+            outcome = type(exc).__name__
+            raise
         finally:
             stats.interval(host, started, self._answered or time.monotonic())
+            stats.outcome(entry, outcome or ("written" if self._written else "not answered"))
 
 
 class ServerCounts:
@@ -46,20 +51,26 @@ class ServerCounts:
         self.latency = latency
         self.hits: Counter[tuple[str, str]] = Counter()
         self.intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        self.log: list[tuple[float, str, str, int | None]] = []
+        self.log: list[list] = []  # [time, method, url, client port, outcome]
         self.first: float | None = None
         self.last: float | None = None
         self._lock = threading.Lock()
 
-    def enter(self, method: str, url: str, peer: tuple | None = None) -> None:
+    def enter(self, method: str, url: str, peer: tuple | None = None) -> int:
         with self._lock:
             self.hits[(method, url)] += 1
-            # who asked, on which connection, when: tells a client's resend on one kept-alive
-            # connection from two requests (two connections, maybe two workers)
-            self.log.append((time.monotonic(), method, url, peer[1] if peer else None))
+            # who asked, on which connection, when, and how it ended: tells a client's resend after a
+            # lost answer from two requests (two connections, maybe two workers)
+            self.log.append([time.monotonic(), method, url, peer[1] if peer else None, ""])
             now = time.monotonic()
             self.first = self.first if self.first is not None else now
             self.last = now
+            return len(self.log) - 1
+
+    def outcome(self, entry: int, how: str) -> None:
+        with self._lock:
+            if entry < len(self.log):
+                self.log[entry][4] = how
 
     def interval(self, host: str, start: float, end: float) -> None:
         with self._lock:
@@ -87,8 +98,8 @@ class ServerCounts:
             self.log.clear()
             self.first = self.last = None
 
-    def requests_for(self, url: str) -> list[tuple[float, str, str, int | None]]:
-        """Every request for ``url``: (time, method, url, client port)."""
+    def requests_for(self, url: str) -> list[list]:
+        """Every request for ``url``: [time, method, url, client port, outcome]."""
         with self._lock:
             return [entry for entry in self.log if entry[2] == url]
 
