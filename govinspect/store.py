@@ -582,8 +582,9 @@ class FindingStore:
     def link_refs(self, run_id: str, site_id: str | None = None,
                   targets: Container[str] | None = None) -> Iterator[LinkRef]:
         """Every link reference of a run (or of one of its sites), expanded from the per-page rows;
-        with ``targets``, only the references to those (a fold asks for its few failed targets: the
-        other ~99 % of lines are skipped unparsed, at the end of a run when all sites fold at once)."""
+        with ``targets``, only the references to those: a fold asks for its few failed targets, and
+        the ~99 % of lines that name another target become no objects (all sites often fold at once,
+        at the end of a run: this is that tail's wall time)."""
         sql, params = "SELECT site_id, page_url, refs FROM page_links WHERE run_id=?", [run_id]
         if site_id is not None:
             sql, params = sql + " AND site_id=?", [run_id, site_id]
