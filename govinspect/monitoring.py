@@ -136,5 +136,5 @@ def observed(store: Any, run_id: str, site_id: str, rule: str) -> list[dict[str,
 
 def referrers(store: Any, run_id: str, site_id: str, target_url: str, limit: int) -> list[tuple[str, str]]:
     """(page, link text) of this run's pages of the site that link ``target_url`` (normalised)."""
-    found = sorted({(r.page_url, r.text or "") for r in store.link_refs(run_id, site_id) if r.target_url == target_url})
+    found = sorted({(r.page_url, r.text or "") for r in store.link_refs(run_id, site_id, targets={target_url})})
     return found[:limit]

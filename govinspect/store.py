@@ -57,7 +57,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -137,6 +137,10 @@ CREATE TABLE IF NOT EXISTS store_outages (
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 MAX_REFERRERS = 20
+_INSERT_OBSERVATION = (
+    "INSERT INTO observations (run_id, site_id, fingerprint, rule, severity, page_url,"
+    " target_url, message, evidence, screenshot, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
 EVIDENCE_MAX_BYTES = 4 * 1024 * 1024  # a full-page capture is capped in height; this only stops oddities
 
 
@@ -506,20 +510,29 @@ class FindingStore:
     # ---- writes during a run ---------------------------------------------------------------------
     def add_observation(self, run_id: str, obs: Observation, site_url: str) -> str:
         """Store one observation (masked) and commit (or buffer it); returns its fingerprint."""
-        key = obs.key or finding_key(obs.rule, site_url, obs.page_url, obs.target_url)
-        fp = fingerprint(obs.site_id, obs.rule, key)
-        self.append(
-            "INSERT INTO observations (run_id, site_id, fingerprint, rule, severity, page_url,"
-            " target_url, message, evidence, screenshot, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(
+        return self.add_observations(run_id, [obs], site_url)[0]
+
+    def add_observations(self, run_id: str, observations: Iterable[Observation], site_url: str) -> list[str]:
+        """Store observations of one site (masked) in one commit; returns their fingerprints.
+
+        A site's conclusions (hundreds of ``link.broken`` referrers) are written when it is folded,
+        often all sites at the end of a run: one commit, not one per observation, keeps that tail short.
+        """
+        observations = list(observations)
+        rows, fps = [], []
+        for obs in observations:
+            key = obs.key or finding_key(obs.rule, site_url, obs.page_url, obs.target_url)
+            fp = fingerprint(obs.site_id, obs.rule, key)
+            fps.append(fp)
+            rows.append((
                 run_id, obs.site_id, fp, obs.rule, obs.severity, mask_url(obs.page_url), mask_url(obs.target_url),
                 mask_text(obs.message), _json(mask_value(obs.evidence)), obs.screenshot, obs.seen_at,
-            )],
-            run_id, kind="observations",
-        )
-        if obs.screenshot and not obs.rule.startswith("leak."):  # leaks: pixels cannot be masked
-            self.add_evidence_file(run_id, obs.screenshot)
-        return fp
+            ))
+        self.append(_INSERT_OBSERVATION, rows, run_id, kind="observations")
+        for obs in observations:
+            if obs.screenshot and not obs.rule.startswith("leak."):  # leaks: pixels cannot be masked
+                self.add_evidence_file(run_id, obs.screenshot)
+        return fps
 
     def add_evidence_file(self, run_id: str, path: str | None) -> None:
         """Keep an evidence screenshot's bytes in the store, under its file name (base64: the outage
@@ -566,18 +579,29 @@ class FindingStore:
             rows, run_id,
         )
 
-    def link_refs(self, run_id: str, site_id: str | None = None) -> Iterator[LinkRef]:
-        """Every link reference of a run (or of one of its sites), expanded from the per-page rows."""
+    def link_refs(self, run_id: str, site_id: str | None = None,
+                  targets: Container[str] | None = None) -> Iterator[LinkRef]:
+        """Every link reference of a run (or of one of its sites), expanded from the per-page rows;
+        with ``targets``, only the references to those: a fold asks for its few failed targets, and
+        the ~99 % of lines that name another target become no objects (all sites often fold at once,
+        at the end of a run: this is that tail's wall time)."""
         sql, params = "SELECT site_id, page_url, refs FROM page_links WHERE run_id=?", [run_id]
         if site_id is not None:
             sql, params = sql + " AND site_id=?", [run_id, site_id]
+        # one or two targets (a referrer lookup): rows that do not mention them are not split at all
+        probes = [t + "\t" for t in targets] if isinstance(targets, set | frozenset) and len(targets) <= 2 else None
         for row in self.db.execute(sql, params).fetchall():
+            refs = row["refs"]
+            if probes is not None and not any(p in refs for p in probes):
+                continue
             seen: set[str] = set()  # a page written twice (a requeued request) keeps its first lines
-            for line in row["refs"].splitlines():
-                target, tag, text = line.split("\t", 2)
-                if target not in seen:
-                    seen.add(target)
-                    yield LinkRef(row["site_id"], row["page_url"], target, tag, text)
+            for line in refs.splitlines():
+                target, _, rest = line.partition("\t")
+                if target in seen or (targets is not None and target not in targets):
+                    continue
+                seen.add(target)
+                tag, _, text = rest.partition("\t")
+                yield LinkRef(row["site_id"], row["page_url"], target, tag, text)
 
     def add_checks(self, run_id: str, checks: Iterable[LinkCheck]) -> None:
         """Record target outcomes once per run; a success replaces an earlier failure, not the reverse."""
@@ -803,9 +827,8 @@ class StoreRunView:
         if not failed:
             return
         refs: dict[str, dict[str, LinkRef]] = {}
-        for ref in self.store.link_refs(self.run_id, site_id):
-            if ref.target_url in failed:
-                refs.setdefault(ref.target_url, {}).setdefault(ref.page_url, ref)
+        for ref in self.store.link_refs(self.run_id, site_id, targets=failed.keys()):
+            refs.setdefault(ref.target_url, {}).setdefault(ref.page_url, ref)
         for target in sorted(refs):
             yield _check_from_row(failed[target]), [refs[target][page] for page in sorted(refs[target])]
 
@@ -818,8 +841,7 @@ class StoreRunView:
         blocked = self._targets("blocked=1")
         if not blocked:
             return 0
-        return len({ref.target_url for ref in self.store.link_refs(self.run_id, site_id)
-                    if ref.target_url in blocked})
+        return len({ref.target_url for ref in self.store.link_refs(self.run_id, site_id, targets=blocked.keys())})
 
     # ---- state across runs (govinspect/monitoring.py) ------------------------------------------------
     def probes(self, site_id: str, since: str, until: str) -> list[dict[str, Any]]:

@@ -111,8 +111,7 @@ class Finaliser:
             return False
         site = self.context.registry.get(site_id)
         view = self.store.view(self.run_id)
-        for obs in self._conclusions(site, view):
-            self.store.add_observation(self.run_id, obs, site.url)
+        self.store.add_observations(self.run_id, self._conclusions(site, view), site.url)  # one commit
         progress = self.state.progress(site_id)  # after concluding: a failing inspector marks it incomplete
         completed, why = progress.completion(reason)
         if progress.failures and incomplete_reason(self.state, site_id):

@@ -83,6 +83,9 @@ ITEM_PIPELINES = {
     "pipelines.monitor.MonitorPipeline": 290,  # probes and per-run script/iframe hosts (issue 10), before the store
 }
 EXTENSIONS = {
+    # off anyway (REMOTE_CONTROL_ENABLED above); not even imported: its module pulls in aiohttp,
+    # ~0.25 CPU s before the first request of every run (issue 9)
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.extensions.LogMasking": 0,
     "crawler.extensions.GarbageCollection": 2,  # GC_THRESHOLDS
     "crawler.extensions.QuietRetries": 1,

@@ -71,6 +71,43 @@ def test_run_view_links(store_target, tmp_path):
     store.close()
 
 
+def test_link_refs_for_some_targets_are_those_of_all(store_target, tmp_path):
+    """Asked for some targets (a fold's failed ones), the references are exactly those of the whole
+    list filtered: the first line of a target per page, a page written twice keeping its first lines,
+    a target that is a prefix of another not mistaken for it."""
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    store.start_run("r1", "2026-11-27", {}, [SITE])
+    targets = ["http://b.gov.cn/x", "http://b.gov.cn/x?y", "http://b.gov.cn/z", "http://b.gov.cn/w"]
+    for n, page in enumerate(["http://a.gov.cn/", "http://a.gov.cn/p.html", "http://a.gov.cn/q.html"]):
+        store.add_refs("r1", [LinkRef(SITE.id, page, t, "a", f"{page}-{t}") for t in targets[n:]])
+    store.add_refs("r1", [LinkRef(SITE.id, "http://a.gov.cn/", "http://b.gov.cn/x", "img", "again")])
+    every = list(store.link_refs("r1", SITE.id))
+    for wanted in ({"http://b.gov.cn/x"}, {"http://b.gov.cn/x?y", "http://b.gov.cn/w"}, set(targets),
+                   {"http://b.gov.cn/nope"}, {t: None for t in targets[1:]}.keys()):
+        assert list(store.link_refs("r1", SITE.id, targets=wanted)) == [r for r in every if r.target_url in wanted]
+    first = next(store.link_refs("r1", SITE.id, targets={"http://b.gov.cn/x"}))
+    assert (first.page_url, first.tag, first.text) == ("http://a.gov.cn/", "a", "http://a.gov.cn/-http://b.gov.cn/x")
+    assert store.view("r1").referrers(SITE.id, "http://b.gov.cn/x?y") == [
+        ("http://a.gov.cn/", "http://a.gov.cn/-http://b.gov.cn/x?y"),
+        ("http://a.gov.cn/p.html", "http://a.gov.cn/p.html-http://b.gov.cn/x?y")]
+    store.close()
+
+
+def test_observations_written_together_are_written_as_one_by_one(store_target, tmp_path):
+    """A fold's conclusions go in one commit: same rows, same order, same fingerprints as one by one."""
+    store = FindingStore(store_target, spool_dir=tmp_path / "spool")
+    store.start_run("r1", "2026-11-27", {}, [SITE])
+    store.start_run("r2", "2026-11-27", {}, [SITE])
+    batch = [_obs("a"), _obs("b", "link.broken"), _obs("a")]
+    singles = [store.add_observation("r1", obs, SITE.url) for obs in batch]
+    assert store.add_observations("r2", batch, SITE.url) == singles
+    assert store.add_observations("r2", iter([]), SITE.url) == []
+    rows = {run: [(r["fingerprint"], r["rule"], r["page_url"], r["message"]) for r in store.query(
+        "SELECT * FROM observations WHERE run_id=? ORDER BY id", (run,))] for run in ("r1", "r2")}
+    assert rows["r1"] == rows["r2"] and len(rows["r1"]) == 3
+    store.close()
+
+
 MODULE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS probe_results (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, checked_at TEXT NOT NULL, ms REAL, ok INTEGER NOT NULL,
