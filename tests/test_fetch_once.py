@@ -13,7 +13,10 @@ import sqlite3
 from collections import Counter
 
 import pytest
+from scrapy import Request
+from scrapy.exceptions import StopDownload
 
+from crawler.spiders.cluster import ClusterSpider
 from tests.rendering.conftest import RENDER_TEST, needs_chromium
 from tests.support.cli import FAST, govinspect, write_registry
 from tests.support.server import Route, RouteServer, html
@@ -79,3 +82,16 @@ def test_rendered_crawl_fetches_each_page_once(tmp_path, render):
     assert hits[("GET", "/js-only.html")] == 1
     completed, pages = db.execute("SELECT completed, pages FROM run_sites").fetchone()
     assert completed == 1 and pages == 5  # each inspected once: the homepage, a, tq, list, js-only
+
+
+def test_a_link_check_stops_only_a_body_still_coming():
+    """Scrapy stops a download by closing its connection. A HEAD answer (or an empty body) is complete
+    when its headers arrive and its connection is back in the pool, maybe carrying the next request
+    already: closing it made Twisted send that request again on a new connection (seen at the server
+    as a page fetched twice by a fleet on a loaded machine, and a host one request over its limit)."""
+    check = {"headers_only": True}
+    ClusterSpider._headers_received({}, 0, Request("http://a.test/x", method="HEAD", meta=dict(check)), None)
+    ClusterSpider._headers_received({}, 0, Request("http://a.test/x", method="GET", meta=dict(check)), None)
+    with pytest.raises(StopDownload):  # a GET check's body is still coming: stopped
+        ClusterSpider._headers_received({}, 5000, Request("http://a.test/x", method="GET", meta=dict(check)), None)
+    ClusterSpider._headers_received({}, 5000, Request("http://a.test/x"), None)  # decoy: a page is read whole

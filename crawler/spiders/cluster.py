@@ -185,10 +185,16 @@ class ClusterSpider(Spider):
                 gi_signals.work_done,
                 markers=[_marker(site_id, request.meta)])
 
-    def _headers_received(self, headers, body_length, request: Request, spider: Spider) -> None:
-        """Link checks need the status only: stop GET downloads once the headers are in."""
+    @staticmethod
+    def _headers_received(headers, body_length, request: Request, spider: Spider) -> None:
+        """Link checks need the status only: stop GET downloads once the headers are in.
+
+        Never when there is no body to stop (HEAD, or an empty body): Scrapy stops a download by
+        closing its connection, and such a response is complete already, its connection back in the
+        pool and maybe carrying the next request, which Twisted then sends again on a new connection
+        (the server sees it twice; a host one request over its limit)."""
         request.meta["gi_headers_received"] = True  # a later cancel is the size limit (see classify_failure)
-        if request.meta.get("headers_only"):
+        if request.meta.get("headers_only") and request.method != "HEAD" and body_length != 0:
             raise StopDownload(fail=False)
 
     def in_scope(self, site: Site, url: str) -> bool:

@@ -103,6 +103,11 @@ class ServerCounts:
         with self._lock:
             return [entry for entry in self.log if entry[2] == url]
 
+    def on_connection(self, port: int | None) -> list[list]:
+        """Every request that came on the client connection with this port, in order."""
+        with self._lock:
+            return [entry for entry in self.log if entry[3] == port]
+
     def gets(self) -> Counter[str]:
         return Counter({url: n for (method, url), n in self.hits.items() if method == "GET"})
 
