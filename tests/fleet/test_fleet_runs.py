@@ -57,9 +57,11 @@ def test_three_workers_fetch_every_page_once_and_find_what_one_process_finds(bas
 
     fetched = gets(served)
     extra = _extra_gets(baseline.gets, fetched)
-    # on failure: each request for the URL, and what else came on its connection
-    assert extra == {}, {url: [(e, served.counts.on_connection(e[3])) for e in served.counts.requests_for(url)]
-                         for url in extra}
+    # on failure: each request for the URL, and what else came on its connection (in full in a file)
+    story = {url: [(e, served.counts.on_connection(e[3])) for e in served.counts.requests_for(url)] for url in extra}
+    if extra:
+        (tmp_path / "duplicates.json").write_text(json.dumps(story, indent=1), encoding="utf-8")
+    assert extra == {}, (tmp_path / "duplicates.json", story)
     # seeds go through the duplicate filter: a homepage is fetched once though every page links to it
     homepages = [normalize_url(site.url) for site in load_registry(baseline.cluster.registry_path)]
     once = [url for url in homepages if baseline.gets.get(url) == 1]
