@@ -242,12 +242,7 @@ class RequestGate:
     async def _decide(self, event: dict) -> None:
         request_id, url = event["requestId"], event["request"]["url"]
         try:
-            reason = self._refusal(url)
-            if reason:
-                logger.info("browser request refused (%s): %s", reason, url)
-                await self.session.send("Fetch.failRequest", {"requestId": request_id,
-                                                              "errorReason": "BlockedByClient"})
-                return
+            # the crawl's own copies first (fetched, and judged by the address policy, by the crawl)
             if event.get("resourceType") == "Document":
                 key = url.split("#", 1)[0].rstrip("/")
                 static = self.static
@@ -259,6 +254,12 @@ class RequestGate:
                 if key in self.frames and event.get("frameId") != self.main_frame:
                     await self._fulfill(request_id, 200, "text/html; charset=utf-8", b"<html><body></body></html>")
                     return
+            reason = self._refusal(url)
+            if reason:
+                logger.info("browser request refused (%s): %s", reason, url)
+                await self.session.send("Fetch.failRequest", {"requestId": request_id,
+                                                              "errorReason": "BlockedByClient"})
+                return
             await self.session.send("Fetch.continueRequest", {"requestId": request_id})
         except Exception as exc:  # the page closed meanwhile, or the browser went away
             logger.debug("request gate: %s: %s", url, exc)
