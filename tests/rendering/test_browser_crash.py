@@ -38,7 +38,7 @@ def test_killed_browser_costs_one_page(tmp_path):
         "/slow.html": Route(html('<img src="/m1.png" alt="国旗"><a href="/after.html">下一页</a>')),
         # slow too: its render comes after the kill (pages are fetched statically first, so a link
         # of the static copy is followed while the page that holds it is still being rendered)
-        "/after.html": Route(html('<img src="/m2.png" alt="国旗">'), delay=6),
+        "/after.html": Route(html('<img src="/m2.png" alt="国旗">'), delay=10),  # long: a loaded machine
         # slow: the page is fetched statically first, so the render is what waits for this image
         # (the crawl asks for it only after the render): the browser is killed in the middle of it
         "/m1.png": Route(encode(draw_flag(mirrored=True)), headers=PNG, delay=4),
