@@ -193,6 +193,10 @@ RENDER_BROWSER_ARGS = ["--disable-site-isolation-trials", "--renderer-process-li
 RENDER_LOOPBACK_ONLY = False  # tests/demo: the browser may reach loopback (directly or via the proxy) only
 RENDER_PAGE_REUSE = 50  # renders per browser page before it is closed and replaced (a failed render closes it at once)
 RENDER_MAX_PAGES = 4  # pages rendered at once (bounds memory: the demo peaks near 0.8 GiB PSS at 4)
+# Renders of a body the crawl already fetched download no document: they take this slot, not the
+# host's (a render waiting for the browser must not hold the site's crawl); the render handler's
+# RENDER_MAX_PAGES and the spider's render lane bound them, not the slot.
+DOWNLOAD_SLOTS = {"gi-render": {"concurrency": 64, "delay": 0}}
 RENDER_PAGE_TIMEOUT = 30.0  # seconds for one whole render; then the page is fetched without the browser
 RENDER_FALLBACK_STATIC = True
 RENDER_SETTLE_MS = 1500  # wait at most this long for the network to go idle before measuring

@@ -3,8 +3,8 @@
 Causes of the double fetches found: a redirect to a page of the site that a link also names
 (``/r`` → ``/a.html``; the homepage's ``/`` → ``/index.html``) fetched it twice; ``render=auto``
 downloaded the homepage (and script-built pages) again in the browser; and the browser loaded the
-documents of iframes (``/include/tq.html``) that the crawl fetches as pages of their own. Besides
-retries, what remains is ``render=always`` (no static copy to learn the frames from).
+documents of iframes (``/include/tq.html``) that the crawl fetches as pages of their own. ``render=always``
+now fetches statically first too, so it fetches each page once as well.
 """
 
 from __future__ import annotations
@@ -69,15 +69,8 @@ def test_rendered_crawl_fetches_each_page_once(tmp_path, render):
     hits, db = _crawl(tmp_path, render, *RENDER_TEST)
     for path in ("/", "/index.html", "/list.html"):
         assert hits[("GET", path)] == 1, (path, hits)
-    if render == "auto":
-        assert hits[("GET", "/include/tq.html")] == 1, hits
-        assert hits[("GET", "/a.html")] == 1, hits
-    else:
-        # ``always`` renders without a static copy, so the frames a page holds are not known before
-        # the browser loads them (tq.html: its crawl, plus once per page framing it), and the browser
-        # follows ``/r`` → ``/a.html`` itself (Playwright routes never see redirect hops). Each is
-        # still inspected once (pages == 5 below).
-        assert hits[("GET", "/include/tq.html")] <= 4 and hits[("GET", "/a.html")] == 2, hits
+    assert hits[("GET", "/include/tq.html")] == 1, hits
+    assert hits[("GET", "/a.html")] == 1, hits
     # the script-built list was rendered (its script's link was found) from the body fetched once
     assert hits[("GET", "/js-only.html")] == 1
     completed, pages = db.execute("SELECT completed, pages FROM run_sites").fetchone()

@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 class FleetClusterSpider(ClusterSpider):
     name = "cluster"
+    render_lane = False  # every request goes to the shared queue (a dead worker's are redone)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs) -> FleetClusterSpider:

@@ -1,10 +1,10 @@
 """Browser rendering: which pages to render, a bounded Playwright download handler, rendered geometry.
 
-Rendering costs about 70× a plain fetch, so the registry ``render`` field decides: ``always``,
-``never``, or ``auto`` (the homepage, plus pages whose static HTML looks built by script; these are
-fetched statically first so the crawl goes on while the browser works, and the rendered copy is the
-one inspected). Rendered
-pages carry :class:`govinspect.vocabulary.RenderInfo`:
+Rendering costs about 70× a plain fetch, so the registry ``render`` field decides: ``always``
+(every HTML page), ``never``, or ``auto`` (the homepage, plus pages whose static HTML looks built by
+script). Pages to render are fetched statically first, whatever the field, so the crawl goes on while
+the browser works, and the rendered copy is the one inspected. Rendered pages carry
+:class:`govinspect.vocabulary.RenderInfo`:
 
 * ``boxes`` — geometry keyed by the ``data-gi-id`` attribute that the browser stamps on every
   ``img``, ``a``, ``area``, ``iframe`` and ``input[type=image]`` before measuring. The response body is

@@ -27,20 +27,36 @@ _MEASURE_JS = r"""
   const docW = Math.max(de.scrollWidth, body.scrollWidth, de.clientWidth);
   const docH = Math.max(de.scrollHeight, body.scrollHeight, de.clientHeight);
   const sx = window.scrollX, sy = window.scrollY;
-  const why = (el, r) => {
-    for (let a = el; a && a.nodeType === 1; a = a.parentElement) {
-      const cs = getComputedStyle(a);
-      if (cs.display === 'none') return 'display:none';
-      if (cs.visibility === 'hidden' || cs.visibility === 'collapse') return 'visibility:hidden';
-      if (parseFloat(cs.opacity) === 0) return 'opacity:0';
-      if (a.tagName === 'MARQUEE') {
-        const m = a.getBoundingClientRect();
-        if (m.width <= 1 || m.height <= 1) return 'marquee';
-      }
-      if (a !== el && cs.overflow !== 'visible' && (a.clientHeight === 0 || a.clientWidth === 0))
-        return 'clipped';
+  // Why an element is hidden: its own style, then its ancestors' (first reason on the way up). An
+  // ancestor's verdict is the same for every element under it: computed once per ancestor (a page's
+  // hundreds of links share a few dozen ancestors), so the result is that of the plain walk.
+  const own = (a, cs) => {
+    if (cs.display === 'none') return 'display:none';
+    if (cs.visibility === 'hidden' || cs.visibility === 'collapse') return 'visibility:hidden';
+    if (parseFloat(cs.opacity) === 0) return 'opacity:0';
+    if (a.tagName === 'MARQUEE') {
+      const m = a.getBoundingClientRect();
+      if (m.width <= 1 || m.height <= 1) return 'marquee';
     }
-    if (el.tagName === 'A' && parseFloat(getComputedStyle(el).fontSize) === 0
+    return null;
+  };
+  const above = new Map();
+  const up = a => {
+    if (!a || a.nodeType !== 1) return null;
+    let reason = above.get(a);
+    if (reason !== undefined) return reason;
+    const cs = getComputedStyle(a);
+    reason = own(a, cs);
+    if (reason === null && cs.overflow !== 'visible' && (a.clientHeight === 0 || a.clientWidth === 0))
+      reason = 'clipped';
+    if (reason === null) reason = up(a.parentElement);
+    above.set(a, reason);
+    return reason;
+  };
+  const why = (el, r, cs) => {
+    const reason = own(el, cs) || up(el.parentElement);
+    if (reason) return reason;
+    if (el.tagName === 'A' && parseFloat(cs.fontSize) === 0
         && !el.querySelector('img')) return 'font-size:0';
     if (r.width < 1 || r.height < 1) return 'zero-size';
     if (r.right + sx <= 0 || r.bottom + sy <= 0 || r.left + sx >= docW || r.top + sy >= docH)
@@ -71,11 +87,12 @@ _MEASURE_JS = r"""
     const id = 'g' + (n++);
     el.setAttribute('data-gi-id', id);
     const r = el.getBoundingClientRect();
-    const reason = why(el, r);
+    const cs = getComputedStyle(el);
+    const reason = why(el, r, cs);
     const img = el.tagName === 'IMG';
     boxes[id] = [r.left + sx, r.top + sy, r.width, r.height, reason === null,
                  img ? el.naturalWidth : null, img ? el.naturalHeight : null, reason,
-                 img ? getComputedStyle(el).objectFit : null];
+                 img ? cs.objectFit : null];
     if (img && el.src && /^https?:/.test(el.src))
       images.push([el.src, el.alt || '', el.title || '', near(el), r.width, r.height,
                    el.naturalWidth, el.naturalHeight, reason === null]);

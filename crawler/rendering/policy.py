@@ -24,6 +24,11 @@ from crawler.rendering.browser import MEASURED
 
 logger = logging.getLogger(__name__)
 
+# The downloader slot of renders that download no document (Scrapy's ``download_slot`` meta; sized by
+# ``DOWNLOAD_SLOTS`` in settings/).
+RENDER_SLOT = "gi-render"
+RENDER_SLOT_META = "download_slot"
+
 # ---- policy ------------------------------------------------------------------------------------------
 _SPA_ROOT = re.compile(r"<(?:div|main)[^>]+id=[\"'](?:app|root|__next|__nuxt|vue-app)[\"'][^>]*>\s*</(?:div|main)>",
                        re.IGNORECASE)
@@ -91,26 +96,27 @@ class RenderPolicy:
     def from_crawler(cls, crawler: Crawler) -> RenderPolicy:
         return cls(crawler.settings)
 
-    def wants(self, site: Site, homepage: bool) -> bool:
-        """Render from the start: ``always`` only (``auto`` fetches statically first, see below)."""
-        return self.enabled and site.render == "always"
-
     def prepare(self, request: Request, site: Site, homepage: bool, force: bool = False,
                 static: Response | None = None, frames: list[str] | None = None) -> Request:
-        """Mark a page request for rendering when the policy (or ``force``) says so.
+        """Mark a page request for rendering when ``force`` says so.
 
+        Every page is fetched statically first, whatever the site's ``render`` (see
+        :meth:`wants_rerender`), so a site's links are followed without waiting for the browser.
         ``static``: the page's static response, already fetched: the browser renders that body instead
-        of downloading the page again. ``frames``: URLs of the page's frames that the crawl fetches
-        itself: the browser gets empty documents for them (``pool.render`` serves both).
+        of downloading the page again, and the render takes a downloader slot of its own
+        (``RENDER_SLOT``), not the host's: a render waiting for the browser never holds back the
+        site's static crawl. ``frames``: URLs of the page's frames that the crawl fetches itself: the
+        browser gets empty documents for them (``pool.render`` serves both).
         """
-        if not (force or self.wants(site, homepage)):
+        if not force:
             return request
         request.meta.update(self.render_meta(request.url, homepage))
         if static is not None:
             request.meta["gi_static"] = static_document(static)
+            request.meta[RENDER_SLOT_META] = RENDER_SLOT
         if frames:
             request.meta["gi_frames"] = frames
-        return request.replace(dont_filter=True) if force else request
+        return request.replace(dont_filter=True)
 
     def render_meta(self, url: str, homepage: bool = False) -> dict[str, Any]:
         options = {
@@ -124,17 +130,20 @@ class RenderPolicy:
         return {"playwright": True, "gi_render": options}
 
     def wants_rerender(self, site: Site, response: Response) -> bool:
-        """``auto``: the homepage, and static pages that look script-built, are fetched again rendered.
+        """Pages fetched statically that are fetched again rendered: every page of an ``always`` site;
+        of an ``auto`` site, the homepage and static pages that look script-built.
 
         The spider follows the static page's links at once and inspects only the rendered copy, so a
         site's crawl never waits for the browser.
         """
         meta = response.meta
-        if (not self.enabled or site.render != "auto" or "playwright" in response.flags
+        if (not self.enabled or site.render == "never" or "playwright" in response.flags
                 or meta.get("playwright") or meta.get("gi_render_failed")):
             return False
-        if meta.get("homepage"):
+        if site.render == "always" or meta.get("homepage"):
             return True
+        if site.render != "auto":
+            return False
         try:
             return looks_script_built(response.text)
         except (AttributeError, ValueError):

@@ -4,14 +4,15 @@ scrapy-playwright opens a new page (usually a new renderer process) for every re
 every request of it through Python (``page.route("**")``), which also switches Chromium's HTTP cache
 off. Measured on a 24-site cluster that was 300 ms of browser CPU per render and 1,690 protocol round
 trips for 225 renders. Here a page is opened once and reused for ``RENDER_PAGE_REUSE`` renders (or
-until a render on it fails), the "network settled" wait runs inside the page, and requests are
-intercepted only where they must be blocked: in loopback-only mode, URLs with a non-loopback IP
-address (host names are already kept off the network by the resolver rules of ``guard``).
+until a render on it fails), the "network settled" wait runs inside the page, and no Playwright route
+is set (any route pauses every request and turns the HTTP cache off): the browser pauses only the
+requests Python must see (:class:`RequestGate`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 from collections.abc import Sequence
@@ -148,7 +149,8 @@ class PagePool:
 
 
 async def prepare_page(page: Any) -> None:
-    """Once per page: the in-flight counter, image collection, and the loopback-only blocks."""
+    """Once per page: the in-flight counter, image collection, the loopback-only blocks and the
+    request gate (:class:`RequestGate`)."""
     await page.add_init_script(COUNT_INFLIGHT_JS)
     page._gi_images = {}
 
@@ -160,8 +162,6 @@ async def prepare_page(page: Any) -> None:
     page.on("response", on_response)
     guard = guard_state.current()
     if guard is not None and guard.loopback_only:
-        await page.route(NON_LOOPBACK_IP_URL, _abort)
-
         async def on_ws(ws: Any) -> None:
             if guard.allowed(ws.url):
                 ws.connect_to_server()
@@ -169,21 +169,114 @@ async def prepare_page(page: Any) -> None:
                 await ws.close()
 
         await page.route_web_socket(re.compile(".*"), on_ws)
-    if guard is not None and guard.policy is not None:
-        async def by_policy(route: Any) -> None:
-            reason = guard.refused(route.request.url)
+    page._gi_gate = RequestGate(await page.context.new_cdp_session(page), guard)
+    await page._gi_gate.start()
+
+
+def _wildcard(url: str) -> str:
+    """A DevTools ``Fetch`` URL pattern matching exactly ``url`` (``*``, ``?`` and ``\\`` escaped)."""
+    return re.sub(r"([*?\\])", r"\\\1", url)
+
+
+# IP-literal URLs, as DevTools Fetch patterns (``*`` and ``?`` only): a host starting with a digit or
+# ``[``, or any URL with userinfo. Matched by the browser, so only these requests (rare; a host name
+# starting with a digit is continued at once) come to Python.
+IP_PATTERNS = [f"{scheme}://{first}*" for scheme in ("http", "https") for first in (*"0123456789", "[")] \
+    + [f"{scheme}://*@*" for scheme in ("http", "https")]
+
+
+class RequestGate:
+    """The page's requests that Python must see, paused by the browser through a DevTools session of
+    its own (``Fetch`` with URL patterns), every other request untouched.
+
+    Playwright's ``page.route`` cannot do this: any route, whatever its pattern, pauses every request
+    of the page on its way through the driver and switches Chromium's HTTP cache off (about a quarter of
+    a render's browser CPU on the benchmark cluster). Here the browser matches the patterns itself:
+    IP-literal URLs (judged by the address policy, and in loopback-only mode refused unless loopback;
+    names are refused by the resolver rules of ``guard``), and per render the page's own document
+    (served from the crawl's copy) and its frames' documents (served empty).
+    """
+
+    def __init__(self, session: Any, guard: Any):
+        self.session = session
+        self.guard = guard
+        self.base = [{"urlPattern": p, "requestStage": "Request"} for p in IP_PATTERNS] \
+            if guard is not None and (guard.loopback_only or guard.policy is not None) else []
+        self.static: dict[str, Any] | None = None
+        self.served = False
+        self.frames: set[str] = set()
+        self.main_frame: str | None = None
+        session.on("Fetch.requestPaused", self._paused)
+
+    async def start(self) -> None:
+        tree = await self.session.send("Page.getFrameTree")
+        self.main_frame = tree["frameTree"]["frame"]["id"]
+        await self._patterns(self.base)
+
+    async def _patterns(self, patterns: list[dict]) -> None:
+        if patterns:
+            await self.session.send("Fetch.enable", {"patterns": patterns})
+        else:
+            await self.session.send("Fetch.disable")
+
+    async def serve(self, static: dict[str, Any] | None, frames: list[str]) -> None:
+        """For the next navigation: the document from ``static``, frames' documents empty."""
+        self.static, self.served = static, False
+        self.frames = {u.rstrip("/") for u in frames}
+        urls = ([static["url"]] if static else []) + list(frames)
+        extra = [{"urlPattern": _wildcard(v), "resourceType": "Document", "requestStage": "Request"}
+                 for u in urls for v in {u, u.rstrip("/"), u.rstrip("/") + "/"}]
+        if extra:
+            await self._patterns(self.base + extra)
+
+    async def done(self) -> None:
+        """The navigation is over: only the address checks stay."""
+        had = self.static is not None or self.frames
+        self.static, self.frames = None, set()
+        if had:
+            await self._patterns(self.base)
+
+    def _paused(self, event: dict) -> None:
+        asyncio.ensure_future(self._decide(event))
+
+    async def _decide(self, event: dict) -> None:
+        request_id, url = event["requestId"], event["request"]["url"]
+        try:
+            # the crawl's own copies first (fetched, and judged by the address policy, by the crawl)
+            if event.get("resourceType") == "Document":
+                key = url.split("#", 1)[0].rstrip("/")
+                static = self.static
+                if static is not None and not self.served and key == static["url"].rstrip("/") \
+                        and event.get("frameId") == self.main_frame:
+                    self.served = True
+                    await self._fulfill(request_id, static["status"], static["content_type"], static["body"])
+                    return
+                if key in self.frames and event.get("frameId") != self.main_frame:
+                    await self._fulfill(request_id, 200, "text/html; charset=utf-8", b"<html><body></body></html>")
+                    return
+            reason = self._refusal(url)
             if reason:
-                logger.info("browser request refused (%s): %s", reason, route.request.url)
-                await route.abort()
-            else:
-                await route.fallback()  # the loopback-only block (registered earlier) still applies
+                logger.info("browser request refused (%s): %s", reason, url)
+                await self.session.send("Fetch.failRequest", {"requestId": request_id,
+                                                              "errorReason": "BlockedByClient"})
+                return
+            await self.session.send("Fetch.continueRequest", {"requestId": request_id})
+        except Exception as exc:  # the page closed meanwhile, or the browser went away
+            logger.debug("request gate: %s: %s", url, exc)
 
-        await page.route(IP_URL, by_policy)  # registered last: runs first
+    def _refusal(self, url: str) -> str | None:
+        guard = self.guard
+        if guard is None or not IP_URL.match(url):
+            return None
+        if guard.loopback_only and NON_LOOPBACK_IP_URL.match(url):
+            return "loopback only"
+        return guard.refused(url)
 
-
-async def _abort(route: Any) -> None:
-    logger.debug("browser request blocked (loopback only): %s", route.request.url)
-    await route.abort()
+    async def _fulfill(self, request_id: str, status: int, content_type: str, body: bytes) -> None:
+        await self.session.send("Fetch.fulfillRequest", {
+            "requestId": request_id, "responseCode": status,
+            "responseHeaders": [{"name": "Content-Type", "value": content_type}],
+            "body": base64.b64encode(body).decode("ascii")})
 
 
 async def close_quietly(page: Any) -> None:
@@ -193,13 +286,8 @@ async def close_quietly(page: Any) -> None:
         pass
 
 
-def _exact(url: str) -> re.Pattern:
-    """A route pattern for exactly one URL (the driver matches it: no other request comes to Python)."""
-    return re.compile("^" + re.escape(url.rstrip("/")) + "/?$")
-
-
-async def _serve_known(page: Any, request: Request) -> list[tuple[re.Pattern, Any]]:
-    """Routes so a render downloads no page the crawl fetches itself; returns them for ``unroute``.
+async def _serve_known(page: Any, request: Request) -> RequestGate:
+    """So a render downloads no page the crawl fetches itself:
 
     * ``gi_static``: the page's own document, already fetched by the crawl (``render=auto``), is
       served from that body, once, instead of being downloaded again;
@@ -207,34 +295,12 @@ async def _serve_known(page: Any, request: Request) -> list[tuple[re.Pattern, An
       crawl fetches and inspects as pages of their own get an empty document (only the iframe's box in
       this page is measured).
     """
-    routes: list[tuple[re.Pattern, Any]] = []
+    gate: RequestGate = page._gi_gate
     static = request.meta.get("gi_static")
-    if static:
-        served = []
-
-        async def main_document(route: Any) -> None:
-            if served or not route.request.is_navigation_request():
-                await route.fallback()
-                return
-            served.append(True)
-            await route.fulfill(status=static["status"], body=static["body"],
-                                headers={"Content-Type": static["content_type"]})
-
-        routes.append((_exact(static["url"]), main_document))
     own = static["url"].rstrip("/") if static else None
     frames = [u for u in request.meta.get("gi_frames") or () if u.rstrip("/") != own]
-    if frames:
-        async def empty_frame(route: Any) -> None:
-            if route.request.is_navigation_request() and route.request.frame.parent_frame is not None:
-                await route.fulfill(status=200, body=b"<html><body></body></html>",
-                                    headers={"Content-Type": "text/html; charset=utf-8"})
-            else:
-                await route.fallback()
-
-        routes.extend((_exact(url), empty_frame) for url in frames)
-    for pattern, handler in routes:
-        await page.route(pattern, handler)
-    return routes
+    await gate.serve(static, frames)
+    return gate
 
 
 async def render(page: Any, request: Request, options: dict[str, Any], timeout_ms: float,
@@ -246,14 +312,13 @@ async def render(page: Any, request: Request, options: dict[str, Any], timeout_m
     from crawler.rendering.browser import measure_loaded_page
 
     page._gi_images = {}
-    routes = await _serve_known(page, request)
+    gate = await _serve_known(page, request)
     try:
         response = await page.goto(request.url, wait_until="load", timeout=timeout_ms,
                                    referer=request.headers.get("Referer", b"").decode("latin-1") or None)
     finally:
-        for pattern, handler in routes:  # the page is reused: its next render must not see them
-            if not page.is_closed():
-                await page.unroute(pattern, handler)
+        if not page.is_closed():  # the page is reused: its next render must not be served these
+            await gate.done()
     # One round trip: settle, stamp and measure, and the DOM's text (after stamping).
     result = await measure_loaded_page(page, options, wishes, settle_js=SETTLE_JS, settle={
         "quiet": options.get("settle_quiet_ms", 100), "limit": options["settle_ms"]})

@@ -8,13 +8,14 @@ scripts, attachments) is checked once per run with HEAD, falling back to GET whe
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import replace
 from itertools import chain
 from typing import Any
 
 from scrapy import Request, Selector, Spider, signals
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
@@ -49,6 +50,9 @@ class ClusterSpider(Spider):
     any process of the run may handle any request."""
 
     name = "cluster"
+    #: hold renders beyond a few in the spider (:class:`RenderLane`); a fleet worker does not: its
+    #: requests must be in the shared queue, where another worker redoes them if it dies
+    render_lane = True
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ClusterSpider:
@@ -80,6 +84,8 @@ class ClusterSpider(Spider):
         # govinspect.vocabulary).
         spider.inspectors = build_from_crawler(load_object(s["INSPECTION_MANAGER"]), crawler)
         spider.render = RenderPolicy.from_crawler(crawler)
+        spider._lane = RenderLane(2 * s.getint("RENDER_MAX_PAGES") if spider.render_lane else 0)
+        crawler.signals.connect(spider._release_renders, signal=signals.spider_idle)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
@@ -180,10 +186,20 @@ class ClusterSpider(Spider):
     def _request_dropped(self, request: Request, spider: Spider) -> None:
         """A dropped request has no results: its work is done at once."""
         site_id = request.meta.get("site_id")
+        if spider is self and request.meta.get("gi_lane"):
+            for held in self._lane.done(request.meta):
+                self.crawler.engine.crawl(held)
         if spider is self and site_id is not None:
             self.crawler.signals.send_catch_log(
                 gi_signals.work_done,
                 markers=[_marker(site_id, request.meta)])
+
+    def _release_renders(self, spider: Spider) -> None:
+        """Renders still held when nothing else is left (a render request dropped on its way): now."""
+        if spider is self and self._lane.held:
+            for request in self._lane.drain():
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     @staticmethod
     def _headers_received(headers, body_length, request: Request, spider: Spider) -> None:
@@ -270,6 +286,8 @@ class ClusterSpider(Spider):
     # ---- callbacks -------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
         results: Iterable[Any] = self._parse_page(response)
+        if response.meta.get("gi_lane"):  # a render is done (or fell back to a static fetch): next one
+            results = chain(self._lane.done(response.meta), results)
         home = response.meta.get("gi_companion_of")
         if home is not None:  # a homepage's frame: the homepage is inspected after it (companions)
             results = chain(results, self._frame_companion(response, home))
@@ -343,9 +361,9 @@ class ClusterSpider(Spider):
             # static copy's pages are followed now, its resources and checks from the rendered copy.
             # frames of the site are crawled as pages: the browser need not load them again
             frames = [link.url for link in links if link.tag in ("iframe", "frame") and self.in_scope(site, link.url)]
-            yield self._page_request(site, response.url, page.depth, page.is_homepage, priority=50,
-                                     referer=page.referer, link_text=page.link_text, render=True, static=response,
-                                     frames=frames)
+            yield from self._lane.offer(self._page_request(
+                site, response.url, page.depth, page.is_homepage, priority=50, referer=page.referer,
+                link_text=page.link_text, render=True, static=response, frames=frames))
             if page.is_homepage:  # its frames are claimed as companions of the rendered copy (fetched once)
                 page = replace(page, links=[link for link in links if link.tag not in ("iframe", "frame")])
             yield from self._follow(page, pages_only=True)
@@ -561,6 +579,8 @@ class ClusterSpider(Spider):
 
     def page_failed(self, failure: Failure) -> Iterator[LinkCheck]:
         results: Iterable[Any] = self._page_failed(failure)
+        if failure.request.meta.get("gi_lane"):
+            results = chain(self._lane.done(failure.request.meta), results)
         home = failure.request.meta.get("gi_companion_of")
         if home is not None:
             results = chain(results, self._next_companion(home, failure.request.meta.get("gi_companion_rest") or []))
@@ -651,6 +671,48 @@ class ClusterSpider(Spider):
             referer=request.meta.get("referer_page") or "", status=response.status if response else None,
             headers=_headers(response) if response else {}, text=text, error=error, run=self.context,
         )
+
+
+class RenderLane:
+    """At most ``limit`` renders in Scrapy's scheduler and downloader at once; the rest wait here.
+
+    Renders go first (priority 50) and each waits for one of the browser's ``RENDER_MAX_PAGES``: let
+    into the downloader all at once, a few hundred of them would take every one of its
+    ``CONCURRENT_REQUESTS`` and the static crawl would stop until the browser caught up. With a lane
+    of twice the browser's pages the browser never waits for work and the crawl never waits for the
+    browser. A render leaving (rendered, fallen back, failed, dropped) lets the next one in;
+    ``limit`` 0: no lane.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.running = 0
+        self.held: deque[Request] = deque()
+
+    def offer(self, request: Request) -> Iterator[Request]:
+        if not self.limit:
+            yield request
+            return
+        request.meta["gi_lane"] = True
+        if self.running < self.limit:
+            self.running += 1
+            yield request
+        else:
+            self.held.append(request)
+
+    def done(self, meta: dict) -> Iterator[Request]:
+        """The render of ``meta`` left the lane: the next one held (if any) takes its place."""
+        if not meta.pop("gi_lane", None):
+            return
+        if self.held:
+            yield self.held.popleft()
+        else:
+            self.running -= 1
+
+    def drain(self) -> list[Request]:
+        held, self.held = list(self.held), deque()
+        self.running += len(held)
+        return held
 
 
 def _headers(response: Response) -> dict[str, str]:

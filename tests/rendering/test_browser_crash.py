@@ -35,9 +35,13 @@ def _kill_browsers(root: psutil.Process) -> int:
 def test_killed_browser_costs_one_page(tmp_path):
     routes = {
         "/": Route(html('<a href="/slow.html">慢页面</a>')),
-        "/slow.html": Route(html('<img src="/m1.png" alt="国旗"><a href="/after.html">下一页</a>'), delay=4),
-        "/after.html": Route(html('<img src="/m2.png" alt="国旗">')),
-        "/m1.png": Route(encode(draw_flag(mirrored=True)), headers=PNG),
+        "/slow.html": Route(html('<img src="/m1.png" alt="国旗"><a href="/after.html">下一页</a>')),
+        # slow too: its render comes after the kill (pages are fetched statically first, so a link
+        # of the static copy is followed while the page that holds it is still being rendered)
+        "/after.html": Route(html('<img src="/m2.png" alt="国旗">'), delay=10),  # long: a loaded machine
+        # slow: the page is fetched statically first, so the render is what waits for this image
+        # (the crawl asks for it only after the render): the browser is killed in the middle of it
+        "/m1.png": Route(encode(draw_flag(mirrored=True)), headers=PNG, delay=4),
         "/m2.png": Route(encode(draw_flag(150, 100, mirrored=True)), headers=PNG),
     }
     with RouteServer(routes) as srv:
@@ -47,7 +51,7 @@ def test_killed_browser_costs_one_page(tmp_path):
                *FAST, *RENDER_TEST]
         proc = subprocess.Popen(cmd, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while ("GET", "/slow.html") not in srv.hits and time.monotonic() < deadline:
+        while ("GET", "/m1.png") not in srv.hits and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
         killed = _kill_browsers(psutil.Process(proc.pid))

@@ -41,11 +41,28 @@ def _site(render: str) -> Site:
 
 
 def test_policy_per_site():
+    """Every page is fetched statically first; which static pages are rendered after is per site."""
+    from scrapy.http import HtmlResponse, Request
+
+    def page(homepage: bool, body: str = "<p>" + "正文" * 60 + "</p>") -> HtmlResponse:
+        url = "http://127.0.0.1:1/a.html"
+        return HtmlResponse(url, body=body.encode(), encoding="utf-8",
+                            request=Request(url, meta={"homepage": homepage}))
+
     policy = RenderPolicy(project_settings())
-    assert policy.wants(_site("always"), homepage=False)
-    assert not policy.wants(_site("auto"), homepage=True)  # auto: static first, rendered copy after
-    assert not policy.wants(_site("never"), homepage=True)
-    assert not RenderPolicy(project_settings({"RENDER_ENABLED": False})).wants(_site("always"), homepage=True)
+    assert policy.wants_rerender(_site("always"), page(homepage=False))
+    assert policy.wants_rerender(_site("auto"), page(homepage=True))
+    assert not policy.wants_rerender(_site("auto"), page(homepage=False))  # static text: no render
+    assert not policy.wants_rerender(_site("never"), page(homepage=True))
+    assert not RenderPolicy(project_settings({"RENDER_ENABLED": False})).wants_rerender(_site("always"), page(True))
+    # a rendered copy is never rendered again
+    rendered = page(homepage=False).replace(flags=["playwright"])
+    assert not policy.wants_rerender(_site("always"), rendered)
+    # the render of a body already fetched takes the render slot, not the host's
+    req = policy.prepare(Request("http://127.0.0.1:1/a.html"), _site("always"), False, force=True,
+                         static=page(homepage=False))
+    assert req.meta["download_slot"] == "gi-render" and req.meta["playwright"] and req.dont_filter
+    assert "playwright" not in policy.prepare(Request("http://127.0.0.1:1/b.html"), _site("always"), False).meta
 
 
 def test_proxy_variables_become_the_browser_proxy():
