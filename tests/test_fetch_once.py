@@ -15,8 +15,9 @@ from collections import Counter
 import pytest
 from scrapy import Request
 from scrapy.exceptions import StopDownload
+from twisted.web.iweb import UNKNOWN_LENGTH
 
-from crawler.spiders.cluster import ClusterSpider
+from crawler.spiders.cluster import READ_WHOLE_BELOW, ClusterSpider
 from tests.rendering.conftest import RENDER_TEST, needs_chromium
 from tests.support.cli import FAST, govinspect, write_registry
 from tests.support.server import Route, RouteServer, html
@@ -78,13 +79,14 @@ def test_rendered_crawl_fetches_each_page_once(tmp_path, render):
 
 
 def test_a_link_check_stops_only_a_body_still_coming():
-    """Scrapy stops a download by closing its connection. A HEAD answer (or an empty body) is complete
-    when its headers arrive and its connection is back in the pool, maybe carrying the next request
-    already: closing it made Twisted send that request again on a new connection (seen at the server
-    as a page fetched twice by a fleet on a loaded machine, and a host one request over its limit)."""
+    """Scrapy stops a download by closing its connection. An answer that came whole with its headers
+    (HEAD, an empty or small body: a 403 page) is complete, its connection back in the pool and maybe
+    carrying the next request already: closing it made Twisted send that request again on a new
+    connection (seen at the server as a page fetched twice by a fleet, and a host over its limit)."""
     check = {"headers_only": True}
-    ClusterSpider._headers_received({}, 0, Request("http://a.test/x", method="HEAD", meta=dict(check)), None)
-    ClusterSpider._headers_received({}, 0, Request("http://a.test/x", method="GET", meta=dict(check)), None)
-    with pytest.raises(StopDownload):  # a GET check's body is still coming: stopped
-        ClusterSpider._headers_received({}, 5000, Request("http://a.test/x", method="GET", meta=dict(check)), None)
-    ClusterSpider._headers_received({}, 5000, Request("http://a.test/x"), None)  # decoy: a page is read whole
+    for method, length in (("HEAD", 0), ("GET", 0), ("GET", 2000), ("GET", READ_WHOLE_BELOW)):
+        ClusterSpider._headers_received({}, length, Request("http://a.test/x", method=method, meta=dict(check)), None)
+    for length in (READ_WHOLE_BELOW + 1, UNKNOWN_LENGTH):  # a large body still coming: stopped
+        with pytest.raises(StopDownload):
+            ClusterSpider._headers_received({}, length, Request("http://a.test/x", meta=dict(check)), None)
+    ClusterSpider._headers_received({}, 10**7, Request("http://a.test/x"), None)  # decoy: a page is read whole

@@ -37,6 +37,11 @@ from govinspect.vocabulary import PAGE, Fetched, FetchWish, Link, Page, RunConte
 
 logger = logging.getLogger(__name__)
 
+# A link check's GET reads bodies up to this size whole (error pages, short pages) rather than stop
+# them: one network read (Twisted's, 64 KiB) may hold the whole answer, and stopping a complete answer
+# kills the pooled connection it is on (see ``ClusterSpider._headers_received``).
+READ_WHOLE_BELOW = 65536
+
 ERROR_STATUSES = list(range(400, 600))
 # Link kinds that are never requested, with the error of their broken-link verdict.
 _UNREQUESTABLE = {MALFORMED: MALFORMED_URL, LOCAL_FILE: UNSUPPORTED_SCHEME}
@@ -203,14 +208,16 @@ class ClusterSpider(Spider):
 
     @staticmethod
     def _headers_received(headers, body_length, request: Request, spider: Spider) -> None:
-        """Link checks need the status only: stop GET downloads once the headers are in.
+        """Link checks need the status only: stop GET downloads of large bodies once the headers are in.
 
-        Never when there is no body to stop (HEAD, or an empty body): Scrapy stops a download by
-        closing its connection, and such a response is complete already, its connection back in the
-        pool and maybe carrying the next request, which Twisted then sends again on a new connection
-        (the server sees it twice; a host one request over its limit)."""
+        Not a body that may be complete already (HEAD, empty, or small enough to have come with the
+        headers): Scrapy stops a download by closing its connection, and a complete answer's connection
+        is back in Twisted's pool, maybe carrying the next request already, which Twisted then sends
+        again on a new connection (the server sees it twice; a host one request over its limit)."""
         request.meta["gi_headers_received"] = True  # a later cancel is the size limit (see classify_failure)
-        if request.meta.get("headers_only") and request.method != "HEAD" and body_length != 0:
+        if not request.meta.get("headers_only") or request.method == "HEAD":
+            return
+        if not isinstance(body_length, int) or body_length > READ_WHOLE_BELOW:
             raise StopDownload(fail=False)
 
     def in_scope(self, site: Site, url: str) -> bool:
