@@ -137,7 +137,7 @@ class AckScheduler(Scheduler):
         return self._queued_hint
 
     def open(self, spider):
-        self.spider = spider  # only to name it in ``request_dropped``, as the engine does
+        self._dropping_for = spider  # passed on in ``request_dropped`` as the engine does; nothing read off it
         # scrapy-redis's open() logs through the deprecated ``Spider.log``: build the queue here.
         # the queue needs the spider to (de)serialize callbacks by name; nothing is read off it here
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider, key=self.queue_key,
@@ -198,7 +198,7 @@ class AckScheduler(Scheduler):
             if pushed == FILTERED:
                 logger.debug("filtered duplicate request %s", request)
                 self.crawler.signals.send_catch_log(signals.request_dropped, request=request,
-                                                    spider=self.spider)
+                                                    spider=self._dropping_for)
             elif pushed == ALREADY:  # a redone page's follow-up its first run had queued: no work done
                 logger.debug("queued before (a redone request's follow-up): %s", request)
                 if self.stats:
