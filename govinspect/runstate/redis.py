@@ -154,22 +154,41 @@ redis.call('SADD', KEYS[1], ARGV[1])
 return 1
 """
 
-# KEYS: results hash; ARGV: limit, waiting-list prefix, then (key, item) pairs. Returns [key, result, …]
-# of the keys already resolved; the other items are queued (the lists are named in the script).
-_WAIT_FOR = """
-local out = {}
-local limit = tonumber(ARGV[1])
-for i = 3, #ARGV, 2 do
-  local key, item = ARGV[i], ARGV[i + 1]
-  local result = redis.call('HGET', KEYS[1], key)
+# Shared by the waiting steps: the key's result is appended to ``out`` (true), or ``item`` waits in the
+# key's list (lists named in the script: prefix .. sha1(key); at most ``limit`` items when limit > 0).
+_WAIT_ONE = """
+local function wait_one(results, prefix, limit, key, item, out)
+  local result = redis.call('HGET', results, key)
   if result then
     out[#out + 1] = key
     out[#out + 1] = result
-  else
-    local room = ARGV[2] .. redis.sha1hex(key)
-    if limit <= 0 or redis.call('LLEN', room) < limit then redis.call('RPUSH', room, item) end
+    return true
   end
+  local room = prefix .. redis.sha1hex(key)
+  if limit <= 0 or redis.call('LLEN', room) < limit then redis.call('RPUSH', room, item) end
+  return false
 end
+"""
+
+# Shared by the claiming steps: 1 when the key was claimed before (by any group) or is claimed now
+# within the group's budget (``budget.n`` claimed so far, ``budget.added`` by this step), 0 when over it.
+_CLAIM_ONE = """
+local function claim_one(set, key, limit, budget)
+  if redis.call('SISMEMBER', set, key) == 1 then return 1 end
+  if limit > 0 and budget.n >= limit then return 0 end
+  redis.call('SADD', set, key)
+  budget.n = budget.n + 1
+  budget.added = budget.added + 1
+  return 1
+end
+"""
+
+# KEYS: results hash; ARGV: limit, waiting-list prefix, then (key, item) pairs. Returns [key, result, …]
+# of the keys already resolved; the other items are queued.
+_WAIT_FOR = _WAIT_ONE + """
+local out = {}
+local limit = tonumber(ARGV[1])
+for i = 3, #ARGV, 2 do wait_one(KEYS[1], ARGV[2], limit, ARGV[i], ARGV[i + 1], out) end
 return out
 """
 
@@ -183,63 +202,32 @@ if #items > 0 then redis.call('RENAME', KEYS[2], KEYS[3]) end
 return {1, items}
 """
 
-# KEYS: claimed set, group-count hash; ARGV: group, limit, keys…
 # wait_for, then claim_within for the keys left waiting. KEYS: results hash, claimed set, claim counts;
 # ARGV: wait limit, waiting-list prefix, group, claim limit, then (key, item) pairs. Returns
 # {[key, result, …], [key, 1|0, …]}.
-_WAIT_OR_CLAIM = """
+_WAIT_OR_CLAIM = _WAIT_ONE + _CLAIM_ONE + """
 local out, claims, seen = {}, {}, {}
 local limit, climit = tonumber(ARGV[1]), tonumber(ARGV[4])
-local n = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
-local added = 0
+local budget = {n = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0'), added = 0}
 for i = 5, #ARGV, 2 do
-  local key, item = ARGV[i], ARGV[i + 1]
-  local result = redis.call('HGET', KEYS[1], key)
-  if result then
-    out[#out + 1] = key
-    out[#out + 1] = result
-  else
-    local room = ARGV[2] .. redis.sha1hex(key)
-    if limit <= 0 or redis.call('LLEN', room) < limit then redis.call('RPUSH', room, item) end
-    if not seen[key] then
-      seen[key] = true
-      local ok = 1
-      if redis.call('SISMEMBER', KEYS[2], key) == 0 then
-        if climit > 0 and n >= climit then
-          ok = 0
-        else
-          redis.call('SADD', KEYS[2], key)
-          n = n + 1
-          added = added + 1
-        end
-      end
-      claims[#claims + 1] = key
-      claims[#claims + 1] = ok
-    end
+  local key = ARGV[i]
+  if not wait_one(KEYS[1], ARGV[2], limit, key, ARGV[i + 1], out) and not seen[key] then
+    seen[key] = true
+    claims[#claims + 1] = key
+    claims[#claims + 1] = claim_one(KEYS[2], key, climit, budget)
   end
 end
-if added > 0 then redis.call('HINCRBY', KEYS[3], ARGV[3], added) end
+if budget.added > 0 then redis.call('HINCRBY', KEYS[3], ARGV[3], budget.added) end
 return {out, claims}
 """
 
-_CLAIM_WITHIN = """
+# KEYS: claimed set, group-count hash; ARGV: group, limit, keys…
+_CLAIM_WITHIN = _CLAIM_ONE + """
 local limit = tonumber(ARGV[2])
-local n = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-local added = 0
+local budget = {n = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0'), added = 0}
 local out = {}
-for i = 3, #ARGV do
-  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then
-    out[i - 2] = 1
-  elseif limit > 0 and n >= limit then
-    out[i - 2] = 0
-  else
-    redis.call('SADD', KEYS[1], ARGV[i])
-    n = n + 1
-    added = added + 1
-    out[i - 2] = 1
-  end
-end
-if added > 0 then redis.call('HINCRBY', KEYS[2], ARGV[1], added) end
+for i = 3, #ARGV do out[i - 2] = claim_one(KEYS[1], ARGV[i], limit, budget) end
+if budget.added > 0 then redis.call('HINCRBY', KEYS[2], ARGV[1], budget.added) end
 return out
 """
 
