@@ -79,7 +79,7 @@ class Finaliser:
         for site_id, done in units.items():
             left = self.state.done_units_left(site_id, [m.unit for m in done],
                                               [getattr(m, "counts", ()) for m in done])
-            if left <= 0 or site_id in touched:  # with work left the site is not done: no second read
+            if left <= 0:  # with work left the site is not done: no second read
                 touched.add(site_id)
         for site_id in sorted(touched):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
