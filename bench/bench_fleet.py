@@ -134,6 +134,7 @@ def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float],
             "mean_at_server": round(stats["busy"] / span, 1) if span else None,
             "peak_per_host": max(peak.values()) if peak else 0,
             "fetched_twice": sum(1 for n in gets.values() if n > 1),
+            "fetched_twice_urls": sorted(url for url, n in gets.items() if n > 1)[:5],
             "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT},
             # the server's CPU over the run: on 2 cores, what the crawlers could not use
             "server_cpu_s": round(stats["cpu"], 1)}

@@ -20,11 +20,13 @@ The handler renders at most ``RENDER_MAX_PAGES`` pages at once and gives each ``
 seconds in all; a render that fails, hangs or crashes the browser falls back to a plain fetch of
 that page, so one bad page costs its render, never the run.
 
-Modules: ``policy`` (what to render), ``handler`` (the download handler), ``browser`` (code run on
+Modules: ``policy`` (what to render), ``download`` (picks the download handler: the browser's only when rendering is
+on), ``handler`` (the browser download handler), ``browser`` (code run on
 each browser page), ``guard`` (where the browser may connect), (evidence crops live in ``inspectors.evidence``).
 """
 
 from crawler.rendering.browser import MEASURED, init_page, measure_page
+from crawler.rendering.download import RenderDownloadHandler
 from crawler.rendering.guard import (
     BASE_ARGS,
     LOOPBACK_RESOLVER_RULES,
@@ -33,7 +35,6 @@ from crawler.rendering.guard import (
     launch_options,
     proxy_from_env,
 )
-from crawler.rendering.handler import RenderDownloadHandler
 from crawler.rendering.policy import RenderPolicy, looks_script_built, screenshot_dir
 
 __all__ = [

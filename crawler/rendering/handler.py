@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 # ---- the download handler ----------------------------------------------------------------------------------
-class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright with a page semaphore, a whole-render timeout and a static fallback.
 
     With ``_PLAYWRIGHT_THREADED_LOOP`` (on by default here) the browser's I/O runs on its own event
@@ -57,7 +57,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self.wishes: list[RenderWishes] | None = None  # asked once, before the first render
         # Scrapy builds one handler per scheme: http and https share the first one's browser.
-        self.primary: RenderDownloadHandler = getattr(crawler, "_govinspect_render_handler", None) or self
+        self.primary: BrowserDownloadHandler = getattr(crawler, "_govinspect_render_handler", None) or self
         crawler._govinspect_render_handler = self.primary
 
     async def _maybe_launch_in_thread(self) -> None:

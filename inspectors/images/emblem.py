@@ -83,9 +83,33 @@ def _flatten(img: Decoded, behind: np.ndarray | None = None) -> Image.Image:
     return Image.fromarray(rgb)
 
 
+def _dct_matrix(n: int) -> np.ndarray:
+    """DCT-II as a matrix, scaled like ``scipy.fftpack.dct`` (type 2, no normalisation)."""
+    k = np.arange(n)[:, None]
+    return 2.0 * np.cos(np.pi * k * (2 * np.arange(n)[None, :] + 1) / (2 * n))
+
+
+_PHASH_SIZE, _PHASH_FACTOR = 8, 4
+_DCT32 = _dct_matrix(_PHASH_SIZE * _PHASH_FACTOR)
+
+
+def phash(image: Image.Image) -> imagehash.ImageHash:
+    """``imagehash.phash`` with a 32×32 DCT matrix product instead of ``scipy.fftpack``.
+
+    The same bits (``tests/images/test_phash.py`` compares them); importing scipy's FFT package only
+    for this cost every crawl process about 0.35 CPU s at start, when the references are hashed.
+    """
+    size = _PHASH_SIZE * _PHASH_FACTOR
+    pixels = np.asarray(image.convert("L").resize((size, size), Image.Resampling.LANCZOS), dtype=float)
+    # rounded: symmetric pictures (the emblem, flat colours, ramps) have coefficients that are exactly
+    # zero in scipy's FFT and 1e-13 off here, and the median test must see them as equal
+    low = np.round((_DCT32 @ pixels @ _DCT32.T)[:_PHASH_SIZE, :_PHASH_SIZE], 6)
+    return imagehash.ImageHash(low > np.median(low))
+
+
 def _hashes(img: Decoded, behind: np.ndarray | None = None) -> tuple[imagehash.ImageHash, imagehash.ImageHash]:
     flat = _flatten(img, behind)
-    return imagehash.phash(flat), imagehash.dhash(flat)
+    return phash(flat), imagehash.dhash(flat)
 
 
 def _distance(a: tuple, b: tuple) -> int:
