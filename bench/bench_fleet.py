@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6390/3")
     parser.add_argument("--contrast", action="store_true", help="also run 2 workers without fleet host leases")
-    parser.add_argument("--profile", action="store_true",
+    parser.add_argument("--profile", action="store_true",  # the first of --workers, its worker 0 profiled
                         help="only: one worker under cProfile; print where its CPU goes (top functions)")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for the workers (repeatable), e.g. to try a fleet setting")
@@ -216,7 +216,7 @@ def main() -> None:
     try:
         if args.profile:
             prof = work / "worker.prof"
-            print(json.dumps(run(1, cluster, server, args.redis_url, work, extra, profile=prof)), flush=True)
+            print(json.dumps(run(counts[0], cluster, server, args.redis_url, work, extra, profile=prof)), flush=True)
             stats = pstats.Stats(str(prof))
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumulative").print_stats(40)
