@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inspectors.images.colour import FLAG_RED, FLAG_YELLOW, chroma, delta_e2000, lab_of
+from inspectors.images.components import areas_and_centres, label
 from inspectors.images.decode import Decoded
 
 RED_LAB = lab_of(FLAG_RED)
@@ -84,17 +85,11 @@ def _analyse(img: Decoded, lab: np.ndarray, median: np.ndarray) -> FlagFacts | N
     bh, bw = fm.shape
     if fm.mean() < 0.85 or (y1 - y0) * (x1 - x0) < 0.3 * h * w:
         return None
-    # scipy.ndimage costs ~0.5 s to import: every crawl process paid it at start, only flat-field
-    # pictures (flag candidates) need it
-    from scipy import ndimage
-
     other = ~fm & opaque[y0:y1, x0:x1]
-    labels, count = ndimage.label(other)
+    labels, count = label(other)
     if count < 2:
         return None
-    idx = np.arange(1, count + 1)
-    areas = ndimage.sum_labels(other, labels, idx)
-    centres = ndimage.center_of_mass(other, labels, idx)
+    areas, centres = areas_and_centres(labels, count)
     order = np.argsort(areas)[::-1]
     big = order[0]
     big_area = areas[big] / (bh * bw)
