@@ -108,6 +108,19 @@ def _redis_cpu(client: redis.Redis) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+def _hosts_by_tenth(intervals: dict, first: float | None, last: float | None) -> list[int]:
+    """Hosts that were sent a request in each tenth of the crawl. Near the end few sites have pages
+    left, and with LIMIT requests per host at once their latency, not the workers, sets the pace."""
+    if first is None or last is None or last <= first:
+        return []
+    tenth = (last - first) / 10
+    hosts: list[set] = [set() for _ in range(10)]
+    for host, spans in intervals.items():
+        for start, _ in spans:
+            hosts[min(9, int((start - first) / tenth))].add(host)
+    return [len(h) for h in hosts]
+
+
 def _serve(root: Path, latency: float, max_delay: float, conn) -> None:
     with CountingClusterServer(root, latency=latency, max_delay=max_delay) as server:
         conn.send(server.proxy_url)
@@ -125,7 +138,8 @@ def _serve(root: Path, latency: float, max_delay: float, conn) -> None:
                 # comparable with the benchmark's own
                 busy = sum(e - b for spans in c.intervals.values() for b, e in spans)
                 conn.send({"gets": dict(c.gets()), "requests": sum(c.hits.values()), "peak": c.peak,
-                           "first": c.first, "last": c.last, "busy": busy, "cpu": _cpu_self() - cpu0})
+                           "first": c.first, "last": c.last, "busy": busy, "cpu": _cpu_self() - cpu0,
+                           "hosts_by_tenth": _hosts_by_tenth(c.intervals, c.first, c.last)})
             else:
                 conn.send(None)
                 return
@@ -158,6 +172,7 @@ def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float],
             "fetched_twice": sum(1 for n in gets.values() if n > 1),
             "fetched_twice_urls": sorted(url for url, n in gets.items() if n > 1)[:5],
             "hosts_over_limit": {h: n for h, n in peak.items() if n > LIMIT},
+            "hosts_by_tenth": stats["hosts_by_tenth"],
             # the server's CPU over the run: on 2 cores, what the crawlers could not use
             "server_cpu_s": round(stats["cpu"], 1)}
 
