@@ -99,7 +99,13 @@ _MEASURE_JS = r"""
   }
   const html = opts.html ? (document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '')
                            + document.documentElement.outerHTML : null;
-  return {boxes: boxes, images: images, width: docW, height: docH, html: html};
+  // Still moving once measured (CSS animations, a marquee, intervals, animation frames, timer chains):
+  // the pool parks such a page on about:blank rather than leave it running between renders.
+  const now = performance.now();
+  const running = (document.getAnimations ? document.getAnimations().some(a => a.playState === 'running') : false)
+    || document.querySelector('marquee') !== null || (window.__giIntervals || 0) > 0
+    || now - (window.__giFrame || -1e9) < 500 || now - (window.__giChained || -1e9) < 2000;
+  return {boxes: boxes, images: images, width: docW, height: docH, html: html, running: running};
 }
 """
 

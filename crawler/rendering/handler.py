@@ -125,7 +125,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
             self.stats.inc_value("govinspect/renders")
             self.stats.inc_value("govinspect/render_seconds", round(time.monotonic() - started, 3))
             request.meta["gi_render_result"] = result
-            await self.pool.release(page, healthy=True)
+            running = bool(result.pop("running", False))
+            await self.pool.release(page, healthy=True, running=running)
+            self.stats.inc_value("govinspect/render_pages_parked", 1 if running else 0)
             self.stats.set_value("govinspect/render_pages_opened", self.pool.opened)
             self.stats.inc_value("govinspect/render_images_seen", result.get("images_seen", 0))
             self.stats.inc_value("govinspect/render_image_bodies", len(result.get("images") or ()))

@@ -26,6 +26,8 @@ from crawler.rendering import guard as guard_state
 
 logger = logging.getLogger(__name__)
 
+PARK_SECONDS = 5.0  # for the navigation to about:blank that parks a pooled page
+
 # Loopback-only mode: IP-literal URLs that are not loopback. Matched by the browser driver, so only
 # those requests (rare) come to Python; names are refused by the resolver rules instead.
 NON_LOOPBACK_IP_URL = re.compile(
@@ -66,6 +68,7 @@ COUNT_INFLIGHT_JS = r"""
   let depth = 0;
   window.setTimeout = function (fn, ms) {
     const mine = depth + 1;
+    if (mine > 3) window.__giChained = performance.now();
     if (typeof fn !== 'function' || mine > 3 || !((+ms || 0) <= 1000)) return setT.apply(this, arguments);
     const args = Array.prototype.slice.call(arguments, 2);
     const id = setT(function () {
@@ -79,6 +82,24 @@ COUNT_INFLIGHT_JS = r"""
   window.clearTimeout = function (id) {
     if (pending.delete(id)) window.__giTimers--;
     return clearT.apply(this, arguments);
+  };
+  // What keeps a page moving after it settled (see "running" in the measurement): intervals alive,
+  // animation frames asked for.
+  const setI = window.setInterval, clearI = window.clearInterval, intervals = new Set();
+  window.__giIntervals = 0;
+  window.setInterval = function () {
+    const id = setI.apply(this, arguments);
+    intervals.add(id); window.__giIntervals = intervals.size;
+    return id;
+  };
+  window.clearInterval = function (id) {
+    intervals.delete(id); window.__giIntervals = intervals.size;
+    return clearI.apply(this, arguments);
+  };
+  const raf = window.requestAnimationFrame;
+  if (raf) window.requestAnimationFrame = function () {
+    window.__giFrame = performance.now();
+    return raf.apply(this, arguments);
   };
 })();
 """
@@ -129,10 +150,18 @@ class PagePool:
         await prepare_page(page)
         return page
 
-    async def release(self, page: Any, healthy: bool) -> None:
+    async def release(self, page: Any, healthy: bool, running: bool = False) -> None:
+        """Back to the pool, or closed (a failed render, or used up).
+
+        ``running``: the page was still moving when measured. Government homepages scroll news
+        (``marquee``, ``setInterval`` tickers) and turn carousels, and a pooled page left showing one
+        keeps running it: four such pages cost Chromium about half a core between renders. Those
+        are parked on ``about:blank`` first; a still page is not, as parking is a navigation of its
+        own (about 60 ms of Chromium CPU; ``bench/bench_render_idle.py`` has both figures).
+        """
         uses = self._uses.get(id(page), 0) + 1
         self._uses[id(page)] = uses
-        if healthy and uses < self.reuse and not page.is_closed():
+        if healthy and uses < self.reuse and not page.is_closed() and (not running or await park(page)):
             self._idle.append(page)
             return
         self._uses.pop(id(page), None)
@@ -277,6 +306,17 @@ class RequestGate:
             "requestId": request_id, "responseCode": status,
             "responseHeaders": [{"name": "Content-Type", "value": content_type}],
             "body": base64.b64encode(body).decode("ascii")})
+
+
+async def park(page: Any) -> bool:
+    """Navigate a rendered page to ``about:blank`` (its scripts, timers and animations stop)."""
+    page._gi_images = {}
+    try:
+        await asyncio.wait_for(page.goto("about:blank"), PARK_SECONDS)
+    except Exception as exc:  # a wedged renderer: the caller closes the page
+        logger.debug("page not parked: %s", exc)
+        return False
+    return True
 
 
 async def close_quietly(page: Any) -> None:
