@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from itertools import chain, compress, pairwise, repeat
@@ -133,6 +133,7 @@ def _valid_dates(y: np.ndarray, m: np.ndarray, d: np.ndarray, as_of: date | None
 
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789xX")
+_FULLWIDTH_DIGIT = re.compile("[０-９]")
 
 
 def _ascii_rows(values: list[str], width: int) -> bytes:
@@ -247,6 +248,11 @@ class Scanner:
 
     def scan(self, chunk: Chunk) -> None:
         text = chunk.text
+        if not text.isascii() and _FULLWIDTH_DIGIT.search(text):
+            # typed with a Chinese IME: fullwidth digits all through, where the patterns want 1-9 or
+            # 19|20 (same length, so every offset and mark still holds)
+            chunk = replace(chunk, text=text.translate(_FULLWIDTH))
+            text = chunk.text
         tokens = _Tokens.of(text)  # long texts: numpy instead of regex passes, same results
         if not text or not (tokens.might_leak() if tokens else might_leak(text)):
             return

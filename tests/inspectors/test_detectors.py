@@ -58,6 +58,16 @@ def test_ids_with_other_scripts_digits_never_crash_the_scan():
     assert LEAK_ID not in scan(f"张三 {arabic}")
 
 
+def test_ids_typed_all_in_fullwidth_digits_are_found_and_masked():
+    """A Chinese IME types fullwidth digits throughout: the number is the ID it shows."""
+    wide = ID_A.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    hits = scan(f"张三 身份证号：{wide}\n")[LEAK_ID]
+    assert hits.count == 1 and hits.samples[0].masked == ID_A[:6] + "********" + ID_A[-4:]
+    # decoy: the same with a wrong check character is no ID, fullwidth or not
+    wrong = (ID_A[:-1] + ("0" if ID_A[-1] != "0" else "1")).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert LEAK_ID not in scan(f"张三 身份证号：{wrong}\n")
+
+
 @pytest.mark.parametrize("decoy", [
     "341602********1234",  # masked ID
     "3416021985****1236",
