@@ -20,9 +20,10 @@ The handler renders at most ``RENDER_MAX_PAGES`` pages at once and gives each ``
 seconds in all; a render that fails, hangs or crashes the browser falls back to a plain fetch of
 that page, so one bad page costs its render, never the run.
 
-Modules: ``policy`` (what to render), ``download`` (picks the download handler: the browser's only when rendering is
-on), ``handler`` (the browser download handler), ``browser`` (code run on
-each browser page), ``guard`` (where the browser may connect), (evidence crops live in ``inspectors.evidence``).
+Modules: ``policy`` (what to render), ``download`` (picks the download handler: the browser's only
+when rendering is on), ``handler`` (the browser download handler), ``pool`` (reused browser pages),
+``browser`` (code run on each browser page), ``guard`` (where the browser may connect); evidence
+crops live in ``inspectors.evidence``.
 """
 
 from crawler.rendering.browser import MEASURED, init_page, measure_page
