@@ -138,13 +138,12 @@ _FULLWIDTH_DIGIT = re.compile("[０-９]")
 
 def _ascii_rows(values: list[str], width: int) -> bytes:
     """The candidates as ASCII, ``width`` bytes each. The patterns' ``\\d`` takes any script's digits:
-    fullwidth ones (a typist's IME) read as the number they show; any other script's make the
-    candidate invalid (zeros: month 00) rather than crash the scan."""
+    fullwidth ones were read as ASCII before matching (:meth:`Scanner.scan`); any other script's make
+    the candidate invalid (zeros: month 00) rather than crash the scan."""
     joined = "".join(values)
     if joined.isascii():
         return joined.encode("ascii")
-    rows = (v.translate(_FULLWIDTH) for v in values)
-    return "".join(v if v.isascii() and len(v) == width else "0" * width for v in rows).encode("ascii")
+    return "".join(v if v.isascii() and len(v) == width else "0" * width for v in values).encode("ascii")
 
 
 def id18_valid_many(values: list[str], as_of: date | None = None) -> np.ndarray:
