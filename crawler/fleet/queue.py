@@ -62,28 +62,36 @@ return {r[1], field, redo}
 _POP_LEASED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local r = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local window, step = tonumber(ARGV[2]), 8
+local r = redis.call('ZRANGE', KEYS[1], 0, math.min(step, window) - 1, 'WITHSCORES')
 if #r == 0 then return false end
 local limit, ttl, delay = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local pick, score, leased = r[1], r[2], ''
 local busy = {}
-for i = 1, #r, 2 do
-  local m = r[i]
-  local nl = string.byte(m, 1) ~= 128 and string.find(m, '\\n', 1, true)
-  if not nl then pick, score = m, r[i + 1]; break end
-  local host = string.sub(m, 1, nl - 1)
-  if not busy[host] then
-    local leases, nxt = ARGV[5] .. host .. ':leases', ARGV[5] .. host .. ':next'
-    redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-    if redis.call('ZCARD', leases) < limit and tonumber(redis.call('GET', nxt) or '0') <= now then
-      redis.call('ZADD', leases, now + ttl, ARGV[1])
-      redis.call('PEXPIRE', leases, ttl)
-      if delay > 0 then redis.call('SET', nxt, now + delay, 'PX', delay + 1000) end
-      pick, score, leased = m, r[i + 1], host
-      break
+local from, found = 0, false
+while true do
+  for i = 1, #r, 2 do
+    local m = r[i]
+    local nl = string.byte(m, 1) ~= 128 and string.find(m, '\\n', 1, true)
+    if not nl then pick, score, found = m, r[i + 1], true; break end
+    local host = string.sub(m, 1, nl - 1)
+    if not busy[host] then
+      local leases, nxt = ARGV[5] .. host .. ':leases', ARGV[5] .. host .. ':next'
+      redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+      if redis.call('ZCARD', leases) < limit and tonumber(redis.call('GET', nxt) or '0') <= now then
+        redis.call('ZADD', leases, now + ttl, ARGV[1])
+        redis.call('PEXPIRE', leases, ttl)
+        if delay > 0 then redis.call('SET', nxt, now + delay, 'PX', delay + 1000) end
+        pick, score, leased, found = m, r[i + 1], host, true
+        break
+      end
+      busy[host] = true
     end
-    busy[host] = true
   end
+  from = from + step
+  if found or from >= window or #r < 2 * step then break end
+  r = redis.call('ZRANGE', KEYS[1], from, math.min(from + step, window) - 1, 'WITHSCORES')
+  if #r == 0 then break end
 end
 if leased == '' and string.byte(pick, 1) ~= 128 and string.find(pick, '\\n', 1, true) and ARGV[7] == '1' then
   return 0  -- every host in the window at its limit, and the caller would rather wait

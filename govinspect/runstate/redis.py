@@ -271,6 +271,7 @@ def connect(url: str, retries: int = 5) -> redis.Redis:
 
 class RedisRunState(RunState):
     SCOPE_CACHE_SECONDS = 2.0
+    ANSWERED_MAX = 200_000  # claim_links' memory of answered links (forgotten all at once past it)
 
     def __init__(self, run_id: str, client: redis.Redis, prefix: str = "govinspect", retry_seconds: float = 60.0):
         """``retry_seconds``: how long ``client`` keeps resending a command whose reply was lost
@@ -292,6 +293,8 @@ class RedisRunState(RunState):
         self._targets_done = once(_TARGETS_DONE)
         self._homepage = client.register_script(_HOMEPAGE)  # sets flags: a resend changes nothing
         self._scope_cache: dict[str, tuple[float, set[str]]] = {}
+        # (site, page URL) and (site, NUL + target key) that claim_links answered in this process
+        self._answered: set[tuple[str, str]] = set()
         self._wait_for = once(_WAIT_FOR)
         self._resolve = once(_RESOLVE)
         self._claim_within = once(_CLAIM_WITHIN)
@@ -336,13 +339,31 @@ class RedisRunState(RunState):
 
     def claim_links(self, site_id: str, pages: Sequence[str], targets: Sequence[tuple[str, str | None]],
                     check_refused: bool = True) -> tuple[list[bool | None], list[bool], list[bool]]:
-        if not pages and not targets:
-            return [], [], []
-        args: list[str | int] = [site_id, f"{self.p}:t:w:", "1" if check_refused else "0", len(pages), *pages]
-        for key, url in targets:
-            args += [key, url or ""]
-        keys = [self._s(site_id), f"{self._s(site_id)}:seen", f"{self.p}:t:claimed", f"{self.p}:t:done"]
-        page_codes, target_codes, late = self._claim_links(keys=keys, args=args)
+        """Links this process had answered before for the site are answered here ("claimed already",
+        what Redis would say, with no change there), the rest in one Lua step: a site's menus and
+        footer repeat on every page, and they made most of the step's work."""
+        known = self._answered
+        ask_pages = [i for i, url in enumerate(pages) if (site_id, url) not in known]
+        ask_targets = [i for i, (key, _) in enumerate(targets) if (site_id, "\0" + key) not in known]
+        page_codes, target_codes = [0] * len(pages), [0] * len(targets)
+        late: list[int] = []
+        if ask_pages or ask_targets:
+            args: list[str | int] = [site_id, f"{self.p}:t:w:", "1" if check_refused else "0", len(ask_pages),
+                                     *(pages[i] for i in ask_pages)]
+            for i in ask_targets:
+                key, url = targets[i]
+                args += [key, url or ""]
+            keys = [self._s(site_id), f"{self._s(site_id)}:seen", f"{self.p}:t:claimed", f"{self.p}:t:done"]
+            asked_pages, asked_targets, late = self._claim_links(keys=keys, args=args)
+            if len(known) + len(ask_pages) + len(ask_targets) > self.ANSWERED_MAX:
+                known.clear()
+            for i, code in zip(ask_pages, asked_pages, strict=True):
+                page_codes[i] = code
+                if code != -1:  # refused by the budget: asked again, its answer is not "claimed already"
+                    known.add((site_id, pages[i]))
+            for i, code in zip(ask_targets, asked_targets, strict=True):
+                target_codes[i] = code
+                known.add((site_id, "\0" + targets[i][0]))
         return ([None if c == 0 else c == 1 for c in page_codes], [c == 1 for c in target_codes],
                 [c == 1 for c in late])
 
@@ -487,6 +508,7 @@ class RedisRunState(RunState):
         return self._once.setnx(f"{self.p}:end", "1")
 
     def purge(self) -> None:
+        self._answered.clear()
         batch = []
         for key in self.r.scan_iter(match=f"{self.p}:*", count=1000):
             batch.append(key)
