@@ -164,7 +164,9 @@ class FetchWish:
     url: str
     purpose: str
     max_bytes: int
-    priority: int = -30
+    #: ahead of the crawl's ordinary pages (0 minus depth): until the answer is in, every page that
+    #: links the URL waits for it (in the run state: for a fleet, a Redis round trip per page)
+    priority: int = 10
 
 
 @dataclass

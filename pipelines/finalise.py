@@ -61,7 +61,7 @@ class Finaliser:
 
     # ---- counting work off -------------------------------------------------------------------------
     def work_done(self, markers: Iterable[WorkDone]) -> None:
-        """Count stored work off the run state (batched: one call per site, one for all targets)."""
+        """Count stored work off the run state (batched: one call, one round trip in Redis)."""
         pages: Counter[str] = Counter()
         units: dict[str, list[WorkDone]] = {}
         targets: list[str] = []
@@ -72,16 +72,13 @@ class Finaliser:
                 units.setdefault(marker.site_id, []).append(marker)
             else:
                 pages[marker.site_id] += 1
-        touched = set(self.state.targets_done(targets)) if targets else set()
-        for site_id, n in pages.items():
-            self.state.done_pending(site_id, n)
-            touched.add(site_id)
-        for site_id, done in units.items():
-            left = self.state.done_units_left(site_id, [m.unit for m in done],
-                                              [getattr(m, "counts", ()) for m in done])
-            if left <= 0:  # with work left the site is not done: no second read
-                touched.add(site_id)
-        for site_id in sorted(touched):
+        if not (targets or pages or units):
+            return
+        left = self.state.count_off(targets, pages, {
+            site_id: ([m.unit for m in done], [getattr(m, "counts", ()) for m in done])
+            for site_id, done in units.items()})
+        # with work left a site is not done: no second read
+        for site_id in sorted(s for s, n in left.items() if n <= 0):
             if self.context.registry.get(site_id) is not None and self.state.is_done(site_id):
                 if self.waits_for_parent(site_id):
                     continue

@@ -32,7 +32,7 @@ from scrapy import Request
 from scrapy_redis.queue import PriorityQueue
 
 from crawler.fleet.keys import HOST_PREFIX, host_keys
-from govinspect.runstate.once import OnceScript
+from govinspect.runstate.once import OnceScript, ScriptBatch
 
 # The request meta key carrying the in-flight field of a popped request.
 ACK_META = "fleet_ack"
@@ -200,19 +200,22 @@ class AckPriorityQueue(PriorityQueue):
     def push_many(self, requests: Sequence[tuple[Request, str | None]], dupefilter_key: str | None = None) -> list[int]:
         """:meth:`push` for many ``(request, fingerprint)`` in one round trip (a pipeline of the same
         steps, each atomic on its own): a page's links cost one round trip, not one each."""
-        pipe = self.server.pipeline(transaction=False)
+        batch = ScriptBatch(self.server)
         taken = []  # the in-flight token and lease each request carried (never queued with it)
         for request, fingerprint in requests:
             token, lease = request.meta.pop(ACK_META, None), request.meta.pop(LEASE_META, None)
             taken.append((request, token, lease))
             unit = (request.meta.get(UNIT_META) or "") if self.units_key else ""
             data = self._encode_request(request)
-            self._push(keys=[self.key, self.inflight_key or "", dupefilter_key or "",
-                             self.units_key or self.key + ":units", self.key + ":host-turns"],
-                       args=[-request.priority, data, token or "", fingerprint or "", unit, _host(request)],
-                       client=pipe)
+            keys = [self.key, self.inflight_key or "", dupefilter_key or "",
+                    self.units_key or self.key + ":units", self.key + ":host-turns"]
+            args = [-request.priority, data, token or "", fingerprint or "", unit, _host(request)]
+            if isinstance(self._push, OnceScript):
+                self._push.add_to(batch, keys=keys, args=args)
+            else:
+                batch.add(self._push, keys=keys, args=args)
         try:
-            return [int(r) for r in pipe.execute()]
+            return [int(r) for r in batch.execute()]
         except Exception:  # not queued: the requests are as they were, to be pushed again
             for request, token, lease in taken:
                 if token:

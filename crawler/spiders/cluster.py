@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 READ_WHOLE_BELOW = 65536
 
 ERROR_STATUSES = list(range(400, 600))
+# Request priorities: homepages 100, their companions 60, renders 50, inspectors' fetch wishes
+# (FetchWish.priority) and images 10, pages 0 minus depth, documents -20, link checks -50.
+IMAGE_PRIORITY = 10
 # Link kinds that are never requested, with the error of their broken-link verdict.
 _UNREQUESTABLE = {MALFORMED: MALFORMED_URL, LOCAL_FILE: UNSUPPORTED_SCHEME}
 #: run-state tally: link checks per site (SITE_MAX_LINK_CHECKS)
@@ -132,8 +135,11 @@ class ClusterSpider(Spider):
         )
 
     def _attachment_request(self, site: Site, link: Link, page: Page, target: str) -> Request:
+        """Images ahead of the ordinary pages (a footer icon's contexts wait on every page until its
+        analysis is in: for a fleet, a Redis round trip per page); documents after them."""
         return Request(
-            link.url, callback=self.parse_attachment, errback=self.check_failed, priority=-20,
+            link.url, callback=self.parse_attachment, errback=self.check_failed,
+            priority=IMAGE_PRIORITY if link.tag == "img" else -20,
             meta={"site_id": site.id, "kind": "attachment", "handle_httpstatus_list": ERROR_STATUSES,
                   "download_maxsize": self.attachment_maxsize, "referer_page": page.url,
                   "link_text": link.text, "gi_target": target},

@@ -301,6 +301,23 @@ class RunState(ABC):
         self.done_units(site_id, units, counts)
         return self.progress(site_id).pending
 
+    def count_off(self, targets: Sequence[str], pages: Mapping[str, int],
+                  units: Mapping[str, tuple[Sequence[str], Sequence[Sequence[str]]]]) -> dict[str, int]:
+        """Work done, counted off together (one round trip in Redis): ``targets`` resolved (as by
+        :meth:`targets_done`), ``pages[site]`` plain units (:meth:`done_pending`), ``units[site]`` =
+        (names, counts) named units (:meth:`done_units`). Returns each touched site's pending count
+        afterwards: only a site at 0 or below can be done."""
+        released = self.targets_done(targets) if targets else []
+        left: dict[str, int] = {}
+        for site_id, n in pages.items():
+            left[site_id] = self.done_pending(site_id, n)
+        for site_id, (names, counts) in units.items():
+            left[site_id] = self.done_units_left(site_id, names, counts)
+        for site_id in released:
+            if site_id not in left:
+                left[site_id] = self.progress(site_id).pending
+        return left
+
     @abstractmethod
     def open_units(self, site_id: str) -> list[str]:
         """The named units of the site counted pending and not done yet (what a dead worker lost)."""

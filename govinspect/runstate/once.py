@@ -51,8 +51,55 @@ class OnceScript:
     def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = (), client: Any = None) -> Any:
         """``client``: a pipeline to add the step to (its reply comes with the pipeline's); a resend of
         the whole pipeline runs each step once all the same."""
-        memo = f"{self._prefix}:{uuid.uuid4().hex}"
-        return self._script(keys=list(keys), args=[*args, memo, self._seconds], client=client)
+        return self._script(keys=list(keys), args=self._with_memo(args), client=client)
+
+    def _with_memo(self, args: Sequence[Any]) -> list[Any]:
+        return [*args, f"{self._prefix}:{uuid.uuid4().hex}", self._seconds]
+
+    def add_to(self, batch: ScriptBatch, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> None:
+        batch.add(self._script, keys, self._with_memo(args))
+
+
+class ScriptBatch:
+    """Lua steps sent in one round trip.
+
+    redis-py's pipeline asks Redis whether its scripts exist (``SCRIPT EXISTS``) before every
+    execution: a second round trip each time, on a worker's per-page path. Here the steps go as plain
+    ``EVALSHA`` commands; the steps a restarted Redis answers "no such script" are loaded and sent
+    again, alone (the others ran: sending them twice would run them twice, unless they are once-steps).
+    """
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+        self.steps: list[tuple[Any, list[Any], list[Any]]] = []
+
+    def add(self, script: Any, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> None:
+        """``script``: a ``register_script`` script (see :meth:`OnceScript.add_to` for once-steps)."""
+        self.steps.append((script, list(keys), list(args)))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def execute(self) -> list[Any]:
+        replies = self._send(self.steps)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, redis.exceptions.NoScriptError)]
+        if missing:
+            for script in {id(self.steps[i][0]): self.steps[i][0] for i in missing}.values():
+                script.sha = self.client.script_load(script.script)
+            for i, reply in zip(missing, self._send([self.steps[i] for i in missing]), strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    def _send(self, steps: Sequence[tuple[Any, list[Any], list[Any]]]) -> list[Any]:
+        if not steps:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for script, keys, args in steps:
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        return pipe.execute(raise_on_error=False)
 
 
 class OnceCommands:
@@ -65,6 +112,10 @@ class OnceCommands:
 
     def hincrby(self, key: str, field: str, n: int) -> int:
         return int(self._incrby(keys=[key], args=[field, int(n)]))
+
+    def hincrby_to(self, batch: ScriptBatch, key: str, field: str, n: int) -> None:
+        """:meth:`hincrby` as a step of ``batch`` (the new value is its reply)."""
+        self._incrby.add_to(batch, keys=[key], args=[field, int(n)])
 
     def sadd(self, key: str, member: str) -> bool:
         """True when ``member`` is new in the set: for this call, also when its reply was lost once."""

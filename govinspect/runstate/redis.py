@@ -32,7 +32,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from govinspect.runstate.base import JSON, RunState, SiteProgress, check_counter, check_counts, dumps, loads
-from govinspect.runstate.once import OnceCommands, OnceScript, memo_seconds_for
+from govinspect.runstate.once import OnceCommands, OnceScript, ScriptBatch, memo_seconds_for
 
 _CLAIM_PAGES = """
 local max = tonumber(redis.call('HGET', KEYS[1], 'max_pages') or '0')
@@ -144,6 +144,27 @@ for i = 3, #ARGV do
 end
 local out = {}
 for s, _ in pairs(released) do out[#out + 1] = s end
+return out
+"""
+
+# targets_done, answering with each released site's pending count afterwards: [site, pending, …]
+_TARGETS_DONE_LEFT = """
+local released = {}
+for i = 3, #ARGV do
+  local key = ARGV[i]
+  if redis.call('SADD', KEYS[1], key) == 1 then
+    local waiting = ARGV[1] .. redis.sha1hex(key)
+    for _, s in ipairs(redis.call('SMEMBERS', waiting)) do
+      released[s] = redis.call('HINCRBY', ARGV[2] .. s, 'pending', -1)
+    end
+    redis.call('DEL', waiting)
+  end
+end
+local out = {}
+for s, n in pairs(released) do
+  out[#out + 1] = s
+  out[#out + 1] = n
+end
 return out
 """
 
@@ -291,6 +312,7 @@ class RedisRunState(RunState):
         self._trap = once(_TRAP)
         self._claim_links = once(_CLAIM_LINKS)
         self._targets_done = once(_TARGETS_DONE)
+        self._targets_done_left = once(_TARGETS_DONE_LEFT)
         self._homepage = client.register_script(_HOMEPAGE)  # sets flags: a resend changes nothing
         self._scope_cache: dict[str, tuple[float, set[str]]] = {}
         # (site, page URL) and (site, NUL + target key) that claim_links answered in this process
@@ -376,6 +398,34 @@ class RedisRunState(RunState):
             return []
         sites = self._targets_done(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
         return sorted(s.decode() for s in sites)
+
+    def count_off(self, targets: Sequence[str], pages: Mapping[str, int],
+                  units: Mapping[str, tuple[Sequence[str], Sequence[Sequence[str]]]]) -> dict[str, int]:
+        """One round trip: a batch of once-steps (targets, plain pages, named units)."""
+        batch = ScriptBatch(self.r)
+        order: list[str | None] = []
+        if targets:
+            self._targets_done_left.add_to(batch, keys=[f"{self.p}:t:done"],
+                                           args=[f"{self.p}:t:w:", f"{self.p}:s:", *targets])
+            order.append(None)
+        for site_id, n in pages.items():
+            self._once.hincrby_to(batch, self._s(site_id), "pending", -n)
+            order.append(site_id)
+        for site_id, (names, counts) in units.items():
+            if names:
+                self._units_step(site_id, names, "done", -1, counts, batch=batch)
+                order.append(site_id)
+        # each step only takes off: the lowest count a site was seen at is the one after all of them
+        # (a resent step may have run after a later one)
+        left: dict[str, int] = {}
+        for site_id, reply in zip(order, batch.execute(), strict=True):
+            if site_id is None:  # the targets' released sites
+                seen = [(reply[i].decode(), int(reply[i + 1])) for i in range(0, len(reply), 2)]
+            else:  # pages: the new count; units: [new, pending]
+                seen = [(site_id, int(reply[1]) if isinstance(reply, list) else int(reply))]
+            for site, n in seen:
+                left[site] = min(n, left.get(site, n))
+        return left
 
     def waiting_targets(self, site_id: str) -> list[str]:
         keys = [k.decode() for k in self.r.sdiff(f"{self.p}:t:claimed", f"{self.p}:t:done")]
@@ -542,13 +592,21 @@ class RedisRunState(RunState):
         """How many units were new, and the site's pending count afterwards."""
         if not units:
             return 0, 0
+        n, pending = self._units_step(site_id, units, kind, sign, counts)
+        return int(n), int(pending)
+
+    def _units_step(self, site_id: str, units: Sequence[str], kind: str, sign: int,
+                    counts: Sequence[Sequence[str]] | None = None, batch: ScriptBatch | None = None):
+        """The units step's reply ([new, pending]), or nothing when added to ``batch``."""
         check_counts(counts)
         counters = [",".join(c) for c in (counts or [()] * len(units))]
         if len(counters) != len(units):
             raise ValueError("counts must be aligned with units")
-        n, pending = self._units_script(keys=[self._s(site_id), f"{self._s(site_id)}:units-{kind}"],
-                                        args=[sign, len(units), *units, *counters])
-        return int(n), int(pending)
+        keys = [self._s(site_id), f"{self._s(site_id)}:units-{kind}"]
+        args = [sign, len(units), *units, *counters]
+        if batch is not None:
+            return self._units_script.add_to(batch, keys=keys, args=args)
+        return self._units_script(keys=keys, args=args)
 
     def open_units(self, site_id: str) -> list[str]:
         units = self.r.sdiff(f"{self._s(site_id)}:units-added", f"{self._s(site_id)}:units-done")

@@ -353,6 +353,42 @@ def test_counting_units_off_tells_the_work_left(make_state):
     assert state.progress("a").pages == 1 and state.done_units_left("a", []) == 0
 
 
+def test_counting_off_targets_pages_and_units_in_one_call(make_state):
+    """The finaliser counts a batch of stored work off in one call and learns each touched site's
+    pending count: targets release the sites waiting for them, pages and named units their site."""
+    state = make_state("r5")
+    state.begin({"a": 0, "b": 0, "c": 0})
+    state.claim_targets("a", ["X", "Y"])
+    state.claim_targets("b", ["X"])
+    state.add_pending("c", 2)
+    state.add_units("b", ["P 1", "P 2"])
+    left = state.count_off(["X", "X", "nobody-waits"], {"c": 1}, {"b": (["P 1", "P 1"], [("pages",), ()])})
+    assert left == {"a": 1, "b": 1, "c": 1}  # a still waits for Y; b for P 2 (X and P 1 counted once)
+    assert state.progress("b").pages == 1
+    again = make_state("r5").count_off(["X", "Y"], {}, {"b": (["P 1", "P 2"], [(), ()])})
+    assert again == {"a": 0, "b": 0}  # X again and P 1 again move nothing; Y and P 2 finish a and b
+    assert state.progress("a").pending == 0 and state.progress("c").pending == 1
+    assert state.count_off([], {}, {}) == {}  # decoy: nothing done, nothing touched
+
+
+def test_counting_off_is_one_round_trip_in_redis(make_state, monkeypatch):
+    state = make_state("r6")
+    if not isinstance(state, RedisRunState):
+        pytest.skip("round trips are Redis's")
+    state.begin({"a": 0, "b": 0})
+    state.claim_targets("a", ["X"])
+    state.add_pending("a")
+    state.add_units("b", ["P 1"])
+    import redis.connection
+
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
+                        lambda self, command, check_health=True: (sent.append(1), send(self, command, check_health))[1])
+    assert state.count_off(["X"], {"a": 1}, {"b": (["P 1"], [()])}) == {"a": 0, "b": 0}
+    assert len(sent) == 1
+
+
 def test_waiting_and_claiming_in_one_call(make_state):
     """A page waits for its links' verdicts and asks for the fetches of those left, within a budget;
     the same as wait_for then claim_within (keys with a result are neither queued nor claimed)."""
