@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,12 +184,20 @@ def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float],
 
 
 def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path, extra: list[str],
-        profile: Path | None = None) -> dict:
-    """``profile``: the (first) worker runs under cProfile, its statistics written there."""
+        profile: Path | None = None, round_trips: bool = False) -> dict:
+    """``profile``: the (first) worker runs under cProfile, its statistics written there;
+    ``round_trips``: the workers count their Redis round trips (bench/roundtrips/sitecustomize.py)."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     server.ask("reset")
     env = clean_env(http_proxy=server.proxy_url, GOVINSPECT_REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
+    counted = work / f"round-trips-{workers}-{time.monotonic_ns()}"
+    if round_trips:  # the workers (not the seed) count their Redis round trips: bench/roundtrips/
+        counted.mkdir()
+        env_workers = {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench' / 'roundtrips'}",
+                       "GOVINSPECT_BENCH_ROUND_TRIPS": str(counted)}
+    else:
+        env_workers = env
     store = work / f"fleet-{workers}-{time.monotonic_ns()}.sqlite3"
     cli = [sys.executable, "-m", "govinspect.cli"]
     s0 = time.monotonic()
@@ -202,7 +211,8 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     logs = [store.with_suffix(f".worker{i}.log") for i in range(workers)]
     profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "govinspect.cli"] if profile else cli
     procs = [subprocess.Popen([*(profiled if i == 0 else cli), "worker", "--store", str(store), *COMMON, *extra],
-                              env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")) for i, log in enumerate(logs)]
+                              env=env_workers, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+             for i, log in enumerate(logs)]
     done = [_wait(p) for p in procs]
     for (code, _, _), log in zip(done, logs, strict=True):
         if code != 0:
@@ -214,6 +224,14 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     # CPU-bound and more workers cannot add throughput
     figures["cores_busy"] = round((sum(d[1] for d in done) + figures["server_cpu_s"] + figures["redis_cpu_s"])
                                   / max(0.1, figures["wall_s"]), 2)
+    figures["redis_cpu_ms_per_page"] = round(1000 * figures["redis_cpu_s"] / max(1, figures["pages"]), 2)
+    if round_trips:
+        by_caller: Counter[str] = Counter()
+        for path in counted.glob("*.json"):
+            by_caller.update(json.loads(path.read_text(encoding="utf-8")))
+        pages = max(1, figures["pages"])
+        figures["redis_round_trips_per_page"] = round(sum(by_caller.values()) / pages, 2)
+        figures["round_trips_per_page_by_caller"] = {k: round(v / pages, 3) for k, v in by_caller.most_common(12)}
     return figures
 
 
@@ -246,6 +264,8 @@ def main() -> None:
                         help="a setting for the workers (repeatable), e.g. to try a fleet setting")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
     parser.add_argument("--no-single", action="store_true", help="skip the single-process crawl")
+    parser.add_argument("--round-trips", action="store_true",
+                        help="workers count their Redis round trips per page, by the function making them")
     args = parser.parse_args()
     extra = [x for name in args.set for x in ("-s", name)]
     counts = [int(n) for n in args.workers.split(",")]
@@ -268,7 +288,7 @@ def main() -> None:
             print(json.dumps(single), flush=True)
         scaling = [machine_scaling()]
         for n in counts:
-            results.append(run(n, cluster, server, args.redis_url, work, extra))
+            results.append(run(n, cluster, server, args.redis_url, work, extra, round_trips=args.round_trips))
             print(json.dumps(results[-1]), flush=True)
         scaling.append(machine_scaling())
         print(json.dumps({"kind": "machine", "two_processes_over_one": [round(x, 2) for x in scaling]}), flush=True)
