@@ -128,26 +128,8 @@ if taken + waiting > 0 then redis.call('HINCRBY', KEYS[1], 'pending', taken + wa
 return {pages, targets, late}
 """
 
-# KEYS: done set; ARGV: waiting-key prefix, site-hash prefix, targets…
-_TARGETS_DONE = """
-local released = {}
-for i = 3, #ARGV do
-  local key = ARGV[i]
-  if redis.call('SADD', KEYS[1], key) == 1 then
-    local waiting = ARGV[1] .. redis.sha1hex(key)
-    for _, s in ipairs(redis.call('SMEMBERS', waiting)) do
-      redis.call('HINCRBY', ARGV[2] .. s, 'pending', -1)
-      released[s] = true
-    end
-    redis.call('DEL', waiting)
-  end
-end
-local out = {}
-for s, _ in pairs(released) do out[#out + 1] = s end
-return out
-"""
-
-# targets_done, answering with each released site's pending count afterwards: [site, pending, …]
+# KEYS: done set; ARGV: waiting-key prefix, site-hash prefix, targets…. Returns each released site with
+# its pending count afterwards: [site, pending, …]
 _TARGETS_DONE_LEFT = """
 local released = {}
 for i = 3, #ARGV do
@@ -311,7 +293,6 @@ class RedisRunState(RunState):
         self._target_done = once(_TARGET_DONE)
         self._trap = once(_TRAP)
         self._claim_links = once(_CLAIM_LINKS)
-        self._targets_done = once(_TARGETS_DONE)
         self._targets_done_left = once(_TARGETS_DONE_LEFT)
         self._homepage = client.register_script(_HOMEPAGE)  # sets flags: a resend changes nothing
         self._scope_cache: dict[str, tuple[float, set[str]]] = {}
@@ -396,8 +377,8 @@ class RedisRunState(RunState):
     def targets_done(self, keys: Sequence[str]) -> list[str]:
         if not keys:
             return []
-        sites = self._targets_done(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
-        return sorted(s.decode() for s in sites)
+        flat = self._targets_done_left(keys=[f"{self.p}:t:done"], args=[f"{self.p}:t:w:", f"{self.p}:s:", *keys])
+        return sorted(flat[i].decode() for i in range(0, len(flat), 2))
 
     def count_off(self, targets: Sequence[str], pages: Mapping[str, int],
                   units: Mapping[str, tuple[Sequence[str], Sequence[Sequence[str]]]]) -> dict[str, int]:
