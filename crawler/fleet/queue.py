@@ -198,7 +198,7 @@ class AckPriorityQueue(PriorityQueue):
         return self.push_many([(request, fingerprint)], dupefilter_key)[0]
 
     def push_many(self, requests: Sequence[tuple[Request, str | None]], dupefilter_key: str | None = None) -> list[int]:
-        """:meth:`push` for many ``(request, fingerprint)`` in one round trip (a pipeline of the same
+        """:meth:`push` for many ``(request, fingerprint)`` in one round trip (a batch of the same
         steps, each atomic on its own): a page's links cost one round trip, not one each."""
         batch = ScriptBatch(self.server)
         taken = []  # the in-flight token and lease each request carried (never queued with it)
@@ -210,10 +210,7 @@ class AckPriorityQueue(PriorityQueue):
             keys = [self.key, self.inflight_key or "", dupefilter_key or "",
                     self.units_key or self.key + ":units", self.key + ":host-turns"]
             args = [-request.priority, data, token or "", fingerprint or "", unit, _host(request)]
-            if isinstance(self._push, OnceScript):
-                self._push.add_to(batch, keys=keys, args=args)
-            else:
-                batch.add(self._push, keys=keys, args=args)
+            batch.add(self._push, keys=keys, args=args)
         try:
             return [int(r) for r in batch.execute()]
         except Exception:  # not queued: the requests are as they were, to be pushed again

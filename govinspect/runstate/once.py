@@ -48,16 +48,13 @@ class OnceScript:
         self._prefix = memo_prefix
         self._seconds = int(memo_seconds)
 
-    def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = (), client: Any = None) -> Any:
-        """``client``: a pipeline to add the step to (its reply comes with the pipeline's); a resend of
-        the whole pipeline runs each step once all the same."""
-        return self._script(keys=list(keys), args=self._with_memo(args), client=client)
+    def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
+        """Run the step now (several in one round trip: :class:`ScriptBatch`)."""
+        return self._script(keys=list(keys), args=self.with_memo(args))
 
-    def _with_memo(self, args: Sequence[Any]) -> list[Any]:
+    def with_memo(self, args: Sequence[Any]) -> list[Any]:
+        """The step's arguments with a fresh memo key: a resend of them runs the step once all the same."""
         return [*args, f"{self._prefix}:{uuid.uuid4().hex}", self._seconds]
-
-    def add_to(self, batch: ScriptBatch, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> None:
-        batch.add(self._script, keys, self._with_memo(args))
 
 
 class ScriptBatch:
@@ -74,7 +71,9 @@ class ScriptBatch:
         self.steps: list[tuple[Any, list[Any], list[Any]]] = []
 
     def add(self, script: Any, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> None:
-        """``script``: a ``register_script`` script (see :meth:`OnceScript.add_to` for once-steps)."""
+        """``script``: a ``register_script`` script, or a :class:`OnceScript` (given its memo here)."""
+        if isinstance(script, OnceScript):
+            script, args = script._script, script.with_memo(args)
         self.steps.append((script, list(keys), list(args)))
 
     def __len__(self) -> int:
@@ -115,7 +114,7 @@ class OnceCommands:
 
     def hincrby_to(self, batch: ScriptBatch, key: str, field: str, n: int) -> None:
         """:meth:`hincrby` as a step of ``batch`` (the new value is its reply)."""
-        self._incrby.add_to(batch, keys=[key], args=[field, int(n)])
+        batch.add(self._incrby, keys=[key], args=[field, int(n)])
 
     def sadd(self, key: str, member: str) -> bool:
         """True when ``member`` is new in the set: for this call, also when its reply was lost once."""

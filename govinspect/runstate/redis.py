@@ -386,8 +386,8 @@ class RedisRunState(RunState):
         batch = ScriptBatch(self.r)
         order: list[str | None] = []
         if targets:
-            self._targets_done_left.add_to(batch, keys=[f"{self.p}:t:done"],
-                                           args=[f"{self.p}:t:w:", f"{self.p}:s:", *targets])
+            batch.add(self._targets_done_left, keys=[f"{self.p}:t:done"],
+                      args=[f"{self.p}:t:w:", f"{self.p}:s:", *targets])
             order.append(None)
         for site_id, n in pages.items():
             self._once.hincrby_to(batch, self._s(site_id), "pending", -n)
@@ -586,7 +586,7 @@ class RedisRunState(RunState):
         keys = [self._s(site_id), f"{self._s(site_id)}:units-{kind}"]
         args = [sign, len(units), *units, *counters]
         if batch is not None:
-            return self._units_script.add_to(batch, keys=keys, args=args)
+            return batch.add(self._units_script, keys=keys, args=args)
         return self._units_script(keys=keys, args=args)
 
     def open_units(self, site_id: str) -> list[str]:

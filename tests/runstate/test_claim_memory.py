@@ -37,9 +37,9 @@ def _spy(state: RedisRunState) -> list[list]:
     sent: list[list] = []
     step = state._claim_links
 
-    def recording(keys, args, client=None):
+    def recording(keys, args):
         sent.append(list(args))
-        return step(keys=keys, args=args, client=client)
+        return step(keys=keys, args=args)
 
     state._claim_links = recording  # type: ignore[method-assign]
     return sent

@@ -48,7 +48,7 @@ def test_steps_go_in_one_round_trip(client, monkeypatch):
     sent = _count_sends(monkeypatch)
     batch = ScriptBatch(client)
     batch.add(incr, keys=[f"{client.prefix}:a"])
-    once.add_to(batch, keys=[f"{client.prefix}:a"])
+    batch.add(once, keys=[f"{client.prefix}:a"])
     incr(keys=[f"{client.prefix}:b"], client=(pipe := client.pipeline(transaction=False)))
     assert len(sent) == 0 and len(batch) == 2
     assert batch.execute() == [1, 2]
