@@ -13,6 +13,10 @@ starts the workers as real ``govinspect worker`` processes sharing one store, an
   (``CONCURRENT_REQUESTS_PER_DOMAIN``, held for the whole fleet by Redis host leases), for the fleet
   and for the single-process ``crawl`` of the same cluster (run first, same settings, no Redis).
 
+``--ceiling`` adds two single-process crawls of the whole cluster at once, each with its own store
+and limits: what the machine gives two govinspect processes that share nothing, against one. Two
+fleet workers cannot beat it (they do the same work plus Redis round trips).
+
 ``--contrast`` adds a 2-worker run with the fleet leases effectively off (each process enforcing its
 own limit only), to show what the leases prevent.
 
@@ -158,6 +162,10 @@ def _wait(proc: subprocess.Popen) -> tuple[int, float, float]:
     return proc.returncode, usage.ru_utime + usage.ru_stime, time.monotonic()
 
 
+def _is_page(url: str) -> bool:
+    return not url.rsplit("/", 1)[-1] or url.endswith((".html", ".htm")) or "?" in url
+
+
 def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float], cpu: list[float]) -> dict:
     """Per-phase figures: start-up (processes started -> first request at the server), crawl (first
     to last request), tail (last request -> last process gone: idle detection, folding, teardown)."""
@@ -165,7 +173,7 @@ def _figures(kind: str, workers: int, stats: dict, t0: float, ends: list[float],
     first, last = stats["first"] or t0, stats["last"] or t0
     span = last - first
     wall = max(ends) - t0
-    pages = sum(1 for url in gets if not url.rsplit("/", 1)[-1] or url.endswith((".html", ".htm")) or "?" in url)
+    pages = sum(1 for url in gets if _is_page(url))
     return {"kind": kind, "workers": workers, "pages": pages, "requests": stats["requests"],
             "wall_s": round(wall, 1), "startup_s": round(first - t0, 1), "crawl_s": round(span, 1),
             "tail_s": round(max(ends) - last, 1), "tail_first_exit_s": round(min(ends) - last, 1),
@@ -235,20 +243,32 @@ def run(workers: int, cluster, server: ServerProcess, redis_url: str, work: Path
     return figures
 
 
-def run_single(cluster, server: ServerProcess, work: Path) -> dict:
-    """The single-process ``crawl`` (no Redis) of the same cluster: its pages/s and its per-host peak."""
+def run_single(cluster, server: ServerProcess, work: Path, copies: int = 1) -> dict:
+    """The single-process ``crawl`` (no Redis) of the same cluster: its pages/s and its per-host peak.
+
+    ``copies`` > 1: that many independent crawls of the whole cluster at once, each with its own
+    store and its own per-host limit (what the machine gives govinspect processes that share
+    nothing: the ceiling of a fleet's scaling here). ``page_fetches_per_s`` counts every copy's pages.
+    """
     server.ask("reset")
     env = clean_env(http_proxy=server.proxy_url, PYTHONPATH=str(ROOT))
-    store = work / f"single-{time.monotonic_ns()}.sqlite3"
+    stores = [work / f"single-{i}-{time.monotonic_ns()}.sqlite3" for i in range(copies)]
     t0 = time.monotonic()
-    log = store.with_suffix(".log")
-    proc = subprocess.Popen([sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(cluster.registry_path),
-                             "--store", str(store), "--as-of", "2026-11-20", *COMMON], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    code, cpu, end = _wait(proc)
-    if code != 0:
-        raise SystemExit(log.read_text(encoding="utf-8", errors="replace")[-3000:])
-    return _figures("crawl", 1, server.ask("stats"), t0, [end], [cpu])
+    procs = [subprocess.Popen([sys.executable, "-m", "govinspect.cli", "crawl", "--registry",
+                               str(cluster.registry_path), "--store", str(store), "--as-of", "2026-11-20", *COMMON],
+                              env=env, stdout=subprocess.DEVNULL, stderr=store.with_suffix(".log").open("w"))
+             for store in stores]
+    done = [_wait(proc) for proc in procs]
+    for (code, _, _), store in zip(done, stores, strict=True):
+        if code != 0:
+            raise SystemExit(store.with_suffix(".log").read_text(encoding="utf-8", errors="replace")[-3000:])
+    stats = server.ask("stats")
+    figures = _figures("crawl" if copies == 1 else f"{copies} crawls at once", copies, stats, t0,
+                       [d[2] for d in done], [d[1] for d in done])
+    fetches = sum(n for url, n in stats["gets"].items() if _is_page(url))
+    figures["page_fetches_per_s"] = round(fetches / figures["crawl_s"], 1) if figures["crawl_s"] else None
+    figures["cores_busy"] = round((sum(d[1] for d in done) + figures["server_cpu_s"]) / max(0.1, figures["wall_s"]), 2)
+    return figures
 
 
 def main() -> None:
@@ -266,6 +286,9 @@ def main() -> None:
     parser.add_argument("--no-single", action="store_true", help="skip the single-process crawl")
     parser.add_argument("--round-trips", action="store_true",
                         help="workers count their Redis round trips per page, by the function making them")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also two single-process crawls of the whole cluster at once, sharing nothing: "
+                             "what this machine gives two govinspect processes over one (the fleet's ceiling)")
     args = parser.parse_args()
     extra = [x for name in args.set for x in ("-s", name)]
     counts = [int(n) for n in args.workers.split(",")]
@@ -286,6 +309,12 @@ def main() -> None:
         single = None if args.no_single else run_single(cluster, server, work)
         if single:
             print(json.dumps(single), flush=True)
+        ceiling = None
+        if args.ceiling:
+            alone = single or run_single(cluster, server, work)
+            both = run_single(cluster, server, work, copies=2)
+            print(json.dumps(both), flush=True)
+            ceiling = both["page_fetches_per_s"] / alone["page_fetches_per_s"]
         scaling = [machine_scaling()]
         for n in counts:
             results.append(run(n, cluster, server, args.redis_url, work, extra, round_trips=args.round_trips))
@@ -304,6 +333,9 @@ def main() -> None:
         print(f"2 workers / 1 worker: {two['pages_per_s'] / one['pages_per_s']:.2f}x over the crawl, "
               f"{two['pages_per_s_wall'] / one['pages_per_s_wall']:.2f}x over wall time; the machine itself gave "
               f"{min(scaling):.2f}-{max(scaling):.2f}x to two CPU-bound processes before and after (noisy)")
+    if ceiling is not None:
+        print(f"two single-process crawls at once, sharing nothing / one crawl: {ceiling:.2f}x (the fleet's ceiling "
+              f"on this machine: two workers cannot do better than two processes that never talk to each other)")
     print("phases (s): " + "; ".join(
         f"{r['kind']} x{r['workers']}: start-up {r['startup_s']}, crawl {r['crawl_s']}, tail {r['tail_s']}"
         for r in ([single] if single else []) + results))

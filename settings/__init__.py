@@ -422,6 +422,10 @@ HOST_LIMIT_MIDDLEWARE = "crawler.hostlimit.HostLimitMiddleware"
 # A worker's pop looks this far down the shared queue for a request whose host has a free lease (taking
 # the lease in the same Redis step), rather than taking the head and waiting for its host.
 FLEET_POP_WINDOW = 64
+# Requests one pop takes at most (one Redis round trip): the engine asks for requests in a row while it
+# has room, and the ones after the first come from the worker's hand (and a pop that came back short
+# ends the row without a further round trip). 1: one request per pop.
+FLEET_POP_BATCH = 4
 # An idle worker looks for queued work (and for the end of the run) this often, not only at Scrapy's
 # 5 s engine heartbeat: at the end of a run the other workers stop within this delay of the last one.
 FLEET_IDLE_POLL_SECONDS = 0.5

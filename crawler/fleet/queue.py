@@ -55,52 +55,65 @@ local redo = redis.call('SREM', KEYS[3], redis.sha1hex(r[1]))
 return {r[1], field, redo}
 """
 
-# Pop with a host lease. KEYS: queue, in-flight hash, redo set; ARGV: token, window, limit, lease ms,
-# host-key prefix, delay ms, "1" to pop nothing (0) rather than a request whose host is at its limit.
+# Pop with host leases. KEYS: queue, in-flight hash, redo set; ARGV: token, window, limit, lease ms,
+# host-key prefix, delay ms, "1" to pop nothing (0) rather than a request whose host is at its limit,
+# how many requests to take at most. The n-th request taken is in flight (and holds its lease) under
+# "<token>:<n>"; the reply lists (member, in-flight field, redone, leased host) for each.
 # Host keys are named in the script (prefix .. host .. ':leases'/':next'), like the run state's
 # per-site keys (fine on one Redis server, the deployment here).
 _POP_LEASED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window, step = tonumber(ARGV[2]), 8
+local window, step, want = tonumber(ARGV[2]), 8, tonumber(ARGV[8])
 local r = redis.call('ZRANGE', KEYS[1], 0, math.min(step, window) - 1, 'WITHSCORES')
 if #r == 0 then return false end
+local head, headscore = r[1], r[2]
 local limit, ttl, delay = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
-local pick, score, leased = r[1], r[2], ''
-local busy = {}
-local from, found = 0, false
+local picks, busy, from = {}, {}, 0
 while true do
   for i = 1, #r, 2 do
     local m = r[i]
     local nl = string.byte(m, 1) ~= 128 and string.find(m, '\\n', 1, true)
-    if not nl then pick, score, found = m, r[i + 1], true; break end
-    local host = string.sub(m, 1, nl - 1)
-    if not busy[host] then
-      local leases, nxt = ARGV[5] .. host .. ':leases', ARGV[5] .. host .. ':next'
-      redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-      if redis.call('ZCARD', leases) < limit and tonumber(redis.call('GET', nxt) or '0') <= now then
-        redis.call('ZADD', leases, now + ttl, ARGV[1])
-        redis.call('PEXPIRE', leases, ttl)
-        if delay > 0 then redis.call('SET', nxt, now + delay, 'PX', delay + 1000) end
-        pick, score, leased, found = m, r[i + 1], host, true
-        break
+    if not nl then
+      picks[#picks + 1] = {m, r[i + 1], ''}
+    else
+      local host = string.sub(m, 1, nl - 1)
+      if not busy[host] then
+        local leases, nxt = ARGV[5] .. host .. ':leases', ARGV[5] .. host .. ':next'
+        redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+        if redis.call('ZCARD', leases) < limit and tonumber(redis.call('GET', nxt) or '0') <= now then
+          redis.call('ZADD', leases, now + ttl, ARGV[1] .. ':' .. (#picks + 1))
+          redis.call('PEXPIRE', leases, ttl)
+          if delay > 0 then redis.call('SET', nxt, now + delay, 'PX', delay + 1000) end
+          picks[#picks + 1] = {m, r[i + 1], host}
+        else
+          busy[host] = true
+        end
       end
-      busy[host] = true
     end
+    if #picks >= want then break end
   end
   from = from + step
-  if found or from >= window or #r < 2 * step then break end
+  if #picks >= want or from >= window or #r < 2 * step then break end
   r = redis.call('ZRANGE', KEYS[1], from, math.min(from + step, window) - 1, 'WITHSCORES')
   if #r == 0 then break end
 end
-if leased == '' and string.byte(pick, 1) ~= 128 and string.find(pick, '\\n', 1, true) and ARGV[7] == '1' then
-  return 0  -- every host in the window at its limit, and the caller would rather wait
+if #picks == 0 then
+  if ARGV[7] == '1' then return 0 end  -- every host in the window at its limit, and the caller would rather wait
+  picks[1] = {head, headscore, ''}
 end
-redis.call('ZREM', KEYS[1], pick)
-local field = ARGV[1] .. '|' .. score
-redis.call('HSET', KEYS[2], field, pick)
-local redo = redis.call('SREM', KEYS[3], redis.sha1hex(pick))
-return {pick, field, redo, leased}
+local out = {}
+for n, p in ipairs(picks) do
+  redis.call('ZREM', KEYS[1], p[1])
+  local field = ARGV[1] .. ':' .. n .. '|' .. p[2]
+  redis.call('HSET', KEYS[2], field, p[1])
+  local redo = redis.call('SREM', KEYS[3], redis.sha1hex(p[1]))
+  out[#out + 1] = p[1]
+  out[#out + 1] = field
+  out[#out + 1] = redo
+  out[#out + 1] = p[3]
+end
+return out
 """
 
 # KEYS: queue, in-flight hash, dupefilter, units queued, per-host sequence hash; ARGV: score, data,
@@ -225,27 +238,34 @@ class AckPriorityQueue(PriorityQueue):
         """The next request (None: nothing queued). With host leases bound, the first request of the
         window whose host has a free lease, holding it; ``leased_only``: None too when every host in
         the window is at its limit (then :attr:`busy` is True), rather than the head without a lease."""
-        self.busy = False
         if self.inflight_key is None:  # unbound: behave like scrapy-redis
+            self.busy = False
             return super().pop(timeout)
+        popped = self.pop_many(1, leased_only)
+        return popped[0] if popped else None
+
+    def pop_many(self, want: int, leased_only: bool = False) -> list[Request]:
+        """Up to ``want`` requests in one round trip, as many :meth:`pop` calls in a row would take them
+        (each with its own in-flight entry and host lease; never more than a host's limit). Fewer when
+        the window has no more requests whose host is free."""
+        self.busy = False
         token = uuid.uuid4().hex
         keys = [self.key, self.inflight_key, self.redo_key or self.key + ":redo"]
         lease = self.leases
         if lease is None:
             found = self._pop(keys=keys, args=[token])
-            leased = b""
-        else:
-            found = self._pop_leased(keys=keys, args=[
-                token, lease.window, max(1, lease.concurrency), int(lease.lease_seconds * 1000), HOST_PREFIX,
-                lease.delay_ms(), "1" if leased_only else "0"])
-            if found == 0:
-                self.busy = True
-                return None
-            if found:
-                *found, leased = found
+            return [self._popped(found[0], found[1], found[2], b"", token)] if found else []
+        found = self._pop_leased(keys=keys, args=[
+            token, lease.window, max(1, lease.concurrency), int(lease.lease_seconds * 1000), HOST_PREFIX,
+            lease.delay_ms(), "1" if leased_only else "0", max(1, want)])
+        if found == 0:
+            self.busy = True
+            return []
         if not found:
-            return None
-        data, field, redo = found
+            return []
+        return [self._popped(*found[i:i + 4], f"{token}:{i // 4 + 1}") for i in range(0, len(found), 4)]
+
+    def _popped(self, data: bytes, field: bytes | str, redo: int, leased: bytes | str, token: str) -> Request:
         request = self._decode_request(data)
         request.meta[ACK_META] = field.decode() if isinstance(field, bytes) else field
         if redo:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import Request, signals
@@ -56,6 +57,9 @@ class AckScheduler(Scheduler):
         scheduler.redo_key = keys.redo
         scheduler.units_key = keys.units
         scheduler.max_in_flight = s.getint("FLEET_MAX_IN_FLIGHT")
+        scheduler.pop_batch = max(1, s.getint("FLEET_POP_BATCH"))
+        scheduler._hand = deque()  # requests popped in a batch, handed to the engine one by one
+        scheduler._row_spent = False  # this engine turn's pop came back short: no more round trips in it
         scheduler.memo_seconds = memo_seconds_for(s.getfloat("FLEET_REDIS_RETRY_SECONDS"))
         scheduler.ledger = Ledger(server, keys, s["FLEET_WORKER_ID"])
         scheduler.held = 0  # requests this worker popped and has not acknowledged
@@ -130,6 +134,8 @@ class AckScheduler(Scheduler):
     def has_pending_requests(self) -> bool:
         """Asked by the engine at every turn: counted in Redis at most twice a second (a stale answer
         costs nothing: idleness is decided by the fleet extension, from Redis)."""
+        if self._hand:
+            return True
         now = time.monotonic()
         if now - self._counted_at > 0.5:
             self._queued_hint = len(self.queue) > 0
@@ -149,9 +155,21 @@ class AckScheduler(Scheduler):
 
     def close(self, reason):
         """Never flush: the queue and fingerprints belong to the run, not to this worker. Wait for
-        the acknowledgements still on their way."""
+        the acknowledgements still on their way. Requests still in hand (the engine stopped asking)
+        stay in flight here, to be put back when this worker leaves the run; their host leases go
+        back now, not when they expire."""
         self.flush()
         self._acks.shutdown(wait=True)
+        leases = [r.meta[LEASE_META] for r in self._hand if r.meta.get(LEASE_META)]
+        self._hand.clear()
+        if leases:
+            try:
+                pipe = self.server.pipeline(transaction=False)
+                for key, token, _ in leases:
+                    pipe.zrem(key, token)
+                pipe.execute()
+            except Exception:  # Redis out of reach: the leases expire on their own
+                logger.exception("returning %d host leases failed", len(leases))
 
     def enqueue_request(self, request: Request) -> bool:
         """Buffer ``request`` for the next push round trip: a callback's links go to Redis together
@@ -193,6 +211,46 @@ class AckScheduler(Scheduler):
             self.crawler.signals.send_catch_log(gi_signals.store_flush_wanted)
             self._acknowledge(tokens)
 
+    def _pop(self) -> Request | None:
+        """A batch of requests from the shared queue (the first returned, the rest kept in hand)."""
+        if self._row_spent and self.held > 0:
+            return None  # the last pop of this turn came back short: the next would find nothing more
+        # While this worker has requests out, their completions will ask again: rather than take a
+        # request whose host is at its limit (it would wait for a lease, holding an in-flight place),
+        # take nothing for now. With nothing out, the head all the same, so the engine always has work.
+        want = self.pop_batch
+        if self.max_in_flight:
+            want = max(1, min(want, self.max_in_flight - self.held))
+        popped = self.queue.pop_many(want, leased_only=self.held > 0)
+        if not popped and self.queue.busy:
+            returned = sum(r for _, r in self.crawler.signals.send_catch_log(fleet_signals.leases_wanted)
+                           if isinstance(r, int))
+            if returned:  # leases this worker had finished with: one of those hosts may be free now
+                popped = self.queue.pop_many(want, leased_only=self.held > 0)
+        if len(popped) < want:
+            self._spend_row()
+        if not popped:
+            self._queued_hint = self.queue.busy
+            if self.queue.busy and self.stats:
+                self.stats.inc_value("fleet/pop_all_hosts_busy")
+            return None
+        self.held += len(popped)
+        if self.stats:
+            self.stats.inc_value("fleet/pops")
+        self._hand.extend(popped[1:])
+        return popped[0]
+
+    def _spend_row(self) -> None:
+        """No more pops until the engine's next turn (the next reactor iteration)."""
+        if not self._row_spent:
+            from twisted.internet import reactor
+
+            self._row_spent = True
+            reactor.callLater(0, self._new_row)
+
+    def _new_row(self) -> None:
+        self._row_spent = False
+
     def _pushed(self, batch: list[tuple[Request, str | None]], results: list[int]) -> None:
         for (request, _), pushed in zip(batch, results, strict=True):
             if pushed == FILTERED:
@@ -210,23 +268,14 @@ class AckScheduler(Scheduler):
         self.flush()  # this worker's new links compete for the pop like everyone's
         # Scrapy pulls until CONCURRENT_REQUESTS are active: cap what one worker holds, so that work
         # is shared with idle workers (and a kill puts back less).
-        if self.max_in_flight and self.held >= self.max_in_flight:
+        if self._hand:  # popped already (counted in ``held``)
+            request = self._hand.popleft()
+        elif self.max_in_flight and self.held >= self.max_in_flight:
             return None
-        # While this worker has requests out, their completions will ask again: rather than take a
-        # request whose host is at its limit (it would wait for a lease, holding an in-flight place),
-        # take nothing for now. With nothing out, the head all the same, so the engine always has work.
-        request = self.queue.pop(leased_only=self.held > 0)
-        if request is None and self.queue.busy:
-            returned = sum(r for _, r in self.crawler.signals.send_catch_log(fleet_signals.leases_wanted)
-                           if isinstance(r, int))
-            if returned:  # leases this worker had finished with: one of those hosts may be free now
-                request = self.queue.pop(leased_only=self.held > 0)
-        if request is None:
-            self._queued_hint = self.queue.busy
-            if self.queue.busy and self.stats:
-                self.stats.inc_value("fleet/pop_all_hosts_busy")
-            return None
-        self.held += 1
+        else:
+            request = self._pop()
+            if request is None:
+                return None
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         if request.meta.get(SEED_META):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 import pytest
 from scrapy import Request, Spider
@@ -231,6 +232,59 @@ def test_pop_takes_a_host_lease_and_skips_hosts_at_their_limit(redis_db, keys):
     mw.process_response(first, None)  # (no event loop here: returned at once)
     assert redis_db.zcard(host_keys("busy.gov.cn")[0]) == 0
     assert asyncio.run(mw.process_request(third)) is None and third.meta[LEASE_META][2] == "busy.gov.cn"
+
+
+def test_one_pop_takes_several_requests_each_in_flight_with_its_own_lease(redis_db, keys):
+    """A batch is what pops in a row would take: priority order, a host never past its limit (two of
+    busy.gov.cn's three, limit 2), each request in flight and holding a lease under its own token."""
+    q = _leasing_queue(redis_db, keys, "w1", concurrency=2)
+    for n in range(3):
+        q.push(Request(f"http://busy.gov.cn/{n}", priority=9 - n))
+    q.push(Request("http://free.gov.cn/1", priority=1))
+    q.push(Request("http://late.gov.cn/1", priority=0))
+    batch = q.pop_many(4, leased_only=True)
+    assert [r.url for r in batch] == ["http://busy.gov.cn/0", "http://busy.gov.cn/1", "http://free.gov.cn/1",
+                                      "http://late.gov.cn/1"]
+    tokens = [r.meta[LEASE_META][1] for r in batch]
+    assert len(set(tokens)) == 4
+    assert sorted(redis_db.zrange(host_keys("busy.gov.cn")[0], 0, -1)) == sorted(t.encode() for t in tokens[:2])
+    in_flight = redis_db.hgetall(keys.inflight("w1"))
+    assert sorted(f.decode() for f in in_flight) == sorted(r.meta[ACK_META] for r in batch)
+    assert [r.url for r in q.pop_many(4, leased_only=True)] == [] and q.busy  # busy.gov.cn/2: host at its limit
+    # decoy: a batch of one is a plain pop; a short window gives what there is
+    mw = _middleware(redis_db, concurrency=2)
+    mw.process_response(batch[0], None)
+    assert [r.url for r in q.pop_many(1)] == ["http://busy.gov.cn/2"]
+    assert q.pop_many(4) == [] and not q.busy  # nothing queued
+
+
+def test_a_worker_hands_a_batch_to_the_engine_in_one_round_trip(redis_db, keys):
+    """The engine asks for requests in a row: the first ask pops a batch, the next asks are served
+    from the worker's hand, and the ask after a short batch costs no round trip (decoy: in the next
+    turn the worker pops again)."""
+    from twisted.internet import reactor
+
+    from crawler.fleet.scheduler import AckScheduler
+
+    q = _leasing_queue(redis_db, keys, "w1", concurrency=2)
+    for n in range(3):
+        q.push(Request(f"http://h{n}.gov.cn/"))
+    scheduler = AckScheduler.__new__(AckScheduler)
+    scheduler.queue, scheduler.pop_batch, scheduler.max_in_flight, scheduler.held = q, 4, 32, 0
+    scheduler._hand, scheduler._row_spent, scheduler._to_push, scheduler._after_push = deque(), False, [], []
+    scheduler._flush_call, scheduler.stats, scheduler.crawler = None, None, None
+    calls = []
+    pop_many = q.pop_many
+    q.pop_many = lambda *a, **kw: calls.append(a) or pop_many(*a, **kw)
+    got = [scheduler.next_request() for _ in range(4)]
+    assert [r.url for r in got[:3]] == [f"http://h{n}.gov.cn/" for n in range(3)] and got[3] is None
+    assert len(calls) == 1 and scheduler.held == 3
+    q.push(Request("http://h9.gov.cn/"))
+    assert scheduler.next_request() is None and len(calls) == 1  # same turn: the row is spent
+    (turn,) = [call for call in reactor.getDelayedCalls() if call.func == scheduler._new_row]
+    turn.cancel()
+    scheduler._new_row()  # what the reactor's next turn runs
+    assert scheduler.next_request().url == "http://h9.gov.cn/" and len(calls) == 2
 
 
 def test_hosts_take_turns_within_a_priority_and_priorities_still_come_first(redis_db, keys):
