@@ -59,6 +59,17 @@ return 0
 """
 
 
+def return_leases(server, leases: list[tuple[str, str, str]]) -> None:
+    """Return host leases ((leases key, token, host) each) in one round trip."""
+    try:
+        pipe = server.pipeline(transaction=False)
+        for key, token, _ in leases:
+            pipe.zrem(key, token)
+        pipe.execute()
+    except Exception:  # Redis gone beyond the client's retries: the leases expire on their own
+        logger.exception("returning %d host leases failed", len(leases))
+
+
 class FleetPolitenessMiddleware:
     def __init__(self, server, concurrency: int, delay: float, jitter: float, lease_seconds: float,
                  poll_seconds: float):
@@ -167,13 +178,7 @@ class FleetPolitenessMiddleware:
                 pass
 
     def _send(self, batch: list[tuple[str, str, str]]) -> None:
-        try:
-            pipe = self.server.pipeline(transaction=False)
-            for leases, token, _ in batch:
-                pipe.zrem(leases, token)
-            pipe.execute()
-        except Exception:  # Redis gone beyond the client's retries: the leases expire on their own
-            logger.exception("returning %d host leases failed", len(batch))
+        return_leases(self.server, batch)
 
     def leases_wanted(self) -> int:
         """The queue found every host at its limit: return the leases still on their way now (on the

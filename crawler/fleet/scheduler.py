@@ -27,7 +27,7 @@ from crawler.fleet import signals as fleet_signals
 from crawler.fleet.connection import client_from_settings
 from crawler.fleet.keys import RunKeys
 from crawler.fleet.ledger import Ledger
-from crawler.fleet.politeness import FleetPolitenessMiddleware
+from crawler.fleet.politeness import FleetPolitenessMiddleware, return_leases
 from crawler.fleet.queue import ACK_META, ALREADY, FILTERED, LEASE_META
 from govinspect import signals as gi_signals
 from govinspect.runstate.once import memo_seconds_for
@@ -163,13 +163,7 @@ class AckScheduler(Scheduler):
         leases = [r.meta[LEASE_META] for r in self._hand if r.meta.get(LEASE_META)]
         self._hand.clear()
         if leases:
-            try:
-                pipe = self.server.pipeline(transaction=False)
-                for key, token, _ in leases:
-                    pipe.zrem(key, token)
-                pipe.execute()
-            except Exception:  # Redis out of reach: the leases expire on their own
-                logger.exception("returning %d host leases failed", len(leases))
+            return_leases(self.server, leases)
 
     def enqueue_request(self, request: Request) -> bool:
         """Buffer ``request`` for the next push round trip: a callback's links go to Redis together

@@ -287,6 +287,27 @@ def test_a_worker_hands_a_batch_to_the_engine_in_one_round_trip(redis_db, keys):
     assert scheduler.next_request().url == "http://h9.gov.cn/" and len(calls) == 2
 
 
+def test_requests_left_in_hand_at_close_stay_in_flight_and_give_their_leases_back(redis_db, keys):
+    """The engine stopped asking with a batch half handed out: those requests stay in this worker's
+    in-flight hash (put back when it leaves the run), their hosts are free for the others at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crawler.fleet.scheduler import AckScheduler
+
+    q = _leasing_queue(redis_db, keys, "w1", concurrency=1)
+    for n in range(2):
+        q.push(Request(f"http://k{n}.gov.cn/"))
+    scheduler = AckScheduler.__new__(AckScheduler)
+    scheduler.queue, scheduler.server, scheduler.held = q, redis_db, 2
+    scheduler._hand = deque(q.pop_many(2, leased_only=True))
+    scheduler._to_push, scheduler._after_push, scheduler._flush_call = [], [], None
+    scheduler._acks = ThreadPoolExecutor(max_workers=1)
+    assert redis_db.zcard(host_keys("k1.gov.cn")[0]) == 1
+    scheduler.close("finished")
+    assert redis_db.zcard(host_keys("k0.gov.cn")[0]) == 0 and redis_db.zcard(host_keys("k1.gov.cn")[0]) == 0
+    assert redis_db.hlen(keys.inflight("w1")) == 2 and not scheduler._hand
+
+
 def test_hosts_take_turns_within_a_priority_and_priorities_still_come_first(redis_db, keys):
     """Equal scores would pop by member, i.e. by host name: a window full of one host at its limit
     (a fleet held at ~1 request in flight). The n-th request of each host sorts together instead."""
