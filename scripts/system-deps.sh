@@ -6,7 +6,8 @@
 # screenshots, image checks in the browser) and the CJK font that makes Chinese readable in them.
 set -euo pipefail
 need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
+# the crawl renders in the headless shell (RENDER_BROWSER_PATH); the full browser is not needed
+[ -x /usr/bin/chromium-headless-shell ] || need+=(chromium-headless-shell)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 if [ "${1:-all}" != demo ]; then
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

@@ -1,7 +1,7 @@
 """Shared pieces for rendering tests: the Chromium requirement and a crawl-and-read helper.
 
-Browser tests run Debian's Chromium for real. They skip only when ``/usr/bin/chromium`` is absent
-(CI installs it), and say so.
+Browser tests run Debian's Chromium for real, the build the crawl launches by default
+(``RENDER_BROWSER_PATH``: the headless shell). They skip only when it is absent (CI installs it), and say so.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
 from tests.support.cli import FAST, govinspect, write_registry
 
-CHROMIUM = "/usr/bin/chromium"
+_DEFAULTS = Settings()
+_DEFAULTS.setmodule("settings")
+CHROMIUM = _DEFAULTS["RENDER_BROWSER_PATH"]  # what the crawl launches unless told otherwise
 needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: apt-get install chromium fonts-wqy-zenhei")
+    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: apt-get install chromium-headless-shell fonts-wqy-zenhei")
 RENDER_TEST = ["-s", "RENDER_LOOPBACK_ONLY=true", "-s", f"RENDER_BROWSER_PATH={CHROMIUM}",
                "-s", "RENDER_SETTLE_MS=300"]
 
