@@ -9,7 +9,7 @@ through the demo proxy, and runs, each in its own process with the same politene
 * ``govinspect crawl`` with rendering on, then with ``RENDER_ENABLED=false``.
 
 Prints wall time and CPU seconds (the whole process tree: the crawler, the Playwright driver and
-Chromium, reaped before the crawler exits) and both ratios. Targets (issue 9): rendering on ≤ 1.3×
+Chromium, orphans included: ``bench/tree_cpu.py``) and both ratios. Targets (issue 9): rendering on ≤ 1.3×
 wall and ≤ 3× CPU; rendering off ≤ 1.1× wall and ≤ 1.3× CPU.
 
     .venv/bin/python bench/bench_downloads.py [--sites 24] [--pages-per-site 125] [--repeat 1]
@@ -26,11 +26,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tree_cpu import CountedRun  # noqa: E402  (same folder)
 
 from govinspect.demo.generator import build_cluster  # noqa: E402
 from govinspect.demo.seeds import SEEDS  # noqa: E402
@@ -42,14 +43,14 @@ COMMON = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "C
 
 
 def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall time and CPU seconds of a process and every descendant it reaped."""
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    """Wall time and CPU seconds of a process and every process it started (``tree_cpu``)."""
+    with tempfile.TemporaryFile() as err_file:
+        code, wall, cpu = CountedRun(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err_file).wait()
+        err_file.seek(0)
+        err = err_file.read().decode("utf-8", "replace")
+    if code not in (0, 1):
         raise SystemExit(f"{cmd[:4]} failed:\n{err[-3000:]}")
-    return {"wall": time.monotonic() - started, "cpu": usage.ru_utime + usage.ru_stime}
+    return {"wall": wall, "cpu": cpu}
 
 
 def register_one_always(registry: Path) -> str:

@@ -11,6 +11,7 @@ peak PSS of the process tree. Wall-clock figures on a shared machine measure the
 the load average is printed with them.
 
     .venv/bin/python bench/bench_render_auto.py [--sites 24] [--pages-per-site 125] [--share 0.1] [--repeat 1]
+        [--set RENDER_MAX_PAGES=8 ...]
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def main() -> int:
     parser.add_argument("--share", type=float, default=0.1, help="share of article pages built by script")
     parser.add_argument("--repeat", type=int, default=1, help="crawl pairs (never, auto); medians reported")
     parser.add_argument("--json", action="store_true", help="print every run as JSON too")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for both crawls (e.g. RENDER_MAX_PAGES=8); repeatable")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-render-auto-") as tmp:
         work = Path(tmp)
@@ -48,7 +51,8 @@ def main() -> int:
                     run_dir = work / f"{mode}-{i}"
                     run_dir.mkdir()
                     registry = registry_with(cluster.registry_path, run_dir / "registry.csv", mode)
-                    r = crawl(registry, run_dir / "findings.sqlite3", env)
+                    r = crawl(registry, run_dir / "findings.sqlite3", env,
+                              [arg for setting in args.set for arg in ("-s", setting)])
                     r["load"] = load()
                     runs[mode].append(r)
                     print(f"  {mode:<6} pages {r['pages']:>6}  {r['pages_per_s']:>6} pages/s  wall {r['wall_s']:>6} s  "

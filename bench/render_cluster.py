@@ -18,11 +18,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tree_cpu import CountedRun  # noqa: E402  (same folder)
 
 from govinspect.demo.generator import build_cluster  # noqa: E402
 from govinspect.demo.seeds import SEEDS  # noqa: E402
@@ -180,27 +181,26 @@ def crawl(registry: Path, store: Path, env: dict[str, str], extra: list[str] = (
     """One ``govinspect crawl``: wall, CPU (the tree, reaped), peak PSS of the tree, pages, stats."""
     cmd = [sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(registry), "--store", str(store),
            *COMMON, *extra]
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=store.parent)
+    run = CountedRun(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=store.parent)
+    proc = run.proc
     mem = TreePss(proc.pid)
     mem.start()
     chunks: list[bytes] = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(65536), b"")), daemon=True)
     reader.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - started
+    code, wall, cpu = run.wait()
     mem.stop.set()
     mem.join()
     reader.join()
     err = b"".join(chunks).decode("utf-8", "replace")
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    if code not in (0, 1):
         raise SystemExit(f"crawl failed:\n{err[-3000:]}")
     db = sqlite3.connect(store)
     pages = db.execute("SELECT COALESCE(SUM(pages), 0) FROM run_sites").fetchone()[0]
     db.close()
     stats = _stats(err)
     return {"pages": pages, "wall_s": round(wall, 1), "pages_per_s": round(pages / wall, 1),
-            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_pss_mib": round(mem.peak_kib / 1024),
+            "cpu_s": round(cpu, 1), "peak_pss_mib": round(mem.peak_kib / 1024),
             "processes_at_peak": mem.peak_procs,
             "stats": {k.split("/", 1)[1]: v for k, v in stats.items() if k.startswith("govinspect/render")}}
 

@@ -208,6 +208,9 @@ RENDER_MAX_PAGES = 4  # pages rendered at once (bounds memory: the demo peaks ne
 # host's (a render waiting for the browser must not hold the site's crawl); the render handler's
 # RENDER_MAX_PAGES and the spider's render lane bound them, not the slot.
 DOWNLOAD_SLOTS = {"gi-render": {"concurrency": 64, "delay": 0}}
+# Scrapy's downloader-aware queue, except that queued renders go first: its fewest-active-slot order
+# left the render slot behind every host until the static crawl ended (crawler/rendering/schedule.py)
+SCHEDULER_PRIORITY_QUEUE = "crawler.rendering.schedule.RendersFirstQueue"
 RENDER_PAGE_TIMEOUT = 30.0  # seconds for one whole render; then the page is fetched without the browser
 RENDER_FALLBACK_STATIC = True
 RENDER_SETTLE_MS = 1500  # wait at most this long for the network to go idle before measuring
