@@ -13,6 +13,7 @@ Chromium, orphans included: ``bench/tree_cpu.py``) and both ratios. Targets (iss
 wall and ≤ 3× CPU; rendering off ≤ 1.1× wall and ≤ 1.3× CPU.
 
     .venv/bin/python bench/bench_downloads.py [--sites 24] [--pages-per-site 125] [--repeat 1]
+        [--set NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each crawler; medians are shown")
     parser.add_argument("--rendering-off-only", action="store_true",
                         help="skip the run with rendering on (the browser's cost has its own work)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for govinspect's crawls (e.g. RENDER_BROWSER_PATH=/usr/bin/chromium)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="govinspect-bench-dl-"))
     cluster = build_cluster(work / "cluster", sites=args.sites, pages_per_site=args.pages_per_site,
@@ -93,7 +96,8 @@ def main() -> None:
             for label, extra in modes[1:] if args.rendering_off_only else modes:
                 store = work / f"store-{label[-3:].strip()}-{i}.sqlite3"
                 r = run([sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(cluster.registry_path),
-                         "--store", str(store), *COMMON, *extra], env)
+                         "--store", str(store), *COMMON, *extra,
+                         *[arg for setting in args.set for arg in ("-s", setting)]], env)
                 db = sqlite3.connect(store)
                 r["pages"] = db.execute("SELECT SUM(pages) FROM run_sites").fetchone()[0] or 0
                 db.close()
