@@ -7,6 +7,7 @@ the same state and shows that order, so the test fails if the override stops mat
 
 from __future__ import annotations
 
+from inspect import signature
 from types import SimpleNamespace
 
 from scrapy import Request, Spider
@@ -26,7 +27,8 @@ def _queue(cls: type) -> DownloaderAwarePriorityQueue:
     downloader = Downloader(crawler)  # Scrapy's own: the queue reads its slots (no engine needed)
     crawler.engine = SimpleNamespace(downloader=downloader)
     # two renders already in the browser; the hosts idle
-    downloader.slots[RENDER_SLOT] = Slot(concurrency=64, delay=0, randomize_delay=False)
+    no_jitter = {"jitter": 0} if "jitter" in signature(Slot).parameters else {"randomize_delay": False}  # 2.19+
+    downloader.slots[RENDER_SLOT] = Slot(64, 0, **no_jitter)
     downloader.slots[RENDER_SLOT].active.update({Request("http://a.gov.cn/r1"), Request("http://a.gov.cn/r2")})
     queue = cls.from_crawler(crawler, FifoMemoryQueue, "")
     for n in range(3):
