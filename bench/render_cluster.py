@@ -178,7 +178,7 @@ def _stats(stderr: str) -> dict:
 
 
 def crawl(registry: Path, store: Path, env: dict[str, str], extra: list[str] = ()) -> dict:
-    """One ``govinspect crawl``: wall, CPU (the tree, reaped), peak PSS of the tree, pages, stats."""
+    """One ``govinspect crawl``: wall, CPU (the tree, orphans included), peak PSS of the tree, pages, stats."""
     cmd = [sys.executable, "-m", "govinspect.cli", "crawl", "--registry", str(registry), "--store", str(store),
            *COMMON, *extra]
     run = CountedRun(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=store.parent)
